@@ -1,0 +1,50 @@
+# The README's commands. Everything a fresh machine needs is installed from here.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+services-up:
+	bash deploy/local/services.sh up
+
+services-down:
+	bash deploy/local/services.sh down
+
+demo: install
+	bash deploy/local/demo.sh up
+
+demo-stop:
+	bash deploy/local/demo.sh down
+
+test: install
+	bash deploy/local/test.sh $(PYTEST_ARGS)
+
+test-unit: install
+	$(VENV)/bin/pytest tests/unit -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy shared services/ledger/domain
+
+openapi: install
+	$(VENV)/bin/bridges ledger openapi --write services/ledger/openapi.json
+
+bench: install
+	bash deploy/local/bench.sh
+
+clean:
+	bash deploy/local/services.sh down || true
+	rm -rf var

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make demo`: the ledger on the embedded SQLite default with the demo partnership loaded,
+# running in the background; prints where to look. `make demo-stop` stops it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+var="${BRIDGES_VAR_DIR:-$root/var}/demo"
+mkdir -p "$var"
+export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///$var/ledger.db}"
+port="${BRIDGES_LEDGER_PORT:-8000}"
+bridges=".venv/bin/bridges"
+
+stop_pid() {
+  local file="$1"
+  if [ -f "$file" ]; then
+    local pid
+    pid="$(cat "$file")"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+  fi
+}
+
+case "${1:-up}" in
+  down)
+    stop_pid "$var/ledger.pid"
+    echo "demo stopped"
+    exit 0
+    ;;
+  up) ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
+
+"$bridges" db upgrade >/dev/null
+if [ ! -s "$var/seed.json" ]; then
+  "$bridges" demo seed --json > "$var/seed.json.tmp"
+  mv "$var/seed.json.tmp" "$var/seed.json"
+fi
+
+stop_pid "$var/ledger.pid"
+BRIDGES_LEDGER_ACCESS_LOG="$var/ledger-access.log" \
+  setsid nohup "$bridges" ledger serve --port "$port" > "$var/ledger.log" 2>&1 &
+echo $! > "$var/ledger.pid"
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "ledger did not start; see $var/ledger.log" >&2; exit 1; }
+
+.venv/bin/python - "$var/seed.json" "$port" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1]))
+port = sys.argv[2]
+base = f"http://127.0.0.1:{port}"
+print()
+print("Bridges demo is running (SQLite, demo partnership loaded).")
+print(f"  Ledger API      {base}/api/v1")
+print(f"  API docs        {base}/docs   (OpenAPI: {base}/openapi.json)")
+print(f"  Health          {base}/healthz   Metrics: {base}/metrics")
+print(f"  Partnership     {seed['partnership_id']}")
+print("  Demo API tokens (send as 'Authorization: Bearer <token>'):")
+for role, token in seed["tokens"].items():
+    print(f"    {role:15} {token}")
+print()
+print(f"Try: curl -s -H 'Authorization: Bearer {seed['tokens']['partner_viewer']}' "
+      f"{base}/api/v1/partnerships/{seed['partnership_id']}/balances")
+print("Stop it with: make demo-stop")
+PY

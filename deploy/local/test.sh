@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: start the real services the tests talk to, then run every test tier.
+# pytest's own exit code is passed on, so "no tests collected" (5) fails the run too.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+bash deploy/local/postgres.sh up
+BRIDGES_TEST_POSTGRES_URL="$(bash deploy/local/postgres.sh url)"
+export BRIDGES_TEST_POSTGRES_URL
+
+status=0
+.venv/bin/pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+fi
+exit "$status"

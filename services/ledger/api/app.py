@@ -1,0 +1,105 @@
+"""The ledger's Flask application factory. Nothing is built at import time: gunicorn forks
+first, then each worker builds its own app, engine and connection pool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import flask_smorest
+from flask import Flask, request
+from prometheus_client import CollectorRegistry
+from werkzeug.exceptions import HTTPException
+
+from shared.logging import configure_logging, get_logger
+from shared.settings import LedgerSettings
+
+from ..application import Ledger
+from ..store import EventStore, make_engine
+from .errors import problem_for, problem_from_http
+from .ops import build_ops_blueprint, install_request_metrics
+from .problems import Problem, ProblemSchema, problem_response
+from .routes import register_routes
+from .security import install_security_headers
+
+API_TITLE = "Bridges ledger"
+API_VERSION = "1.0.0"
+
+
+class BridgesApi(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest, answering RFC 9457 problems instead of its default error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        self._app.register_error_handler(HTTPException, problem_from_http)
+
+
+def create_app(
+    settings: LedgerSettings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    testing: bool = False,
+) -> Flask:
+    settings = settings or LedgerSettings.from_env()
+    configure_logging()
+    log = get_logger("ledger.api")
+
+    app = Flask("bridges.ledger")
+    app.config.update(
+        TESTING=testing,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "Time claims of VCSE organisations, their approval and payment, "
+                    "as an append-only event log. Errors are RFC 9457 problem documents."
+                )
+            },
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                }
+            },
+        },
+    )
+
+    engine = make_engine(settings.database_url)
+    store = EventStore(engine)
+    ledger = Ledger(store, settings=settings, clock=clock)
+    app.extensions["bridges.ledger"] = ledger
+
+    registry = CollectorRegistry()
+    api = BridgesApi(app)
+    app.extensions["bridges.api"] = api
+    register_routes(api, ledger)
+    app.register_blueprint(build_ops_blueprint(registry))
+    install_request_metrics(app, registry)
+    install_security_headers(app)
+
+    @app.errorhandler(Exception)
+    def _error(error: Exception) -> Any:
+        if isinstance(error, HTTPException):
+            return problem_from_http(error)
+        problem = problem_for(error)
+        if problem is not None:
+            return problem_response(problem)
+        log.exception("unhandled error", path=request.path, method=request.method)
+        return problem_response(
+            Problem(500, "internal", "Internal error", "the error was logged with the request id")
+        )
+
+    @app.teardown_appcontext
+    def _noop(_exc: BaseException | None) -> None:
+        return None
+
+    return app

@@ -1,0 +1,62 @@
+"""Bearer-token authentication for the JSON API."""
+
+from __future__ import annotations
+
+from flask import g, request
+from sqlalchemy import Engine, select
+
+from ..access import Principal
+from ..store.views import api_tokens, organisations, people
+from ..tokens import hash_token
+from .problems import Problem
+
+
+def load_principal(engine: Engine, token: str) -> Principal | None:
+    query = (
+        select(people.c.id, people.c.organisation_id, people.c.roles, organisations.c.kind)
+        .select_from(
+            api_tokens.join(people, api_tokens.c.person_id == people.c.id).join(
+                organisations, people.c.organisation_id == organisations.c.id
+            )
+        )
+        .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None))
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return None
+    return Principal(
+        person_id=row.id,
+        organisation_id=row.organisation_id,
+        organisation_kind=row.kind,
+        roles=frozenset(row.roles),
+    )
+
+
+def authenticate(engine: Engine) -> Principal:
+    """The request's principal, or a 401 problem."""
+    cached = g.get("principal")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="bridges"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "send an API token as 'Authorization: Bearer <token>'",
+            headers=challenge,
+        )
+    principal = load_principal(engine, token.strip())
+    if principal is None:
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "the API token is unknown or revoked",
+            headers=challenge,
+        )
+    g.principal = principal
+    return principal

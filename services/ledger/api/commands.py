@@ -1,0 +1,101 @@
+"""Running a command over HTTP: the idempotency key, the unit of work, the saved response.
+
+The response of a command is saved in the same transaction as its events, so a client that
+retries with the same `Idempotency-Key` gets the original answer whether or not it saw it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request
+
+from ..access import Principal
+from ..application import Ledger
+from ..store import idempotency
+from ..store.event_store import UnitOfWork
+from .problems import Problem
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+CommandResult = tuple[Mapping[str, Any], Mapping[str, str]]
+
+
+def _request_hash() -> str:
+    payload = request.get_json(silent=True)
+    canonical = json.dumps(
+        {"method": request.method, "path": request.path, "body": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _json_response(status: int, body: Any, headers: Mapping[str, str]) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    for name, value in headers.items():
+        response.headers[name] = value
+    return response
+
+
+def execute(
+    ledger: Ledger,
+    principal: Principal,
+    status: int,
+    schema: ma.Schema,
+    command: Callable[[UnitOfWork], CommandResult],
+) -> Response:
+    """Run `command` in one unit of work, honouring the request's Idempotency-Key."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None:
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise Problem(
+                400,
+                "bad-idempotency-key",
+                "Invalid Idempotency-Key",
+                f"the Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+            )
+    if key is None:
+        with ledger.store.unit_of_work() as uow:
+            result, headers = command(uow)
+            body = schema.dump(result)
+        return _json_response(status, body, headers)
+
+    keys = ledger.idempotency
+    scope = f"{principal.person_id}:{request.method}:{request.path}"
+    outcome = keys.begin(scope, key, _request_hash(), ledger.settings.idempotency_lease_seconds)
+    if isinstance(outcome, idempotency.Replay):
+        response = _json_response(outcome.status, outcome.body, outcome.headers)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    if isinstance(outcome, idempotency.Mismatch):
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused with another request",
+            "this Idempotency-Key was already used with a different body; use a new key",
+        )
+    if isinstance(outcome, idempotency.InFlight):
+        raise Problem(
+            409,
+            "idempotency-key-in-flight",
+            "Request already in progress",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        with ledger.store.unit_of_work() as uow:
+            result, headers = command(uow)
+            body = schema.dump(result)
+            keys.complete(uow, scope, key, status, dict(headers), body)
+    except BaseException:
+        keys.abandon(scope, key)
+        raise
+    return _json_response(status, body, headers)

@@ -1,0 +1,50 @@
+"""Organisations and their people."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ...application import Ledger
+from ..commands import execute
+from ..schemas import OrganisationIn, OrganisationOut, PersonIn, PersonOut
+from .common import IDEMPOTENCY_DOC, principal_of
+
+
+def build_organisations(ledger: Ledger) -> Blueprint:
+    blp = Blueprint("organisations", __name__, description="Organisations and their people")
+
+    @blp.route("/organisations")
+    class Organisations(MethodView):
+        @blp.arguments(OrganisationIn)
+        @blp.response(201, OrganisationOut)
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def post(self, data: dict) -> Response:  # type: ignore[type-arg]
+            """Register an organisation (operator)."""
+            principal = principal_of(ledger)
+            return execute(
+                ledger,
+                principal,
+                201,
+                OrganisationOut(),
+                lambda uow: (ledger.register_organisation(uow, principal, data), {}),
+            )
+
+    @blp.route("/organisations/<organisation_id>/people")
+    class People(MethodView):
+        @blp.arguments(PersonIn)
+        @blp.response(201, PersonOut)
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def post(self, data: dict, organisation_id: str) -> Response:  # type: ignore[type-arg]
+            """Add a person with roles to an organisation (operator, or the VCSE admin)."""
+            principal = principal_of(ledger)
+            return execute(
+                ledger,
+                principal,
+                201,
+                PersonOut(),
+                lambda uow: (ledger.add_person(uow, principal, organisation_id, data), {}),
+            )
+
+    return blp

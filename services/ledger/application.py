@@ -1,0 +1,682 @@
+"""The ledger's application service: each command loads what it decides on, asks the
+domain for new events, appends them with the expected version and updates the read views,
+all in one unit of work. Reads answer from the views and from the streams."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+
+from shared.calendar import london_date
+from shared.events import catalogue
+from shared.events.envelope import NewEvent, StoredEvent
+from shared.settings import LedgerSettings
+
+from . import access, projections
+from .access import Principal
+from .domain.agreement import Agreement, sign_agreement
+from .domain.balances import organisation_balance
+from .domain.claim import Claim, submit_claim
+from .domain.errors import ValidationFailed
+from .domain.organisation import Organisation, add_person, register_organisation
+from .domain.partnership import Partnership, form_partnership
+from .domain.payment import Payment, record_payment
+from .errors import Forbidden, NotFound, StaleVersion
+from .store.event_store import EventStore, UnitOfWork
+from .store.idempotency import IdempotencyStore
+from .store.views import (
+    allocations,
+    api_tokens,
+    claims,
+    organisations,
+    partnership_members,
+    partnerships,
+    people,
+)
+from .tokens import hash_token, new_token
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed.on(field, message)
+
+
+def stream(kind: str, entity_id: str) -> str:
+    return f"{kind}-{entity_id}"
+
+
+class Ledger:
+    """Commands and queries of the ledger, independent of HTTP."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        settings: LedgerSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or LedgerSettings()
+        self.clock: Clock = clock or utc_now
+        self.idempotency = IdempotencyStore(store.engine)
+
+    # ---- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A plain connection for reads: no writer lock, nothing to commit."""
+        with self.store.engine.connect() as connection:
+            yield UnitOfWork(connection)
+
+    def today(self) -> date:
+        return london_date(self.clock())
+
+    def _append(
+        self,
+        uow: UnitOfWork,
+        principal: Principal | None,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[Any],
+        partition_key: str,
+    ) -> list[StoredEvent]:
+        new_events = []
+        for event in events:
+            event_type, version, data = catalogue.to_data(event)
+            new_events.append(NewEvent(type=event_type, data=data, schema_version=version))
+        stored = uow.append(
+            stream_id,
+            expected_version,
+            new_events,
+            partition_key=partition_key,
+            actor=principal.person_id if principal else None,
+            correlation_id=_correlation_id(),
+            occurred_at=self.clock(),
+        )
+        projections.project(uow.connection, stored)
+        return stored
+
+    @staticmethod
+    def _decode(stored: Sequence[StoredEvent]) -> list[Any]:
+        return [catalogue.from_data(e.type, e.schema_version, e.data) for e in stored]
+
+    # ---- organisations, people, partnerships, agreements --------------------------------
+
+    def register_organisation(
+        self, uow: UnitOfWork, principal: Principal | None, data: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Register an organisation (an operator, or the installation itself when principal
+        is None, as `bridges users create` does for the first operator)."""
+        if principal is not None and not principal.is_operator:
+            raise Forbidden("only an operator may register organisations")
+        organisation_id = str(uuid.uuid4())
+        event = register_organisation(
+            organisation_id=organisation_id,
+            name=data["name"],
+            kind=data["kind"],
+            charity_number=data.get("charity_number"),
+            company_number=data.get("company_number"),
+            contact_email=data.get("contact_email"),
+        )
+        self._append(
+            uow, principal, stream("organisation", organisation_id), 0, [event], organisation_id
+        )
+        return {"id": organisation_id, **{k: getattr(event, k) for k in _ORG_FIELDS}}
+
+    def add_person(
+        self,
+        uow: UnitOfWork,
+        principal: Principal | None,
+        organisation_id: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        organisation = uow.connection.execute(
+            select(organisations).where(organisations.c.id == organisation_id)
+        ).first()
+        if principal is not None:
+            if organisation is None or not (
+                principal.is_operator or principal.organisation_id == organisation_id
+            ):
+                raise NotFound("organisation")
+            if not access.can_manage_people(principal, organisation_id):
+                raise Forbidden("only an operator or the organisation's VCSE admin may add people")
+            if "operator" in data["roles"] and not principal.is_operator:
+                raise Forbidden("only an operator may grant the operator role")
+        elif organisation is None:
+            raise NotFound("organisation")
+        email = data["email"].strip().lower()
+        taken = uow.connection.execute(select(people.c.id).where(people.c.email == email)).first()
+        if taken is not None:
+            raise field_error("email", "a person with this email already exists")
+        person_id = str(uuid.uuid4())
+        event = add_person(
+            person_id, _organisation(organisation), data["name"], email, list(data["roles"])
+        )
+        self._append(uow, principal, stream("person", person_id), 0, [event], organisation_id)
+        return {
+            "id": person_id,
+            "organisation_id": organisation_id,
+            "name": event.name,
+            "email": event.email,
+            "roles": list(event.roles),
+        }
+
+    def form_partnership(
+        self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if not principal.is_operator:
+            raise Forbidden("only an operator may form partnerships")
+        ids = list(data["organisation_ids"])
+        known = self._organisations(uow, ids)
+        partnership_id = str(uuid.uuid4())
+        event = form_partnership(partnership_id, data["name"], ids, known)
+        self._append(
+            uow, principal, stream("partnership", partnership_id), 0, [event], partnership_id
+        )
+        return {
+            "id": partnership_id,
+            "name": event.name,
+            "organisation_ids": list(event.organisation_ids),
+        }
+
+    def _organisations(self, uow: UnitOfWork, ids: Sequence[str]) -> dict[str, Organisation]:
+        rows = uow.connection.execute(
+            select(organisations).where(organisations.c.id.in_(list(ids)))
+        ).all()
+        return {row.id: _organisation(row) for row in rows}
+
+    def _partnership_orgs(self, uow: UnitOfWork, partnership_id: str) -> dict[str, str] | None:
+        exists = uow.connection.execute(
+            select(partnerships.c.id).where(partnerships.c.id == partnership_id)
+        ).first()
+        if exists is None:
+            return None
+        rows = uow.connection.execute(
+            select(organisations.c.id, organisations.c.kind)
+            .select_from(
+                partnership_members.join(
+                    organisations, partnership_members.c.organisation_id == organisations.c.id
+                )
+            )
+            .where(partnership_members.c.partnership_id == partnership_id)
+        ).all()
+        return {row.id: row.kind for row in rows}
+
+    def sign_agreement(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        partnership_id: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        members = self._partnership_orgs(uow, partnership_id)
+        if members is None or not (principal.is_operator or principal.organisation_id in members):
+            raise NotFound("partnership")
+        if not (principal.is_operator or access.can_pay_for_payer(principal, data["payer_id"])):
+            raise Forbidden("only an operator or the payer's finance officer may sign agreements")
+        agreement_id = str(uuid.uuid4())
+        partnership = Partnership(
+            id=partnership_id,
+            name=uow.connection.execute(
+                select(partnerships.c.name).where(partnerships.c.id == partnership_id)
+            ).scalar_one(),
+            organisation_ids=tuple(members),
+        )
+        event = sign_agreement(
+            agreement_id,
+            partnership,
+            organisations=self._organisations(uow, list(members)),
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            nation=data["nation"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            rates=data["rates"],
+            budget_pence=data.get("budget_pence"),
+            payment_terms_days=data.get("payment_terms_days", 30),
+            approval_sla_working_days=data.get("approval_sla_working_days", 5),
+            reminder_schedule=data.get("reminder_schedule"),
+        )
+        self._append(uow, principal, stream("agreement", agreement_id), 0, [event], partnership_id)
+        return agreement_view(Agreement.replay([event]), version=1)
+
+    def _load_agreement(self, uow: UnitOfWork, agreement_id: str) -> Agreement | None:
+        events = uow.read_stream(stream("agreement", agreement_id))
+        if not events:
+            return None
+        return Agreement.replay(self._decode(events))
+
+    def issue_token(self, uow: UnitOfWork, person_id: str) -> str:
+        """A new API token for a person; only its digest is stored, so show it once."""
+        token = new_token()
+        uow.connection.execute(
+            insert(api_tokens).values(
+                token_hash=hash_token(token), person_id=person_id, created_at=self.clock()
+            )
+        )
+        return token
+
+    def find_organisation(self, uow: UnitOfWork, id_or_name: str) -> Any:
+        return uow.connection.execute(
+            select(organisations).where(
+                or_(organisations.c.id == id_or_name, organisations.c.name == id_or_name)
+            )
+        ).first()
+
+    # ---- claims ----------------------------------------------------------------------------
+
+    def _load_claim(self, uow: UnitOfWork, claim_id: str) -> Claim | None:
+        claim_events = uow.read_stream(stream("claim", claim_id))
+        if not claim_events:
+            return None
+        payment_ids = uow.connection.execute(
+            select(allocations.c.payment_id).where(allocations.c.claim_id == claim_id)
+        ).scalars()
+        payment_events: list[StoredEvent] = []
+        for payment_id in payment_ids:
+            payment_events.extend(uow.read_stream(stream("payment", payment_id)))
+        ordered = sorted([*claim_events, *payment_events], key=lambda e: e.global_position)
+        return Claim.replay(self._decode(ordered))
+
+    def _visible_claim(self, uow: UnitOfWork, principal: Principal, claim_id: str) -> Claim:
+        claim = self._load_claim(uow, claim_id)
+        if claim is None or not self._can_see_claim(uow, principal, claim):
+            raise NotFound("claim")
+        return claim
+
+    def _can_see_claim(self, uow: UnitOfWork, principal: Principal, claim: Claim) -> bool:
+        in_partnership = (
+            uow.connection.execute(
+                select(partnership_members.c.organisation_id).where(
+                    partnership_members.c.partnership_id == claim.partnership_id,
+                    partnership_members.c.organisation_id == principal.organisation_id,
+                )
+            ).first()
+            is not None
+        )
+        return access.can_see_claim(
+            principal,
+            payer_id=claim.payer_id,
+            payee_id=claim.payee_id,
+            in_partnership=in_partnership,
+        )
+
+    def submit_claim(
+        self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        agreement = self._load_agreement(uow, data["agreement_id"])
+        if agreement is None or not (
+            access.can_act_for_payee(principal, agreement.payee_id)
+            or access.can_decide_for_payer(principal, agreement.payer_id)
+        ):
+            raise field_error("agreement_id", "no agreement with this id")
+        if not access.can_act_for_payee(principal, agreement.payee_id):
+            raise Forbidden("only the VCSE organisation's own people may submit its claims")
+        claim_id = str(uuid.uuid4())
+        event = submit_claim(
+            claim_id,
+            agreement,
+            data["lines"],
+            data.get("expenses", []),
+            submitted_by=principal.person_id,
+            today=self.today(),
+        )
+        self._append(
+            uow, principal, stream("claim", claim_id), 0, [event], agreement.partnership_id
+        )
+        claim = Claim.replay([event])
+        return claim_view(claim, self.today())
+
+    def claim_command(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        claim_id: str,
+        if_match: int,
+        action: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """amend | query | answer | approve | reject | withdraw, with the expected version."""
+        claim = self._visible_claim(uow, principal, claim_id)
+        if action in ("amend", "answer", "withdraw"):
+            if not access.can_act_for_payee(principal, claim.payee_id):
+                raise Forbidden(f"only the VCSE organisation's people may {action} this claim")
+        elif not access.can_decide_for_payer(principal, claim.payer_id):
+            raise Forbidden(f"only the payer's approvers or finance may {action} this claim")
+        if if_match != claim.version:
+            raise StaleVersion(claim.version, if_match)
+        today = self.today()
+        by = principal.person_id
+        event: Any
+        if action == "amend":
+            agreement = self._load_agreement(uow, claim.agreement_id)
+            assert agreement is not None
+            event = claim.amend(
+                data["lines"], data.get("expenses", []), agreement=agreement, by=by, today=today
+            )
+        elif action == "query":
+            event = claim.query(data["question"], by=by, today=today)
+        elif action == "answer":
+            event = claim.answer(data["answer"], by=by, today=today)
+        elif action == "approve":
+            event = claim.approve(
+                by=by, today=today, amount_pence=data.get("amount_pence"), reason=data.get("reason")
+            )
+        elif action == "reject":
+            event = claim.reject(data["reason"], by=by, today=today)
+        elif action == "withdraw":
+            event = claim.withdraw(by=by, today=today)
+        else:  # pragma: no cover - routes only pass the actions above
+            raise ValueError(action)
+        self._append(
+            uow, principal, stream("claim", claim_id), claim.version, [event], claim.partnership_id
+        )
+        updated = self._load_claim(uow, claim_id)
+        assert updated is not None
+        return claim_view(updated, today)
+
+    # ---- payments --------------------------------------------------------------------------
+
+    def record_payment(
+        self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if not access.can_pay_for_payer(principal, data["payer_id"]):
+            if principal.organisation_id != data["payer_id"]:
+                raise field_error(
+                    "payer_id", "you may only record payments made by your own organisation"
+                )
+            raise Forbidden("only the payer's finance officers may record payments")
+        claims: dict[str, Claim] = {}
+        for allocation in data["allocations"]:
+            claim = self._load_claim(uow, allocation["claim_id"])
+            if claim is not None and self._can_see_claim(uow, principal, claim):
+                claims[claim.id] = claim
+        payment_id = str(uuid.uuid4())
+        event = record_payment(
+            payment_id,
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            paid_on=data["paid_on"],
+            reference=data["reference"],
+            allocations=data["allocations"],
+            claims=claims,
+            recorded_by=principal.person_id,
+            today=self.today(),
+        )
+        self._append(
+            uow, principal, stream("payment", payment_id), 0, [event], event.partnership_id
+        )
+        return payment_view(Payment.replay([event]))
+
+    def reverse_payment(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        payment_id: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        stored = uow.read_stream(stream("payment", payment_id))
+        if not stored:
+            raise NotFound("payment")
+        payment = Payment.replay(self._decode(stored))
+        if principal.organisation_id not in (payment.payer_id, payment.payee_id):
+            raise NotFound("payment")
+        if not access.can_pay_for_payer(principal, payment.payer_id):
+            raise Forbidden("only the payer's finance officers may reverse payments")
+        event = payment.reverse(reason=data["reason"], by=principal.person_id, today=self.today())
+        self._append(
+            uow,
+            principal,
+            stream("payment", payment_id),
+            len(stored),
+            [event],
+            payment.partnership_id,
+        )
+        return payment_view(Payment.replay([*self._decode(stored), event]))
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    def get_claim(self, principal: Principal, claim_id: str) -> dict[str, Any]:
+        with self.reading() as uow:
+            claim = self._visible_claim(uow, principal, claim_id)
+            return claim_view(claim, self.today())
+
+    def claim_history(self, principal: Principal, claim_id: str) -> list[StoredEvent]:
+        with self.reading() as uow:
+            self._visible_claim(uow, principal, claim_id)
+            claim_events = uow.read_stream(stream("claim", claim_id))
+            payment_ids = uow.connection.execute(
+                select(allocations.c.payment_id).where(allocations.c.claim_id == claim_id)
+            ).scalars()
+            events = list(claim_events)
+            for payment_id in payment_ids:
+                events.extend(uow.read_stream(stream("payment", payment_id)))
+        return sorted(events, key=lambda e: e.global_position)
+
+    def load_claims(self, uow: UnitOfWork, claim_ids: Sequence[str]) -> list[Claim]:
+        loaded = []
+        for claim_id in claim_ids:
+            claim = self._load_claim(uow, claim_id)
+            if claim is not None:
+                loaded.append(claim)
+        return loaded
+
+    def list_claims(self, principal: Principal, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The claims the principal may see, newest first, one page at a time."""
+        visible = []
+        if principal.has_any(access.VCSE_ROLES):
+            visible.append(claims.c.payee_id == principal.organisation_id)
+        if principal.has_any(access.APPROVING_ROLES):
+            visible.append(claims.c.payer_id == principal.organisation_id)
+        if "partner_viewer" in principal.roles:
+            visible.append(
+                claims.c.partnership_id.in_(
+                    select(partnership_members.c.partnership_id).where(
+                        partnership_members.c.organisation_id == principal.organisation_id
+                    )
+                )
+            )
+        if not visible:
+            raise Forbidden("your roles do not give access to claims")
+        limit = min(int(args.get("limit", 50)), self.settings.max_page_size)
+        query = select(claims.c.id, claims.c.created_position).where(or_(*visible))
+        for name in ("status", "agreement_id", "partnership_id"):
+            if args.get(name):
+                query = query.where(claims.c[name] == args[name])
+        if args.get("cursor"):
+            query = query.where(claims.c.created_position < decode_cursor(args["cursor"]))
+        query = query.order_by(claims.c.created_position.desc()).limit(limit + 1)
+        with self.reading() as uow:
+            rows = uow.connection.execute(query).all()
+            page = rows[:limit]
+            loaded = self.load_claims(uow, [row.id for row in page])
+        today = self.today()
+        next_cursor = encode_cursor(page[-1].created_position) if len(rows) > limit else None
+        return {"items": [claim_view(c, today) for c in loaded], "next_cursor": next_cursor}
+
+    def balances(
+        self, principal: Principal, partnership_id: str, as_at: date | None
+    ) -> dict[str, Any]:
+        """Per VCSE organisation: claimed, approved, paid, outstanding, overdue and aging,
+        as known on `as_at` (default today)."""
+        as_at = as_at or self.today()
+        with self.reading() as uow:
+            members = self._partnership_orgs(uow, partnership_id)
+            if members is None or principal.organisation_id not in members:
+                raise NotFound("partnership")
+            scope, organisation_id = access.balance_scope(principal)
+            if scope == "none":
+                raise Forbidden("your roles do not give access to balances")
+            query = select(claims.c.id).where(claims.c.partnership_id == partnership_id)
+            if scope == "payee":
+                query = query.where(claims.c.payee_id == organisation_id)
+            elif scope == "payer":
+                query = query.where(claims.c.payer_id == organisation_id)
+            claim_ids = list(uow.connection.execute(query).scalars())
+            loaded = self.load_claims(uow, claim_ids)
+            names = dict(
+                uow.connection.execute(
+                    select(organisations.c.id, organisations.c.name).where(
+                        organisations.c.id.in_(list(members))
+                    )
+                ).all()
+            )
+        payees = sorted(
+            {
+                org_id
+                for org_id, kind in members.items()
+                if kind == "vcse" and (scope != "payee" or org_id == organisation_id)
+            }
+        )
+        rows = []
+        for payee_id in payees:
+            positions = [
+                position
+                for claim in loaded
+                if claim.payee_id == payee_id
+                and (position := claim.position_as_at(as_at)) is not None
+            ]
+            rows.append(
+                {
+                    "organisation_id": payee_id,
+                    "organisation_name": names.get(payee_id, ""),
+                    **organisation_balance(positions),
+                }
+            )
+        return {"partnership_id": partnership_id, "as_at": as_at, "organisations": rows}
+
+
+_ORG_FIELDS = ("name", "kind", "charity_number", "company_number", "contact_email")
+
+
+def _organisation(row: Any) -> Organisation:
+    return Organisation(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        charity_number=row.charity_number,
+        company_number=row.company_number,
+        contact_email=row.contact_email,
+    )
+
+
+def _correlation_id() -> str | None:
+    try:
+        from flask import g, has_request_context
+
+        if has_request_context():
+            return g.get("request_id")
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("p"):
+            raise ValueError(cursor)
+        return int(raw[1:])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise field_error("cursor", "not a cursor this service issued") from exc
+
+
+def claim_view(claim: Claim, today: date) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "agreement_id": claim.agreement_id,
+        "partnership_id": claim.partnership_id,
+        "payer_id": claim.payer_id,
+        "payee_id": claim.payee_id,
+        "status": claim.status,
+        "version": claim.version,
+        "amount_pence": claim.amount_pence,
+        "approved_pence": claim.approved_pence,
+        "paid_pence": claim.paid_pence,
+        "outstanding_pence": claim.outstanding_pence,
+        "submitted_by": claim.submitted_by,
+        "submitted_on": claim.submitted_on,
+        "approval_due": claim.approval_due,
+        "payment_due": claim.payment_due(today),
+        "open_question": claim.open_question,
+        "decision_reason": claim.decision_reason,
+        "lines": [
+            {
+                "worked_on": line.worked_on,
+                "hours": str(line.hours),
+                "activity": line.activity,
+                "worker": line.worker,
+                "description": line.description,
+                "amount_pence": line.amount_pence,
+                "rate_basis": line.rate_basis,
+            }
+            for line in claim.lines
+        ],
+        "expenses": [
+            {"category": e.category, "amount_pence": e.amount_pence, "description": e.description}
+            for e in claim.expenses
+        ],
+    }
+
+
+def agreement_view(agreement: Agreement, *, version: int) -> dict[str, Any]:
+    rates = agreement.rates
+    return {
+        "id": agreement.id,
+        "partnership_id": agreement.partnership_id,
+        "payer_id": agreement.payer_id,
+        "payee_id": agreement.payee_id,
+        "nation": agreement.nation,
+        "starts_on": agreement.starts_on,
+        "ends_on": agreement.ends_on,
+        "rates": {
+            "hourly_pence": rates.hourly_pence,
+            "half_day_pence": rates.half_day_pence,
+            "day_pence": rates.day_pence,
+            "by_activity": {
+                activity: {
+                    "hourly_pence": r.hourly_pence,
+                    "half_day_pence": r.half_day_pence,
+                    "day_pence": r.day_pence,
+                }
+                for activity, r in dict(rates.by_activity).items()
+            },
+        },
+        "budget_pence": agreement.budget_pence,
+        "payment_terms_days": agreement.payment_terms_days,
+        "approval_sla_working_days": agreement.approval_sla_working_days,
+        "reminder_schedule": list(agreement.reminder_schedule),
+        "version": version,
+    }
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "partnership_id": payment.partnership_id,
+        "payer_id": payment.payer_id,
+        "payee_id": payment.payee_id,
+        "paid_on": payment.paid_on,
+        "reference": payment.reference,
+        "amount_pence": payment.amount_pence,
+        "allocations": [
+            {"claim_id": a.claim_id, "amount_pence": a.amount_pence} for a in payment.allocations
+        ],
+        "reversed": payment.reversed,
+        "reversal_reason": payment.reversal_reason,
+    }

@@ -1,0 +1,555 @@
+"""A claim for funded time: submitted, queried, decided, paid; rebuilt from its events.
+
+Design choices:
+- A queried claim cannot be approved: the approver asked a question and waits for the
+  answer (or rejects). The approval clock keeps running meanwhile.
+- Whoever submitted or amended a claim may not approve, query or reject it.
+- An amendment reprices every line at the agreement's current rates; receipt (and so both
+  clocks) stays the date of first submission.
+- Budgets are not enforced here: headroom is the caller's business.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from shared.events.types import (
+    ACTIVITIES,
+    EXPENSE_CATEGORIES,
+    ClaimAmended,
+    ClaimApproved,
+    ClaimEvent,
+    ClaimLine,
+    ClaimQueried,
+    ClaimQueryAnswered,
+    ClaimRejected,
+    ClaimSubmitted,
+    ClaimWithdrawn,
+    ExpenseLine,
+    PaymentRecorded,
+    PaymentReversed,
+)
+from shared.money import format_pence
+
+from . import clocks
+from .agreement import Agreement, price_line
+from .balances import ClaimPosition, aging_bucket
+from .errors import InvalidTransition, NotAllowed
+from .validation import REASON_MAX, Problems
+
+CLAIM_STATUSES = ("submitted", "queried", "approved", "part_paid", "paid", "rejected", "withdrawn")
+UNDECIDED = frozenset({"submitted", "queried"})
+APPROVED = frozenset({"approved", "part_paid", "paid"})
+PAYABLE = frozenset({"approved", "part_paid"})
+FINAL = frozenset({"rejected", "withdrawn"})
+
+LINE_FIELDS = ("worked_on", "hours", "activity", "worker", "description")
+EXPENSE_FIELDS = ("category", "amount_pence", "description")
+MAX_LINES = 200
+MAX_EXPENSES = 100
+MAX_HOURS_PER_DAY = Decimal(24)
+
+ClaimHistoryEvent = ClaimEvent | PaymentRecorded | PaymentReversed
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question and, once closed, how: answered, amended, or the claim decided."""
+
+    question: str
+    queried_by: str
+    queried_on: date
+    answer: str | None = None
+    answered_by: str | None = None
+    closed_on: date | None = None
+
+    def days_open(self, as_at: date) -> int:
+        """Calendar days the claim waited on the VCSE side, up to ``as_at``."""
+        end = as_at if self.closed_on is None else min(self.closed_on, as_at)
+        return clocks.days_between(self.queried_on, end)
+
+
+@dataclass(frozen=True)
+class PaymentShare:
+    """This claim's part of one payment."""
+
+    payment_id: str
+    amount_pence: int
+    paid_on: date
+    reversed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    agreement_id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    status: str
+    version: int  # claim-stream events only; payments do not bump it
+    submitted_by: str
+    submitted_on: date
+    lines: tuple[ClaimLine, ...]
+    expenses: tuple[ExpenseLine, ...]
+    amount_pence: int  # claimed
+    approval_due: date
+    base_payment_due: date  # before queries extend it
+    amended_by: frozenset[str] = frozenset()
+    approved_pence: int = 0
+    approved_by: str | None = None
+    approved_on: date | None = None
+    decision_reason: str | None = None  # of a partial approval or a rejection
+    decided_on: date | None = None  # approved, rejected or withdrawn
+    queries: tuple[Query, ...] = ()
+    payments: tuple[PaymentShare, ...] = ()
+    history: tuple[ClaimHistoryEvent, ...] = ()
+
+    # ---- derived figures ---------------------------------------------------------------
+
+    @property
+    def paid_pence(self) -> int:
+        """Paid to this claim, net of reversals."""
+        return sum(s.amount_pence for s in self.payments if s.reversed_on is None)
+
+    @property
+    def outstanding_pence(self) -> int:
+        """Approved and not yet paid (0 until approved)."""
+        return self.approved_pence - self.paid_pence if self.status in APPROVED else 0
+
+    @property
+    def awaiting_approval_pence(self) -> int:
+        return self.amount_pence if self.status in UNDECIDED else 0
+
+    @property
+    def open_question(self) -> str | None:
+        if self.status == "queried" and self.queries:
+            return self.queries[-1].question
+        return None
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((line.hours for line in self.lines), Decimal(0))
+
+    @property
+    def last_event_on(self) -> date:
+        return max(event_date(event) for event in self.history)
+
+    @property
+    def payable_from(self) -> date | None:
+        """The earliest date a new payment to this claim may carry: not before its approval,
+        nor before an earlier payment to it was reversed (so no date ever shows it overpaid)."""
+        if self.approved_on is None:
+            return None
+        reversals = [s.reversed_on for s in self.payments if s.reversed_on is not None]
+        return max([self.approved_on, *reversals])
+
+    def queried_days(self, as_at: date) -> int:
+        """Calendar days spent queried up to ``as_at`` (an open query counts to ``as_at``)."""
+        return sum(query.days_open(as_at) for query in self.queries)
+
+    def payment_due(self, as_at: date) -> date:
+        """Receipt + payment terms + the days spent queried (the dispute clock)."""
+        return self.base_payment_due + timedelta(days=self.queried_days(as_at))
+
+    # ---- rebuilding from events --------------------------------------------------------
+
+    @classmethod
+    def replay(cls, events: Sequence[ClaimHistoryEvent]) -> Claim:
+        """Rebuild from the claim's stream, with the payment events that allocate to it
+        folded in where they happened (events of other claims' payments are ignored)."""
+        if not events or not isinstance(events[0], ClaimSubmitted):
+            raise ValueError("a claim's history starts with ClaimSubmitted")
+        first = events[0]
+        claim = cls(
+            id=first.claim_id,
+            agreement_id=first.agreement_id,
+            partnership_id=first.partnership_id,
+            payer_id=first.payer_id,
+            payee_id=first.payee_id,
+            status="submitted",
+            version=1,
+            submitted_by=first.submitted_by,
+            submitted_on=first.submitted_on,
+            lines=first.lines,
+            expenses=first.expenses,
+            amount_pence=first.amount_pence,
+            approval_due=first.approval_due,
+            base_payment_due=first.payment_due,
+            history=(first,),
+        )
+        for event in events[1:]:
+            claim = claim.apply(event)
+        return claim
+
+    def apply(self, event: ClaimHistoryEvent) -> Claim:
+        """The claim after ``event`` (self when the event is another claim's payment)."""
+        if isinstance(event, PaymentRecorded | PaymentReversed):
+            return self._apply_payment(event)
+        if event.claim_id != self.id:
+            raise ValueError(
+                f"{type(event).__name__} of claim {event.claim_id} applied to {self.id}"
+            )
+        bumped = replace(self, version=self.version + 1, history=(*self.history, event))
+        if isinstance(event, ClaimAmended):
+            return replace(
+                bumped,
+                status="submitted",
+                lines=event.lines,
+                expenses=event.expenses,
+                amount_pence=event.amount_pence,
+                amended_by=self.amended_by | {event.amended_by},
+                queries=_close_query(self.queries, event.amended_on)
+                if self.status == "queried"
+                else self.queries,
+            )
+        if isinstance(event, ClaimQueried):
+            query = Query(event.question, event.queried_by, event.queried_on)
+            return replace(bumped, status="queried", queries=(*self.queries, query))
+        if isinstance(event, ClaimQueryAnswered):
+            return replace(
+                bumped,
+                status="submitted",
+                queries=_close_query(
+                    self.queries, event.answered_on, event.answer, event.answered_by
+                ),
+            )
+        if isinstance(event, ClaimApproved):
+            return replace(
+                bumped,
+                status="approved",
+                approved_pence=event.amount_pence,
+                approved_by=event.approved_by,
+                approved_on=event.approved_on,
+                decision_reason=event.reason,
+                decided_on=event.approved_on,
+            )
+        if isinstance(event, ClaimRejected):
+            return replace(
+                bumped,
+                status="rejected",
+                decision_reason=event.reason,
+                decided_on=event.rejected_on,
+                queries=_close_query(self.queries, event.rejected_on),
+            )
+        if isinstance(event, ClaimWithdrawn):
+            return replace(
+                bumped,
+                status="withdrawn",
+                decided_on=event.withdrawn_on,
+                queries=_close_query(self.queries, event.withdrawn_on),
+            )
+        raise ValueError(f"{type(event).__name__} is not a claim event")  # ClaimSubmitted again
+
+    def _apply_payment(self, event: PaymentRecorded | PaymentReversed) -> Claim:
+        mine = sum(a.amount_pence for a in event.allocations if a.claim_id == self.id)
+        if not any(a.claim_id == self.id for a in event.allocations):
+            return self
+        if isinstance(event, PaymentRecorded):
+            if self.status not in PAYABLE:
+                raise ValueError(f"payment {event.payment_id} allocated to a {self.status} claim")
+            share = PaymentShare(event.payment_id, mine, event.paid_on)
+            payments = (*self.payments, share)
+        else:
+            payments = tuple(
+                replace(s, reversed_on=event.reversed_on)
+                if s.payment_id == event.payment_id and s.reversed_on is None
+                else s
+                for s in self.payments
+            )
+        paid = sum(s.amount_pence for s in payments if s.reversed_on is None)
+        status = "approved" if paid == 0 else "paid" if paid >= self.approved_pence else "part_paid"
+        return replace(self, payments=payments, status=status, history=(*self.history, event))
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def amend(
+        self,
+        lines: object,
+        expenses: object = None,
+        *,
+        agreement: Agreement,
+        by: str,
+        today: date,
+    ) -> ClaimAmended:
+        """Replace the lines and expenses while submitted or queried (answering the query)."""
+        self._require("amended", UNDECIDED, today)
+        if agreement.id != self.agreement_id:
+            raise ValueError("amend with the claim's own agreement")
+        new_lines, new_expenses = _read_claim(agreement, lines, expenses, today)
+        return ClaimAmended(
+            claim_id=self.id,
+            amended_by=by,
+            amended_on=today,
+            lines=new_lines,
+            expenses=new_expenses,
+            amount_pence=_total(new_lines, new_expenses),
+            answers_query=self.status == "queried",
+        )
+
+    def query(self, question: object, *, by: str, today: date) -> ClaimQueried:
+        """Ask the submitter a question; pauses the payment clock, not the approval clock."""
+        if self.status == "queried":
+            raise InvalidTransition("this claim already has an open query")
+        self._require("queried", {"submitted"}, today)
+        self._not_own(by, "query")
+        problems = Problems()
+        text = problems.text(question, "question", max_length=REASON_MAX)
+        problems.raise_if_any()
+        assert text is not None
+        return ClaimQueried(claim_id=self.id, queried_by=by, queried_on=today, question=text)
+
+    def answer(self, answer: object, *, by: str, today: date) -> ClaimQueryAnswered:
+        """Answer the open query; the claim is submitted again and the payment clock restarts."""
+        if self.status == "submitted":
+            raise InvalidTransition("this claim has no open query to answer")
+        self._require("answered", {"queried"}, today)
+        problems = Problems()
+        text = problems.text(answer, "answer", max_length=REASON_MAX)
+        problems.raise_if_any()
+        assert text is not None
+        return ClaimQueryAnswered(claim_id=self.id, answered_by=by, answered_on=today, answer=text)
+
+    def approve(
+        self, *, by: str, today: date, amount_pence: object = None, reason: object = None
+    ) -> ClaimApproved:
+        """Approve in full (amount None) or in part (0 < amount < claimed, with a reason)."""
+        if self.status == "queried":
+            raise InvalidTransition(
+                "a queried claim cannot be approved until its query is answered"
+            )
+        self._require("approved", {"submitted"}, today)
+        self._not_own(by, "approve")
+        problems = Problems()
+        amount = (
+            self.amount_pence
+            if amount_pence is None
+            else problems.pence(amount_pence, "amount_pence")
+        )
+        if amount is not None and amount > self.amount_pence:
+            problems.add(
+                "amount_pence", f"must not exceed the claimed {format_pence(self.amount_pence)}"
+            )
+        text = problems.text(reason, "reason", max_length=REASON_MAX, required=False)
+        partial = amount is not None and amount < self.amount_pence
+        if partial and text is None and "reason" not in problems.errors:
+            problems.add("reason", "a reason is required for a partial approval")
+        problems.raise_if_any()
+        assert amount is not None
+        return ClaimApproved(
+            claim_id=self.id,
+            approved_by=by,
+            approved_on=today,
+            amount_pence=amount,
+            claimed_pence=self.amount_pence,
+            reason=text,
+        )
+
+    def reject(self, reason: object, *, by: str, today: date) -> ClaimRejected:
+        """Refuse the claim for good, with a reason the submitter will see."""
+        self._require("rejected", UNDECIDED, today)
+        self._not_own(by, "reject")
+        problems = Problems()
+        text = problems.text(reason, "reason", max_length=REASON_MAX)
+        problems.raise_if_any()
+        assert text is not None
+        return ClaimRejected(claim_id=self.id, rejected_by=by, rejected_on=today, reason=text)
+
+    def withdraw(self, *, by: str, today: date) -> ClaimWithdrawn:
+        """Take the claim back; only before a decision."""
+        self._require("withdrawn", UNDECIDED, today)
+        return ClaimWithdrawn(claim_id=self.id, withdrawn_by=by, withdrawn_on=today)
+
+    def _require(self, done: str, allowed: frozenset[str] | set[str], today: date) -> None:
+        # A claim's events never run backwards in time (today comes from the server clock).
+        if today < self.last_event_on:
+            raise ValueError(f"today ({today}) is before the claim's last event")
+        if self.status not in allowed:
+            article = "an" if self.status[0] in "aeiou" else "a"
+            raise InvalidTransition(f"{article} {self.status} claim cannot be {done}")
+
+    def _not_own(self, by: str, action: str) -> None:
+        if by == self.submitted_by or by in self.amended_by:
+            raise NotAllowed(f"you cannot {action} a claim you submitted or amended")
+
+    # ---- positions ---------------------------------------------------------------------
+
+    def position_as_at(self, as_at: date) -> ClaimPosition | None:
+        """The claim as known on ``as_at`` (events dated later are ignored); None if it was
+        not yet submitted."""
+        known = [event for event in self.history if event_date(event) <= as_at]
+        if not known:
+            return None
+        claim = Claim.replay(known) if len(known) < len(self.history) else self
+        return claim._position(as_at)
+
+    def _position(self, as_at: date) -> ClaimPosition:
+        due = self.payment_due(as_at)
+        open_pence = self.outstanding_pence + self.awaiting_approval_pence
+        lateness_counts = open_pence > 0 and self.status not in {"queried", *FINAL}
+        days_overdue = clocks.days_between(due, as_at) if lateness_counts else 0
+        return ClaimPosition(
+            claim_id=self.id,
+            partnership_id=self.partnership_id,
+            payer_id=self.payer_id,
+            payee_id=self.payee_id,
+            as_at=as_at,
+            status=self.status,
+            claimed_pence=self.amount_pence,
+            approved_pence=self.approved_pence,
+            paid_pence=self.paid_pence,
+            outstanding_pence=self.outstanding_pence,
+            awaiting_approval_pence=self.awaiting_approval_pence,
+            submitted_on=self.submitted_on,
+            approval_due=self.approval_due,
+            payment_due=due,
+            approval_overdue=self.status in UNDECIDED and as_at > self.approval_due,
+            days_overdue=days_overdue,
+            overdue_pence=open_pence if days_overdue > 0 else 0,
+            bucket=aging_bucket(days_overdue) if open_pence > 0 else None,
+        )
+
+
+def submit_claim(
+    claim_id: str,
+    agreement: Agreement,
+    lines: object,
+    expenses: object = None,
+    *,
+    submitted_by: str,
+    today: date,
+) -> ClaimSubmitted:
+    """Submit a claim under an agreement: every line checked and priced, clocks started.
+
+    ``lines`` and ``expenses`` are lists of JSON-like objects (already-parsed dates, Decimal
+    hours and ints are fine); all field errors are reported together.
+    """
+    new_lines, new_expenses = _read_claim(agreement, lines, expenses, today)
+    return ClaimSubmitted(
+        claim_id=claim_id,
+        agreement_id=agreement.id,
+        partnership_id=agreement.partnership_id,
+        payer_id=agreement.payer_id,
+        payee_id=agreement.payee_id,
+        submitted_by=submitted_by,
+        submitted_on=today,
+        lines=new_lines,
+        expenses=new_expenses,
+        amount_pence=_total(new_lines, new_expenses),
+        approval_due=clocks.approval_due(
+            today, agreement.approval_sla_working_days, agreement.nation
+        ),
+        payment_due=clocks.payment_due(today, agreement.payment_terms_days),
+    )
+
+
+def event_date(event: ClaimHistoryEvent) -> date:
+    """The calendar date an event took effect."""
+    if isinstance(event, ClaimSubmitted):
+        return event.submitted_on
+    if isinstance(event, ClaimAmended):
+        return event.amended_on
+    if isinstance(event, ClaimQueried):
+        return event.queried_on
+    if isinstance(event, ClaimQueryAnswered):
+        return event.answered_on
+    if isinstance(event, ClaimApproved):
+        return event.approved_on
+    if isinstance(event, ClaimRejected):
+        return event.rejected_on
+    if isinstance(event, ClaimWithdrawn):
+        return event.withdrawn_on
+    if isinstance(event, PaymentRecorded):
+        return event.paid_on
+    return event.reversed_on
+
+
+def _close_query(
+    queries: tuple[Query, ...],
+    on: date,
+    answer: str | None = None,
+    answered_by: str | None = None,
+) -> tuple[Query, ...]:
+    if not queries or queries[-1].closed_on is not None:
+        return queries
+    closed = replace(queries[-1], closed_on=on, answer=answer, answered_by=answered_by)
+    return (*queries[:-1], closed)
+
+
+def _total(lines: Sequence[ClaimLine], expenses: Sequence[ExpenseLine]) -> int:
+    return sum(line.amount_pence for line in lines) + sum(e.amount_pence for e in expenses)
+
+
+def _read_claim(
+    agreement: Agreement, lines: object, expenses: object, today: date
+) -> tuple[tuple[ClaimLine, ...], tuple[ExpenseLine, ...]]:
+    problems = Problems()
+    checked_lines = _read_lines(problems, agreement, lines, today)
+    checked_expenses = _read_expenses(problems, expenses)
+    problems.raise_if_any()
+    return checked_lines, checked_expenses
+
+
+def _read_lines(
+    problems: Problems, agreement: Agreement, lines: object, today: date
+) -> tuple[ClaimLine, ...]:
+    result: list[ClaimLine] = []
+    hours_by_worker_day: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    items = problems.items(lines, "lines", minimum=1, maximum=MAX_LINES, noun="line")
+    for index, item in enumerate(items):
+        path = f"lines.{index}"
+        raw = problems.mapping(item, path, LINE_FIELDS)
+        if raw is None:
+            continue
+        worked_on = problems.day(raw.get("worked_on"), f"{path}.worked_on")
+        if worked_on is not None:
+            if worked_on > today:
+                problems.add(f"{path}.worked_on", "must not be in the future")
+            elif not agreement.covers(worked_on):
+                problems.add(
+                    f"{path}.worked_on",
+                    f"must be within the agreement ({agreement.starts_on.isoformat()} to "
+                    f"{agreement.ends_on.isoformat()})",
+                )
+        hours = problems.hours(raw.get("hours"), f"{path}.hours")
+        activity = problems.choice(raw.get("activity"), f"{path}.activity", ACTIVITIES)
+        worker = problems.text(raw.get("worker"), f"{path}.worker")
+        description = problems.text(raw.get("description"), f"{path}.description")
+        if worked_on is None or hours is None or activity is None:
+            continue
+        if worker is None or description is None:
+            continue
+        hours_by_worker_day[(worker.casefold(), worked_on)] += hours
+        if hours_by_worker_day[(worker.casefold(), worked_on)] > MAX_HOURS_PER_DAY:
+            problems.add(
+                f"{path}.hours",
+                f"{worker}'s hours on {worked_on.isoformat()} add up to more than 24",
+            )
+        amount, basis = price_line(agreement, activity, hours)
+        result.append(ClaimLine(worked_on, hours, activity, worker, description, amount, basis))
+    return tuple(result)
+
+
+def _read_expenses(problems: Problems, expenses: object) -> tuple[ExpenseLine, ...]:
+    result: list[ExpenseLine] = []
+    items = problems.items(expenses, "expenses", minimum=0, maximum=MAX_EXPENSES, noun="expense")
+    for index, item in enumerate(items):
+        path = f"expenses.{index}"
+        raw = problems.mapping(item, path, EXPENSE_FIELDS)
+        if raw is None:
+            continue
+        category = problems.choice(raw.get("category"), f"{path}.category", EXPENSE_CATEGORIES)
+        amount = problems.pence(raw.get("amount_pence"), f"{path}.amount_pence")
+        description = problems.text(raw.get("description"), f"{path}.description")
+        if category is not None and amount is not None and description is not None:
+            result.append(ExpenseLine(category, amount, description))
+    return tuple(result)
+
+
+def claims_by_id(claims: Sequence[Claim]) -> Mapping[str, Claim]:
+    """Index claims by id (a convenience for ``record_payment``)."""
+    return {claim.id: claim for claim in claims}

@@ -1,0 +1,158 @@
+"""Organisations (VCSE or statutory) and the people who act for them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.events.types import ORGANISATION_KINDS, ROLES, OrganisationRegistered, PersonAdded
+
+from .validation import NAME_MAX, Problems
+
+# England & Wales: 6-8 digits; Scotland: SC + 6 digits; Northern Ireland: NIC + 6 digits.
+_CHARITY_NUMBER = re.compile(r"\d{6,8}|SC\d{6}|NIC\d{6}")
+# Companies House: 8 digits, or a 2-letter prefix (SC, NI, OC, …) and 6 digits.
+_COMPANY_NUMBER = re.compile(r"\d{8}|[A-Z]{2}\d{6}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_MAX = 254
+
+VCSE_ROLES = frozenset({"vcse_member", "vcse_admin"})
+STATUTORY_ROLES = frozenset({"approver", "finance"})
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    kind: str
+    charity_number: str | None = None
+    company_number: str | None = None
+    contact_email: str | None = None
+
+    @classmethod
+    def from_event(cls, event: OrganisationRegistered) -> Organisation:
+        return cls(
+            id=event.organisation_id,
+            name=event.name,
+            kind=event.kind,
+            charity_number=event.charity_number,
+            company_number=event.company_number,
+            contact_email=event.contact_email,
+        )
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    organisation_id: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+    @classmethod
+    def from_event(cls, event: PersonAdded) -> Person:
+        return cls(event.person_id, event.organisation_id, event.name, event.email, event.roles)
+
+
+def register_organisation(
+    organisation_id: str,
+    name: object,
+    kind: object,
+    charity_number: object = None,
+    company_number: object = None,
+    contact_email: object = None,
+) -> OrganisationRegistered:
+    """Register a VCSE or statutory organisation."""
+    problems = Problems()
+    checked_name = problems.text(name, "name", max_length=NAME_MAX)
+    checked_kind = problems.choice(kind, "kind", ORGANISATION_KINDS)
+    charity = _identifier(
+        problems,
+        charity_number,
+        "charity_number",
+        _CHARITY_NUMBER,
+        "must be 6 to 8 digits (SC or NIC and 6 digits in Scotland or Northern Ireland)",
+    )
+    company = _identifier(
+        problems,
+        company_number,
+        "company_number",
+        _COMPANY_NUMBER,
+        "must be 8 characters: 8 digits, or 2 letters and 6 digits",
+    )
+    email = _email(problems, contact_email, "contact_email", required=False)
+    problems.raise_if_any()
+    assert checked_name is not None and checked_kind is not None
+    return OrganisationRegistered(
+        organisation_id=organisation_id,
+        name=checked_name,
+        kind=checked_kind,
+        charity_number=charity,
+        company_number=company,
+        contact_email=email,
+    )
+
+
+def add_person(
+    person_id: str,
+    organisation: Organisation,
+    name: object,
+    email: object,
+    roles: object,
+) -> PersonAdded:
+    """Add a person with one or more roles that fit the organisation's kind.
+
+    VCSE roles belong in a VCSE organisation, approver and finance in a statutory one;
+    partner_viewer and operator fit either.
+    """
+    problems = Problems()
+    checked_name = problems.text(name, "name", max_length=NAME_MAX)
+    checked_email = _email(problems, email, "email", required=True)
+    checked_roles: list[str] = []
+    for index, role in enumerate(
+        problems.items(roles, "roles", minimum=1, maximum=len(ROLES), noun="role")
+    ):
+        path = f"roles.{index}"
+        checked = problems.choice(role, path, ROLES)
+        if checked is None:
+            continue
+        if checked in checked_roles:
+            problems.add(path, "is listed twice")
+        elif checked in VCSE_ROLES and organisation.kind != "vcse":
+            problems.add(path, f"{checked} is a role in a VCSE organisation")
+        elif checked in STATUTORY_ROLES and organisation.kind != "statutory":
+            problems.add(path, f"{checked} is a role in a statutory organisation")
+        else:
+            checked_roles.append(checked)
+    problems.raise_if_any()
+    assert checked_name is not None and checked_email is not None
+    return PersonAdded(
+        person_id=person_id,
+        organisation_id=organisation.id,
+        name=checked_name,
+        email=checked_email,
+        roles=tuple(checked_roles),
+    )
+
+
+def _identifier(
+    problems: Problems, value: object, path: str, pattern: re.Pattern[str], rule: str
+) -> str | None:
+    text = problems.text(value, path, max_length=16, required=False)
+    if text is None:
+        return None
+    normalised = text.replace(" ", "").upper()
+    if not pattern.fullmatch(normalised):
+        problems.add(path, rule)
+        return None
+    return normalised
+
+
+def _email(problems: Problems, value: object, path: str, *, required: bool) -> str | None:
+    text = problems.text(value, path, max_length=EMAIL_MAX, required=required)
+    if text is None:
+        return None
+    if not _EMAIL.fullmatch(text):
+        problems.add(path, "must be an email address")
+        return None
+    return text

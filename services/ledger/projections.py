@@ -1,0 +1,238 @@
+"""Keep the ledger's read views in step with the log.
+
+Called inside the unit of work that appended the events, so a view row and the events it
+comes from commit together. `rebuild` replays the whole log into empty views: the views are
+a cache of the events, never a second source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from shared.events.envelope import StoredEvent
+
+from .store.views import (
+    agreements,
+    allocations,
+    claims,
+    organisations,
+    partnership_members,
+    partnerships,
+    payments,
+    people,
+)
+
+Projector = Callable[[Connection, StoredEvent, Mapping[str, Any]], None]
+_PROJECTORS: dict[str, Projector] = {}
+
+
+def projects(event_type: str) -> Callable[[Projector], Projector]:
+    def register(function: Projector) -> Projector:
+        _PROJECTORS[event_type] = function
+        return function
+
+    return register
+
+
+def project(connection: Connection, events: Sequence[StoredEvent]) -> None:
+    for event in events:
+        projector = _PROJECTORS.get(event.type)
+        if projector is not None:
+            projector(connection, event, event.data)
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+@projects("OrganisationRegistered")
+def _organisation(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(organisations).values(
+            id=data["organisation_id"],
+            name=data["name"],
+            kind=data["kind"],
+            charity_number=data.get("charity_number"),
+            company_number=data.get("company_number"),
+            contact_email=data.get("contact_email"),
+            registered_at=event.occurred_at,
+        )
+    )
+
+
+@projects("PersonAdded")
+def _person(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(people).values(
+            id=data["person_id"],
+            organisation_id=data["organisation_id"],
+            name=data["name"],
+            email=data["email"],
+            roles=list(data["roles"]),
+        )
+    )
+
+
+@projects("PartnershipFormed")
+def _partnership(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(partnerships).values(
+            id=data["partnership_id"], name=data["name"], formed_at=event.occurred_at
+        )
+    )
+    for organisation_id in data["organisation_ids"]:
+        connection.execute(
+            insert(partnership_members).values(
+                partnership_id=data["partnership_id"], organisation_id=organisation_id
+            )
+        )
+
+
+@projects("AgreementSigned")
+def _agreement(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(agreements).values(
+            id=data["agreement_id"],
+            partnership_id=data["partnership_id"],
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            version=event.stream_version,
+        )
+    )
+
+
+@projects("AgreementAmended")
+def _agreement_amended(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        update(agreements)
+        .where(agreements.c.id == data["agreement_id"])
+        .values(version=event.stream_version)
+    )
+
+
+@projects("ClaimSubmitted")
+def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(claims).values(
+            id=data["claim_id"],
+            created_position=event.global_position,
+            partnership_id=data["partnership_id"],
+            agreement_id=data["agreement_id"],
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            status="submitted",
+            version=event.stream_version,
+            submitted_on=_date(data["submitted_on"]),
+            amount_pence=data["amount_pence"],
+            approved_pence=0,
+            paid_pence=0,
+        )
+    )
+
+
+def _claim_update(connection: Connection, event: StoredEvent, **values: Any) -> None:
+    connection.execute(
+        update(claims)
+        .where(claims.c.id == event.data["claim_id"])
+        .values(version=event.stream_version, **values)
+    )
+
+
+@projects("ClaimAmended")
+def _claim_amended(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="submitted", amount_pence=data["amount_pence"])
+
+
+@projects("ClaimQueried")
+def _claim_queried(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="queried")
+
+
+@projects("ClaimQueryAnswered")
+def _claim_answered(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="submitted")
+
+
+@projects("ClaimApproved")
+def _claim_approved(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="approved", approved_pence=data["amount_pence"])
+
+
+@projects("ClaimRejected")
+def _claim_rejected(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="rejected")
+
+
+@projects("ClaimWithdrawn")
+def _claim_withdrawn(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    _claim_update(connection, event, status="withdrawn")
+
+
+def _settle(connection: Connection, claim_id: str, paid_change: int) -> None:
+    row = connection.execute(
+        select(claims.c.approved_pence, claims.c.paid_pence).where(claims.c.id == claim_id)
+    ).one()
+    paid = row.paid_pence + paid_change
+    if paid <= 0:
+        status = "approved"
+    elif paid >= row.approved_pence:
+        status = "paid"
+    else:
+        status = "part_paid"
+    connection.execute(
+        update(claims).where(claims.c.id == claim_id).values(paid_pence=paid, status=status)
+    )
+
+
+@projects("PaymentRecorded")
+def _payment(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(payments).values(
+            id=data["payment_id"],
+            partnership_id=data["partnership_id"],
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            paid_on=_date(data["paid_on"]),
+            amount_pence=data["amount_pence"],
+            reversed=0,
+        )
+    )
+    for allocation in data["allocations"]:
+        connection.execute(
+            insert(allocations).values(
+                payment_id=data["payment_id"],
+                claim_id=allocation["claim_id"],
+                amount_pence=allocation["amount_pence"],
+            )
+        )
+        _settle(connection, allocation["claim_id"], allocation["amount_pence"])
+
+
+@projects("PaymentReversed")
+def _payment_reversed(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        update(payments).where(payments.c.id == data["payment_id"]).values(reversed=1)
+    )
+    for allocation in data["allocations"]:
+        _settle(connection, allocation["claim_id"], -allocation["amount_pence"])
+
+
+VIEW_TABLES = (
+    allocations,
+    payments,
+    claims,
+    agreements,
+    partnership_members,
+    partnerships,
+)
+
+
+def clear_views(connection: Connection) -> None:
+    """Empty the views derived from events (people and organisations stay: tokens hang on
+    them); used before a full rebuild of the claim-side views."""
+    for table in VIEW_TABLES:
+        connection.execute(delete(table))

@@ -1,0 +1,405 @@
+"""The ledger's event store: streams with optimistic concurrency, and one totally ordered feed.
+
+Writers are serialised. `EventStore.unit_of_work()` opens ONE write transaction and, before
+anything else, takes the database-wide writer lock: `pg_advisory_xact_lock(WRITER_LOCK_KEY)` on
+PostgreSQL, `BEGIN IMMEDIATE` on SQLite (which has a single writer anyway). Two things follow.
+
+- Decisions are consistent. Everything a command reads inside its unit of work (its own stream,
+  other aggregates' streams, view tables) cannot change until it commits, so a decision that spans
+  aggregates (a payment checking the outstanding amount of several claims) is as safe as one
+  within a stream. The expected-version check still runs on every append, and the
+  `UNIQUE(stream_id, stream_version)` and `UNIQUE(event_id)` constraints back it up.
+- The feed never skips. Global positions are assigned while holding the lock, and the lock is
+  released only after the commit is visible, so positions become visible strictly in order. A
+  reader that has seen position N and asks for `after=N` can never later find an event below the
+  one it gets: no late commit can fill a hole behind it. (PostgreSQL sequences alone do not give
+  this: a transaction that drew position 7 may commit after one that drew 8.) Positions are
+  increasing but not necessarily contiguous: a rolled-back insert on PostgreSQL burns its value.
+
+The price is one writer at a time. Units of work must therefore be short: load, decide, append,
+commit; no network calls inside. Reads outside a unit of work take no lock.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, Select, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from services.ledger.store.engine import WRITE_OPTION, insert_for
+from services.ledger.store.tables import events, relay_progress
+from shared.events.envelope import NewEvent, StoredEvent
+
+# "bridges1" in ASCII: the key of the transaction-scoped advisory lock that serialises writers.
+WRITER_LOCK_KEY = 0x6272696467657331
+
+
+class EventStoreError(Exception):
+    """Base class of the event store's own errors."""
+
+
+class ConcurrencyConflict(EventStoreError):
+    """The stream is not at the version the command was decided against."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id!r} is at version {actual}, expected {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateEvent(EventStoreError):
+    """An event with this id is already stored (or appears twice in one append)."""
+
+    def __init__(self, event_ids: Sequence[uuid.UUID]) -> None:
+        super().__init__(f"duplicate event id(s): {', '.join(map(str, event_ids))}")
+        self.event_ids = tuple(event_ids)
+
+
+class WriterBusy(EventStoreError):
+    """The writer lock could not be taken within the configured timeout: retry later."""
+
+
+class UnitOfWork:
+    """One write transaction holding the writer lock: read what the decision needs, append."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._open = True
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for writes that must commit with the events."""
+        self._check_open()
+        return self._connection
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        """The stream's events in version order (empty if it does not exist)."""
+        return _read_stream(self.connection, stream_id)
+
+    def read_streams(self, stream_ids: Iterable[str]) -> list[StoredEvent]:
+        """The events of several streams, in global order."""
+        return _read_streams(self.connection, stream_ids)
+
+    def read_by_partition_key(
+        self,
+        partition_key: str,
+        after: int = 0,
+        types: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Events with this partition key (optionally only these types), in global order."""
+        return _read_by_partition_key(self.connection, partition_key, after, types, limit)
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version: 0 if it has no events."""
+        return _stream_version(self.connection, stream_id)
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        new_events: Sequence[NewEvent],
+        *,
+        partition_key: str,
+        actor: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> list[StoredEvent]:
+        """Append `new_events` as versions `expected_version + 1, ...` of the stream.
+
+        Raises `ConcurrencyConflict` if the stream is not at `expected_version` and
+        `DuplicateEvent` if an event id is already stored. The events are only written when the
+        unit of work commits; after either error the transaction is still usable.
+        """
+        connection = self.connection
+        if expected_version < 0:
+            raise ValueError(f"expected_version must be >= 0, got {expected_version}")
+        actual = _stream_version(connection, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
+        if not new_events:
+            return []
+        event_ids = [event.event_id for event in new_events]
+        repeated = sorted({i for i in event_ids if event_ids.count(i) > 1}, key=str)
+        if repeated:
+            raise DuplicateEvent(repeated)
+        when = _as_utc(occurred_at) if occurred_at is not None else datetime.now(UTC)
+
+        stored: list[StoredEvent] = []
+        try:
+            # A savepoint keeps the transaction usable (PostgreSQL aborts it on any error).
+            with connection.begin_nested():
+                # One row at a time, so positions follow stream versions within the batch.
+                for version, event in enumerate(new_events, start=expected_version + 1):
+                    data = json.loads(json.dumps(dict(event.data)))
+                    position = connection.execute(
+                        insert(events)
+                        .values(
+                            event_id=str(event.event_id),
+                            stream_id=stream_id,
+                            stream_version=version,
+                            type=event.type,
+                            schema_version=event.schema_version,
+                            partition_key=partition_key,
+                            occurred_at=when,
+                            actor=actor,
+                            correlation_id=correlation_id,
+                            causation_id=causation_id,
+                            data=data,
+                        )
+                        .returning(events.c.global_position)
+                    ).scalar_one()
+                    stored.append(
+                        StoredEvent(
+                            global_position=position,
+                            event_id=event.event_id,
+                            type=event.type,
+                            schema_version=event.schema_version,
+                            stream_id=stream_id,
+                            stream_version=version,
+                            partition_key=partition_key,
+                            occurred_at=when,
+                            actor=actor,
+                            correlation_id=correlation_id,
+                            causation_id=causation_id,
+                            data=data,
+                        )
+                    )
+        except IntegrityError as error:
+            explained = _explain_integrity_error(connection, stream_id, expected_version, event_ids)
+            if explained is None:
+                raise
+            raise explained from error
+        return stored
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("this unit of work has ended")
+
+    def _close(self) -> None:
+        self._open = False
+
+
+class EventStore:
+    """The event log: write through `unit_of_work()`, read through the other methods."""
+
+    def __init__(self, engine: Engine, *, lock_timeout_seconds: float = 30.0) -> None:
+        self._engine = engine
+        self._lock_timeout_ms = int(lock_timeout_seconds * 1000)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A write transaction holding the writer lock; commits on exit, rolls back on error.
+
+        Raises `WriterBusy` if the lock is not granted within the lock timeout.
+        """
+        with self._engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            try:
+                transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE, may wait
+            except OperationalError as error:
+                raise _writer_busy_or(error) from error
+            with transaction:
+                if connection.dialect.name == "postgresql":
+                    self._lock_writers(connection)
+                unit = UnitOfWork(connection)
+                try:
+                    yield unit
+                finally:
+                    unit._close()
+
+    def _lock_writers(self, connection: Connection) -> None:
+        try:
+            connection.execute(
+                text("SELECT set_config('lock_timeout', :timeout, true)"),
+                {"timeout": f"{self._lock_timeout_ms}ms"},
+            )
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY}
+            )
+        except OperationalError as error:
+            raise _writer_busy_or(error) from error
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        """The stream's events in version order (empty if it does not exist)."""
+        with self._engine.connect() as connection:
+            return _read_stream(connection, stream_id)
+
+    def read_streams(self, stream_ids: Iterable[str]) -> list[StoredEvent]:
+        """The events of several streams, in global order, in one query."""
+        with self._engine.connect() as connection:
+            return _read_streams(connection, stream_ids)
+
+    def read_feed(self, after: int, limit: int) -> list[StoredEvent]:
+        """Up to `limit` events with a global position above `after`, in order."""
+        if after < 0 or limit < 1:
+            raise ValueError(f"need after >= 0 and limit >= 1, got after={after} limit={limit}")
+        query = (
+            _select_events()
+            .where(events.c.global_position > after)
+            .order_by(events.c.global_position)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [_to_stored(row) for row in connection.execute(query)]
+
+    def read_by_partition_key(
+        self,
+        partition_key: str,
+        after: int = 0,
+        types: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Events with this partition key (optionally only these types), in global order."""
+        with self._engine.connect() as connection:
+            return _read_by_partition_key(connection, partition_key, after, types, limit)
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version: 0 if it has no events."""
+        with self._engine.connect() as connection:
+            return _stream_version(connection, stream_id)
+
+    def last_position(self) -> int:
+        """The highest global position stored: 0 if the store is empty."""
+        query = select(func.coalesce(func.max(events.c.global_position), 0))
+        with self._engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+
+def get_relay_position(connection: Connection | Engine, name: str) -> int:
+    """The last global position the relay `name` has published: 0 if it never has."""
+    query = select(relay_progress.c.position).where(relay_progress.c.name == name)
+    if isinstance(connection, Engine):
+        with connection.connect() as own:
+            position = own.execute(query).scalar_one_or_none()
+    else:
+        position = connection.execute(query).scalar_one_or_none()
+    return 0 if position is None else int(position)
+
+
+def set_relay_position(connection: Connection, name: str, position: int) -> None:
+    """Record that the relay `name` has published everything up to `position`.
+
+    Runs in the caller's transaction (on SQLite use `begin_write` so it starts as a writer).
+    """
+    now = datetime.now(UTC)
+    statement = insert_for(connection, relay_progress).values(
+        name=name, position=position, updated_at=now
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[relay_progress.c.name],
+            set_={"position": position, "updated_at": now},
+        )
+    )
+
+
+def _select_events() -> Select[Any]:
+    return select(events)
+
+
+def _read_stream(connection: Connection, stream_id: str) -> list[StoredEvent]:
+    query = (
+        _select_events()
+        .where(events.c.stream_id == stream_id)
+        .order_by(events.c.stream_version)
+    )
+    return [_to_stored(row) for row in connection.execute(query)]
+
+
+def _read_streams(connection: Connection, stream_ids: Iterable[str]) -> list[StoredEvent]:
+    ids = list(dict.fromkeys(stream_ids))
+    if not ids:
+        return []
+    query = (
+        _select_events()
+        .where(events.c.stream_id.in_(ids))
+        .order_by(events.c.global_position)
+    )
+    return [_to_stored(row) for row in connection.execute(query)]
+
+
+def _read_by_partition_key(
+    connection: Connection,
+    partition_key: str,
+    after: int,
+    types: Iterable[str] | None,
+    limit: int | None,
+) -> list[StoredEvent]:
+    query = _select_events().where(
+        events.c.partition_key == partition_key, events.c.global_position > after
+    )
+    if types is not None:
+        query = query.where(events.c.type.in_(list(types)))
+    query = query.order_by(events.c.global_position)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_to_stored(row) for row in connection.execute(query)]
+
+
+def _stream_version(connection: Connection, stream_id: str) -> int:
+    query = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+        events.c.stream_id == stream_id
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def _to_stored(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        global_position=row.global_position,
+        event_id=uuid.UUID(row.event_id),
+        type=row.type,
+        schema_version=row.schema_version,
+        stream_id=row.stream_id,
+        stream_version=row.stream_version,
+        partition_key=row.partition_key,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        data=row.data,
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: occurred_at must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _explain_integrity_error(
+    connection: Connection, stream_id: str, expected_version: int, event_ids: list[uuid.UUID]
+) -> EventStoreError | None:
+    """Which unique constraint a failed insert hit, found by looking (portable across drivers)."""
+    stored = connection.execute(
+        select(events.c.event_id).where(events.c.event_id.in_([str(i) for i in event_ids]))
+    ).scalars()
+    duplicates = sorted(uuid.UUID(i) for i in stored)
+    if duplicates:
+        return DuplicateEvent(duplicates)
+    actual = _stream_version(connection, stream_id)
+    if actual != expected_version:
+        return ConcurrencyConflict(stream_id, expected_version, actual)
+    return None
+
+
+def _writer_busy_or(error: OperationalError) -> Exception:
+    """`WriterBusy` for a lock wait that timed out, the original error otherwise."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if sqlstate == "55P03" or (sqlite_code is not None and sqlite_code & 0xFF in (5, 6)):
+        return WriterBusy(f"the writer lock was not granted in time: {original}")
+    return error

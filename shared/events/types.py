@@ -1,0 +1,335 @@
+"""The events of Bridges: past-tense facts, the contract between the ledger and the notifier.
+
+Each class name is its stable type string (``event_type``) and carries its ``schema_version``;
+``shared.events.catalogue`` turns them into JSON and back. Dates are ``date``, hours ``Decimal``,
+money ``int`` pence, ids UUID strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, TypeAlias
+
+ORGANISATION_KINDS = ("vcse", "statutory")
+ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
+ACTIVITIES = (
+    "meeting",
+    "co_design",
+    "peer_learning",
+    "buddy_scheme",
+    "training",
+    "travel",
+    "preparation",
+    "other",
+)
+EXPENSE_CATEGORIES = ("travel", "subsistence", "childcare", "care", "materials", "venue", "other")
+RATE_BASES = ("hourly", "half_day", "day")
+# Days relative to payment due: 3 days before, then 1, 7, 14 and 21 days overdue.
+DEFAULT_REMINDER_SCHEDULE: tuple[int, ...] = (-3, 1, 7, 14, 21)
+
+
+# ---- values carried inside events ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityRates:
+    """One activity's own rates; None means "use the default card's rate of that kind"."""
+
+    hourly_pence: int | None = None
+    half_day_pence: int | None = None
+    day_pence: int | None = None
+
+
+@dataclass(frozen=True)
+class RateCard:
+    """Default rates plus per-activity overrides, kept sorted by activity for stable equality."""
+
+    hourly_pence: int
+    half_day_pence: int | None = None
+    day_pence: int | None = None
+    by_activity: tuple[tuple[str, ActivityRates], ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.by_activity, key=lambda pair: pair[0]))
+        object.__setattr__(self, "by_activity", ordered)
+
+    @classmethod
+    def of(
+        cls,
+        hourly_pence: int,
+        half_day_pence: int | None = None,
+        day_pence: int | None = None,
+        by_activity: Mapping[str, ActivityRates] | None = None,
+    ) -> RateCard:
+        """Build a card from a mapping of activity overrides."""
+        return cls(hourly_pence, half_day_pence, day_pence, tuple((by_activity or {}).items()))
+
+    def for_activity(self, activity: str) -> ActivityRates | None:
+        """The activity's own rates, if it has any."""
+        return dict(self.by_activity).get(activity)
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    worked_on: date
+    hours: Decimal
+    activity: str
+    worker: str
+    description: str
+    amount_pence: int
+    rate_basis: str  # hourly | half_day | day
+
+
+@dataclass(frozen=True)
+class ExpenseLine:
+    category: str
+    amount_pence: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Allocation:
+    claim_id: str
+    amount_pence: int
+
+
+# ---- organisations and agreements ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationRegistered:
+    event_type: ClassVar[str] = "OrganisationRegistered"
+    schema_version: ClassVar[int] = 1
+
+    organisation_id: str
+    name: str
+    kind: str  # vcse | statutory
+    charity_number: str | None = None
+    company_number: str | None = None
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonAdded:
+    event_type: ClassVar[str] = "PersonAdded"
+    schema_version: ClassVar[int] = 1
+
+    person_id: str
+    organisation_id: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartnershipFormed:
+    event_type: ClassVar[str] = "PartnershipFormed"
+    schema_version: ClassVar[int] = 1
+
+    partnership_id: str
+    name: str
+    organisation_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgreementSigned:
+    event_type: ClassVar[str] = "AgreementSigned"
+    schema_version: ClassVar[int] = 1
+
+    agreement_id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    nation: str
+    starts_on: date
+    ends_on: date
+    rates: RateCard
+    budget_pence: int | None
+    payment_terms_days: int
+    approval_sla_working_days: int
+    reminder_schedule: tuple[int, ...] = DEFAULT_REMINDER_SCHEDULE
+
+
+@dataclass(frozen=True)
+class AgreementAmended:
+    """Only the terms that changed; None means unchanged."""
+
+    event_type: ClassVar[str] = "AgreementAmended"
+    schema_version: ClassVar[int] = 1
+
+    agreement_id: str
+    budget_pence: int | None = None
+    ends_on: date | None = None
+    payment_terms_days: int | None = None
+    approval_sla_working_days: int | None = None
+    rates: RateCard | None = None
+    reminder_schedule: tuple[int, ...] | None = None
+
+
+# ---- claims ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimSubmitted:
+    event_type: ClassVar[str] = "ClaimSubmitted"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    agreement_id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    submitted_by: str
+    submitted_on: date
+    lines: tuple[ClaimLine, ...]
+    expenses: tuple[ExpenseLine, ...]
+    amount_pence: int
+    approval_due: date
+    payment_due: date  # before any query extends it
+
+
+@dataclass(frozen=True)
+class ClaimAmended:
+    event_type: ClassVar[str] = "ClaimAmended"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    amended_by: str
+    amended_on: date
+    lines: tuple[ClaimLine, ...]
+    expenses: tuple[ExpenseLine, ...]
+    amount_pence: int
+    answers_query: bool = False
+
+
+@dataclass(frozen=True)
+class ClaimQueried:
+    event_type: ClassVar[str] = "ClaimQueried"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    queried_by: str
+    queried_on: date
+    question: str
+
+
+@dataclass(frozen=True)
+class ClaimQueryAnswered:
+    event_type: ClassVar[str] = "ClaimQueryAnswered"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    answered_by: str
+    answered_on: date
+    answer: str
+
+
+@dataclass(frozen=True)
+class ClaimApproved:
+    """A partial approval has amount_pence < claimed_pence and a reason."""
+
+    event_type: ClassVar[str] = "ClaimApproved"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    approved_by: str
+    approved_on: date
+    amount_pence: int
+    claimed_pence: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRejected:
+    event_type: ClassVar[str] = "ClaimRejected"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    rejected_by: str
+    rejected_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClaimWithdrawn:
+    event_type: ClassVar[str] = "ClaimWithdrawn"
+    schema_version: ClassVar[int] = 1
+
+    claim_id: str
+    withdrawn_by: str
+    withdrawn_on: date
+
+
+# ---- payments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    event_type: ClassVar[str] = "PaymentRecorded"
+    schema_version: ClassVar[int] = 1
+
+    payment_id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    recorded_by: str
+    paid_on: date
+    reference: str
+    amount_pence: int
+    allocations: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True)
+class PaymentReversed:
+    event_type: ClassVar[str] = "PaymentReversed"
+    schema_version: ClassVar[int] = 1
+
+    payment_id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    reversed_by: str
+    reversed_on: date
+    reason: str
+    allocations: tuple[Allocation, ...]
+
+
+ClaimEvent: TypeAlias = (
+    ClaimSubmitted
+    | ClaimAmended
+    | ClaimQueried
+    | ClaimQueryAnswered
+    | ClaimApproved
+    | ClaimRejected
+    | ClaimWithdrawn
+)
+PaymentEvent: TypeAlias = PaymentRecorded | PaymentReversed
+AgreementEvent: TypeAlias = AgreementSigned | AgreementAmended
+Event: TypeAlias = (
+    OrganisationRegistered
+    | PersonAdded
+    | PartnershipFormed
+    | AgreementEvent
+    | ClaimEvent
+    | PaymentEvent
+)
+
+ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
+    OrganisationRegistered,
+    PersonAdded,
+    PartnershipFormed,
+    AgreementSigned,
+    AgreementAmended,
+    ClaimSubmitted,
+    ClaimAmended,
+    ClaimQueried,
+    ClaimQueryAnswered,
+    ClaimApproved,
+    ClaimRejected,
+    ClaimWithdrawn,
+    PaymentRecorded,
+    PaymentReversed,
+)

@@ -1,0 +1,174 @@
+"""Shared fixtures.
+
+Databases: every test that asks for `database_url` (or `engine`, `event_store`) runs once on
+SQLite and once on PostgreSQL, each time against a fresh database migrated to head. The schema
+is migrated once per session into a template (a file for SQLite, a template database for
+PostgreSQL) and copied per test, which keeps a fresh database to a few milliseconds.
+
+PostgreSQL comes from `BRIDGES_TEST_POSTGRES_URL` (`postgresql+psycopg://user:pw@host:port/db`,
+a role allowed to create databases), else from `deploy/local/postgres.sh up` / `url`. There is no
+skipping: if PostgreSQL cannot be reached the tests fail and say why. Deselect them explicitly
+with `-m "not postgres"`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.ledger.store import EventStore, make_engine
+from services.ledger.store import upgrade as migrate_to
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL_ENV = "BRIDGES_TEST_POSTGRES_URL"
+POSTGRES_SCRIPT = REPO_ROOT / "deploy" / "local" / "postgres.sh"
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _run_postgres_script(*args: str) -> str:
+    if not POSTGRES_SCRIPT.exists():
+        pytest.fail(f"{POSTGRES_URL_ENV} is not set and {POSTGRES_SCRIPT} does not exist")
+    result = subprocess.run(
+        [str(POSTGRES_SCRIPT), *args], capture_output=True, text=True, timeout=180, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{POSTGRES_SCRIPT.name} {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_engine() -> Iterator[Engine]:
+    """An AUTOCOMMIT engine on the test server's maintenance database (creates/drops databases)."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        _run_postgres_script("up")
+        url = _run_postgres_script("url").strip().splitlines()[-1].strip()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        engine.dispose()
+        pytest.fail(f"PostgreSQL at {make_url(url)!r} is not reachable: {error}")
+    yield engine
+    engine.dispose()
+
+
+def _database_url(admin: Engine, database: str) -> str:
+    return admin.url.set(database=database).render_as_string(hide_password=False)
+
+
+def _create_postgres_database(admin: Engine, template: str | None = None) -> str:
+    name = f"bridges_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    return name
+
+
+def _drop_postgres_database(admin: Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_admin_engine: Engine) -> Iterator[str]:
+    name = _create_postgres_database(postgres_admin_engine)
+    try:
+        migrate_to(_database_url(postgres_admin_engine, name))
+        yield name
+    finally:
+        _drop_postgres_database(postgres_admin_engine, name)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_engine: Engine, _postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to head, dropped after the test."""
+    name = _create_postgres_database(postgres_admin_engine, template=_postgres_template)
+    yield _database_url(postgres_admin_engine, name)
+    _drop_postgres_database(postgres_admin_engine, name)
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_admin_engine: Engine) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no migrations), dropped after the test."""
+    name = _create_postgres_database(postgres_admin_engine)
+    yield _database_url(postgres_admin_engine, name)
+    _drop_postgres_database(postgres_admin_engine, name)
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "ledger.db"
+    migrate_to(f"sqlite:///{path}")  # disposing the engine checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database file migrated to head."""
+    path = tmp_path / "ledger.db"
+    shutil.copyfile(_sqlite_template, path)
+    assert not Path(f"{_sqlite_template}-wal").exists(), "template left a WAL file behind"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+# --- Either backend ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend under test: "sqlite" or "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database migrated to head, on each backend."""
+    return str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+
+
+@pytest.fixture
+def empty_database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database with no schema at all, on each backend."""
+    name = "empty_sqlite_url" if backend == "sqlite" else "empty_postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def event_store(engine: Engine) -> EventStore:
+    return EventStore(engine)
