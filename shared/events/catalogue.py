@@ -371,8 +371,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 def to_data(event: Event) -> tuple[str, int, dict[str, Any]]:
     """The event's type, schema version and JSON-ready data (ISO dates, hours as strings)."""
-    event_type = type(event).event_type
-    if CURRENT_VERSIONS.get(event_type) is None or type(event).__name__ != event_type:
+    event_type = getattr(type(event), "event_type", None)
+    if event_type not in CURRENT_VERSIONS or type(event).__name__ != event_type:
         raise TypeError(f"not a catalogued event: {event!r}")
     version = type(event).schema_version
     data: dict[str, Any] = SCHEMAS[(event_type, version)].dump(event)

@@ -26,15 +26,20 @@ MAX_KEY_LENGTH = 255
 CommandResult = tuple[Mapping[str, Any], Mapping[str, str]]
 
 
-def _request_hash() -> str:
-    payload = request.get_json(silent=True)
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """What makes two requests "the same" for an idempotency key: method, path and the JSON
+    body, whatever its key order or whitespace."""
     canonical = json.dumps(
-        {"method": request.method, "path": request.path, "body": payload},
+        {"method": method, "path": path, "body": body},
         sort_keys=True,
         separators=(",", ":"),
         default=str,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _request_hash() -> str:
+    return request_fingerprint(request.method, request.path, request.get_json(silent=True))
 
 
 def _json_response(status: int, body: Any, headers: Mapping[str, str]) -> Response:
@@ -69,7 +74,7 @@ def execute(
         return _json_response(status, body, headers)
 
     keys = ledger.idempotency
-    scope = f"{principal.person_id}:{request.method}:{request.path}"
+    scope = idempotency.idempotency_scope(principal.person_id, request.method, request.path)
     outcome = keys.begin(scope, key, _request_hash(), ledger.settings.idempotency_lease_seconds)
     if isinstance(outcome, idempotency.Replay):
         response = _json_response(outcome.status, outcome.body, outcome.headers)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
+import json
+
+from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
@@ -35,12 +37,22 @@ def problem_from_http(error: HTTPException) -> Response:
         return problem_response(validation_problem(errors))
     slug, title = _HTTP_DETAIL.get(status, ("http-" + str(status), error.name))
     detail = data.get("message") or error.description or error.name
-    if status == 400 and "JSON" in str(detail):
-        detail = "the body is not valid JSON"
+    if status == 400 and request.is_json:
+        json_error = _json_error()
+        if json_error:
+            detail = f"the body is not valid JSON: {json_error}"
     if status == 413:
         detail = "the request body is larger than this service accepts"
     headers = dict(data.get("headers") or {})
     return problem_response(Problem(status, slug, title, str(detail), headers=headers))
+
+
+def _json_error() -> str | None:
+    try:
+        json.loads(request.get_data(cache=True) or b"null")
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def problem_from_domain(error: DomainError) -> Problem:

@@ -12,7 +12,8 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-import services.ledger.store.tables  # noqa: F401  (declares the tables on the metadata)
+# Every module that declares tables on the metadata, so autogenerate sees them all.
+import services.ledger.store.tables
 import services.ledger.store.views  # noqa: F401
 from services.ledger.store.engine import DEFAULT_DATABASE_URL, make_engine
 from services.ledger.store.metadata import metadata

@@ -226,9 +226,7 @@ class EventStore:
                 text("SELECT set_config('lock_timeout', :timeout, true)"),
                 {"timeout": f"{self._lock_timeout_ms}ms"},
             )
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY}
-            )
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
         except OperationalError as error:
             raise _writer_busy_or(error) from error
 
@@ -312,9 +310,7 @@ def _select_events() -> Select[Any]:
 
 def _read_stream(connection: Connection, stream_id: str) -> list[StoredEvent]:
     query = (
-        _select_events()
-        .where(events.c.stream_id == stream_id)
-        .order_by(events.c.stream_version)
+        _select_events().where(events.c.stream_id == stream_id).order_by(events.c.stream_version)
     )
     return [_to_stored(row) for row in connection.execute(query)]
 
@@ -323,11 +319,7 @@ def _read_streams(connection: Connection, stream_ids: Iterable[str]) -> list[Sto
     ids = list(dict.fromkeys(stream_ids))
     if not ids:
         return []
-    query = (
-        _select_events()
-        .where(events.c.stream_id.in_(ids))
-        .order_by(events.c.global_position)
-    )
+    query = _select_events().where(events.c.stream_id.in_(ids)).order_by(events.c.global_position)
     return [_to_stored(row) for row in connection.execute(query)]
 
 

@@ -122,7 +122,9 @@ class IdempotencyStore:
                 )
             if row.locked_until is not None and row.locked_until > now:
                 return InFlight(locked_until=row.locked_until)
-            connection.execute(update(idempotency_keys).where(*where).values(locked_until=lease_end))
+            connection.execute(
+                update(idempotency_keys).where(*where).values(locked_until=lease_end)
+            )
             return Started(taken_over=True)
 
     def complete(
