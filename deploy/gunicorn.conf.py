@@ -4,7 +4,8 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BRIDGES_LEDGER_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("BRIDGES_LEDGER_WORKERS", str(min(4, multiprocessing.cpu_count() + 1))))
+_default_workers = min(4, multiprocessing.cpu_count() + 1)
+workers = int(os.environ.get("BRIDGES_LEDGER_WORKERS", str(_default_workers)))
 threads = int(os.environ.get("BRIDGES_LEDGER_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("BRIDGES_LEDGER_TIMEOUT", "30"))

@@ -47,14 +47,17 @@ BACKENDS = [
 
 def _run_postgres_script(*args: str) -> str:
     if not POSTGRES_SCRIPT.exists():
-        pytest.fail(f"{POSTGRES_URL_ENV} is not set and {POSTGRES_SCRIPT} does not exist")
+        pytest.fail(
+            f"{POSTGRES_URL_ENV} is not set and {POSTGRES_SCRIPT} does not exist", pytrace=False
+        )
     result = subprocess.run(
         [str(POSTGRES_SCRIPT), *args], capture_output=True, text=True, timeout=180, check=False
     )
     if result.returncode != 0:
         pytest.fail(
             f"{POSTGRES_SCRIPT.name} {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}"
+            f"{result.stdout}\n{result.stderr}",
+            pytrace=False,
         )
     return result.stdout
 
@@ -67,12 +70,15 @@ def postgres_admin_engine() -> Iterator[Engine]:
         _run_postgres_script("up")
         url = _run_postgres_script("url").strip().splitlines()[-1].strip()
     engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    problem = None
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as error:
+    except DBAPIError as error:
+        problem = str(error.orig)
+    if problem is not None:
         engine.dispose()
-        pytest.fail(f"PostgreSQL at {make_url(url)!r} is not reachable: {error}")
+        pytest.fail(f"PostgreSQL at {make_url(url)!r} is not reachable: {problem}", pytrace=False)
     yield engine
     engine.dispose()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "brg_"
+TOKEN_PREFIX = "brg_"  # noqa: S105 - a prefix, not a secret
 
 
 def new_token() -> str:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
+from .envelope import NewEvent, StoredEvent
 from .types import (
     ALL_EVENT_CLASSES,
     ActivityRates,
@@ -408,6 +409,17 @@ def from_data(event_type: str, schema_version: int, data: Mapping[str, Any]) -> 
     except ValidationError as error:
         raise MalformedEvent(event_type, schema_version, _describe(error.messages)) from error
     return event
+
+
+def new_event(event: Event) -> NewEvent:
+    """The envelope for storing a freshly decided event."""
+    event_type, version, data = to_data(event)
+    return NewEvent(type=event_type, data=data, schema_version=version)
+
+
+def from_stored(stored: StoredEvent) -> Event:
+    """The event inside a stored envelope."""
+    return from_data(stored.type, stored.schema_version, stored.data)
 
 
 def _describe(messages: Any, prefix: str = "") -> str:

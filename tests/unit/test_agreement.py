@@ -130,9 +130,7 @@ def test_payment_terms_cite_the_30_day_rule() -> None:
     assert "30 days" in errors["payment_terms_days"][0]
     assert "Public Contracts Regulations" in errors["payment_terms_days"][0]
     assert "payment_terms_days" in errors_of(payment_terms_days=0)
-    assert errors_of(payment_terms_days=30.0) == {
-        "payment_terms_days": ["must be a whole number"]
-    }
+    assert errors_of(payment_terms_days=30.0) == {"payment_terms_days": ["must be a whole number"]}
     assert sign(payment_terms_days=1).payment_terms_days == 1
 
 

@@ -34,8 +34,16 @@ def test_aging_bucket_boundaries(days: int, bucket: str) -> None:
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(0, "not_due"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"),
-     (90, "61-90"), (91, "90+")],
+    [
+        (0, "not_due"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "90+"),
+    ],
 )
 def test_an_approved_unpaid_claim_ages_from_payment_due(days: int, bucket: str) -> None:
     story = ClaimStory(on=SUBMITTED).approved(on=date(2026, 4, 3))
@@ -49,8 +57,9 @@ def test_an_approved_unpaid_claim_ages_from_payment_due(days: int, bucket: str) 
 def test_position_as_at_follows_the_dated_events() -> None:
     story = ClaimStory(on=SUBMITTED)  # 5000 claimed, approval due 13 April, payment due 2 May
     story.then(
-        story.claim.amend([line(hours="4")], agreement=story.agreement, by=SUBMITTER,
-                          today=date(2026, 4, 8))
+        story.claim.amend(
+            [line(hours="4")], agreement=story.agreement, by=SUBMITTER, today=date(2026, 4, 8)
+        )
     )  # 8000 (half day)
     story.approved(on=date(2026, 5, 10))
     story.paid(2000, on=date(2026, 5, 20), payment_id="pay-a")
@@ -63,7 +72,9 @@ def test_position_as_at_follows_the_dated_events() -> None:
     early = claim.position_as_at(date(2026, 4, 5))
     assert early is not None
     assert (early.status, early.claimed_pence, early.awaiting_approval_pence) == (
-        "submitted", 5000, 5000,
+        "submitted",
+        5000,
+        5000,
     )
     assert (early.approved_pence, early.outstanding_pence, early.bucket) == (0, 0, "not_due")
     assert not early.approval_overdue
@@ -78,14 +89,19 @@ def test_position_as_at_follows_the_dated_events() -> None:
     approved = claim.position_as_at(date(2026, 5, 15))
     assert approved is not None
     assert (approved.status, approved.approved_pence, approved.outstanding_pence) == (
-        "approved", 8000, 8000,
+        "approved",
+        8000,
+        8000,
     )
     assert approved.awaiting_approval_pence == 0 and not approved.approval_overdue
 
     part = claim.position_as_at(date(2026, 5, 25))
     assert part is not None
     assert (part.status, part.paid_pence, part.outstanding_pence, part.overdue_pence) == (
-        "part_paid", 2000, 6000, 6000,
+        "part_paid",
+        2000,
+        6000,
+        6000,
     )
 
     paid = claim.position_as_at(date(2026, 6, 5))
@@ -96,7 +112,9 @@ def test_position_as_at_follows_the_dated_events() -> None:
     reversed_ = claim.position_as_at(date(2026, 6, 15))
     assert reversed_ is not None
     assert (reversed_.status, reversed_.paid_pence, reversed_.outstanding_pence) == (
-        "part_paid", 2000, 6000,
+        "part_paid",
+        2000,
+        6000,
     )
     assert reversed_.days_overdue == 44 and reversed_.bucket == "31-60"
     assert reversed_ == claim.position_as_at(date(2026, 6, 15))
@@ -142,7 +160,9 @@ def test_organisation_balance_sums_positions() -> None:
     rejected.then(rejected.claim.reject("No", by=APPROVER, today=SUBMITTED))
     positions = [
         p
-        for p in (s.claim.position_as_at(as_at) for s in (overdue, partly, fresh, withdrawn, rejected))
+        for p in (
+            s.claim.position_as_at(as_at) for s in (overdue, partly, fresh, withdrawn, rejected)
+        )
         if p is not None
     ]
     summary = organisation_balance(positions)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +15,11 @@ from shared.events.catalogue import (
     UnknownEventType,
     UnsupportedSchemaVersion,
     from_data,
+    from_stored,
+    new_event,
     to_data,
 )
+from shared.events.envelope import StoredEvent
 from shared.events.types import (
     ALL_EVENT_CLASSES,
     ActivityRates,
@@ -55,7 +58,9 @@ SAMPLES: list[Event] = [
     OrganisationRegistered("o2", "North ICB", "statutory"),
     PersonAdded("u1", "o1", "Amina Khan", "amina@hope.example", ("vcse_member", "vcse_admin")),
     PartnershipFormed("p1", "Northside", ("o1", "o2")),
-    AgreementSigned("a1", "p1", "o2", "o1", "england", D, date(2027, 3, 31), CARD, 1_200_000, 30, 5),
+    AgreementSigned(
+        "a1", "p1", "o2", "o1", "england", D, date(2027, 3, 31), CARD, 1_200_000, 30, 5
+    ),
     AgreementSigned("a2", "p1", "o2", "o1", "wales", D, D, RateCard.of(1), None, 10, 0, ()),
     AgreementAmended("a1", budget_pence=2_000_000),
     AgreementAmended("a1", None, D, 20, 3, CARD, (1, 7)),
@@ -105,7 +110,9 @@ def test_json_shapes() -> None:
 
 
 def test_optional_fields_may_be_absent_on_the_wire() -> None:
-    event = from_data("OrganisationRegistered", 1, {"organisation_id": "o", "name": "N", "kind": "vcse"})
+    event = from_data(
+        "OrganisationRegistered", 1, {"organisation_id": "o", "name": "N", "kind": "vcse"}
+    )
     assert event == OrganisationRegistered("o", "N", "vcse")
 
 
@@ -118,7 +125,11 @@ def test_unknown_type() -> None:
 @pytest.mark.parametrize("version", [0, 2, 99, True, "1"])
 def test_unsupported_versions(version: Any) -> None:
     with pytest.raises(UnsupportedSchemaVersion):
-        from_data("ClaimWithdrawn", version, {"claim_id": "c", "withdrawn_by": "u", "withdrawn_on": "2026-04-02"})
+        from_data(
+            "ClaimWithdrawn",
+            version,
+            {"claim_id": "c", "withdrawn_by": "u", "withdrawn_on": "2026-04-02"},
+        )
 
 
 GOOD_WITHDRAWN = {"claim_id": "c1", "withdrawn_by": "u1", "withdrawn_on": "2026-04-02"}
@@ -132,13 +143,59 @@ GOOD_WITHDRAWN = {"claim_id": "c1", "withdrawn_by": "u1", "withdrawn_on": "2026-
         ("ClaimWithdrawn", {**GOOD_WITHDRAWN, "extra": 1}, "extra"),
         ("ClaimWithdrawn", {**GOOD_WITHDRAWN, "claim_id": 7}, "claim_id"),
         ("ClaimWithdrawn", [GOOD_WITHDRAWN], "JSON object"),
-        ("ClaimRejected", {"claim_id": "c1", "rejected_by": "u", "rejected_on": "2026-04-02", "reason": None}, "reason"),
-        ("ClaimApproved", {"claim_id": "c1", "approved_by": "u", "approved_on": "2026-04-02", "amount_pence": 10.5, "claimed_pence": 11}, "amount_pence"),
-        ("ClaimApproved", {"claim_id": "c1", "approved_by": "u", "approved_on": "2026-04-02", "amount_pence": True, "claimed_pence": 11}, "amount_pence"),
-        ("PaymentRecorded", {**to_data(SAMPLES[17])[2], "allocations": [{"claim_id": "c1"}]}, "allocations.0.amount_pence"),
-        ("ClaimSubmitted", {**to_data(SAMPLES[9])[2], "lines": [{**to_data(SAMPLES[9])[2]["lines"][0], "hours": "lots"}]}, "lines.0.hours"),
-        ("AgreementSigned", {**to_data(SAMPLES[4])[2], "rates": {"hourly_pence": 1, "by_activity": {"training": {"hourly_pence": "x"}}}}, "rates.by_activity.training.hourly_pence"),
-        ("AgreementSigned", {**to_data(SAMPLES[4])[2], "rates": {"hourly_pence": 1, "by_activity": []}}, "rates.by_activity"),
+        (
+            "ClaimRejected",
+            {"claim_id": "c1", "rejected_by": "u", "rejected_on": "2026-04-02", "reason": None},
+            "reason",
+        ),
+        (
+            "ClaimApproved",
+            {
+                "claim_id": "c1",
+                "approved_by": "u",
+                "approved_on": "2026-04-02",
+                "amount_pence": 10.5,
+                "claimed_pence": 11,
+            },
+            "amount_pence",
+        ),
+        (
+            "ClaimApproved",
+            {
+                "claim_id": "c1",
+                "approved_by": "u",
+                "approved_on": "2026-04-02",
+                "amount_pence": True,
+                "claimed_pence": 11,
+            },
+            "amount_pence",
+        ),
+        (
+            "PaymentRecorded",
+            {**to_data(SAMPLES[17])[2], "allocations": [{"claim_id": "c1"}]},
+            "allocations.0.amount_pence",
+        ),
+        (
+            "ClaimSubmitted",
+            {
+                **to_data(SAMPLES[9])[2],
+                "lines": [{**to_data(SAMPLES[9])[2]["lines"][0], "hours": "lots"}],
+            },
+            "lines.0.hours",
+        ),
+        (
+            "AgreementSigned",
+            {
+                **to_data(SAMPLES[4])[2],
+                "rates": {"hourly_pence": 1, "by_activity": {"training": {"hourly_pence": "x"}}},
+            },
+            "rates.by_activity.training.hourly_pence",
+        ),
+        (
+            "AgreementSigned",
+            {**to_data(SAMPLES[4])[2], "rates": {"hourly_pence": 1, "by_activity": []}},
+            "rates.by_activity",
+        ),
     ],
 )
 def test_malformed_data(event_type: str, data: Any, fragment: str) -> None:
@@ -171,3 +228,24 @@ def test_upcasters_bring_old_versions_up_to_date(monkeypatch: pytest.MonkeyPatch
     assert from_data("ClaimWithdrawn", 1, old) == ClaimWithdrawn("c1", "u1", D)
     with pytest.raises(MalformedEvent, match="cannot upcast"):
         from_data("ClaimWithdrawn", 1, {"claim_id": "c1"})
+
+
+def test_envelope_helpers() -> None:
+    event = SAMPLES[8]
+    fresh = new_event(event)
+    assert (fresh.type, fresh.schema_version) == ("ClaimSubmitted", 1)
+    stored = StoredEvent(
+        global_position=1,
+        event_id=fresh.event_id,
+        type=fresh.type,
+        schema_version=fresh.schema_version,
+        stream_id="claim-c1",
+        stream_version=1,
+        partition_key="p1",
+        occurred_at=datetime(2026, 4, 2, 9, tzinfo=UTC),
+        actor="u1",
+        correlation_id=None,
+        causation_id=None,
+        data=json.loads(json.dumps(fresh.data)),
+    )
+    assert from_stored(stored) == event

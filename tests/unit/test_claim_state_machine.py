@@ -6,12 +6,18 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, settings
+from hypothesis import event as record_coverage
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from services.ledger.domain.claim import Claim, ClaimHistoryEvent, submit_claim
-from services.ledger.domain.errors import InvalidTransition, NotAllowed, ValidationFailed
+from services.ledger.domain.errors import (
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    ValidationFailed,
+)
 from services.ledger.domain.payment import Payment, record_payment
 from shared.events.types import ClaimEvent
 
@@ -36,7 +42,12 @@ class ClaimLifecycle(RuleBasedStateMachine):
         self.claim_id = f"c{self.claims}"
         self.events: list[ClaimHistoryEvent] = [
             submit_claim(
-                self.claim_id, self.agreement, [line()], [], submitted_by=SUBMITTER, today=self.today
+                self.claim_id,
+                self.agreement,
+                [line()],
+                [],
+                submitted_by=SUBMITTER,
+                today=self.today,
             )
         ]
         self.payments: dict[str, Payment] = {}
@@ -51,7 +62,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
         return Claim.replay(self.events)
 
     def attempt(
-        self, command: Callable[[], ClaimHistoryEvent], refusal: type[Exception] | None
+        self, command: Callable[[], ClaimHistoryEvent], refusal: type[DomainError] | None
     ) -> ClaimHistoryEvent | None:
         """Run a command; when ``refusal`` is given it must raise it and change nothing."""
         before = self.claim
@@ -64,7 +75,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
         self.events.append(event)
         return event
 
-    def refusal_of_decision(self, allowed: set[str], by: str) -> type[Exception] | None:
+    def refusal_of_decision(self, allowed: set[str], by: str) -> type[DomainError] | None:
         if self.status not in allowed:
             return InvalidTransition
         if by in self.own:
@@ -109,12 +120,12 @@ class ClaimLifecycle(RuleBasedStateMachine):
 
     @rule(answer=st.sampled_from(["Because", " "]))
     def answer(self, answer: str) -> None:
-        refusal = None if self.status == "queried" else InvalidTransition
-        if refusal is None and not answer.strip():
+        refusal: type[DomainError] | None = None
+        if self.status != "queried":
+            refusal = InvalidTransition
+        elif not answer.strip():
             refusal = ValidationFailed
-        if self.attempt(
-            lambda: self.claim.answer(answer, by=SUBMITTER, today=self.today), refusal
-        ):
+        if self.attempt(lambda: self.claim.answer(answer, by=SUBMITTER, today=self.today), refusal):
             self.status = "submitted"
 
     @rule(
@@ -131,9 +142,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
             if amount <= 0 or amount > self.claimed or (partial and not with_reason):
                 refusal = ValidationFailed
         event = self.attempt(
-            lambda: self.claim.approve(
-                by=by, today=self.today, amount_pence=amount, reason=reason
-            ),
+            lambda: self.claim.approve(by=by, today=self.today, amount_pence=amount, reason=reason),
             refusal,
         )
         if event is not None:
@@ -203,7 +212,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
     @invariant()
     def matches_the_model(self) -> None:
         claim = self.claim
-        event(f"status {claim.status}")
+        record_coverage(f"status {claim.status}")
         assert claim.status == self.status
         assert claim.amount_pence == self.claimed
         assert claim.approved_pence == self.approved

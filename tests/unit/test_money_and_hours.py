@@ -25,7 +25,13 @@ def test_round_half_up_to_the_penny(value: Decimal, expected: int) -> None:
 
 @pytest.mark.parametrize(
     ("pence", "shown"),
-    [(0, "£0.00"), (5, "£0.05"), (123456, "£1,234.56"), (-1240, "-£12.40"), (10**8, "£1,000,000.00")],
+    [
+        (0, "£0.00"),
+        (5, "£0.05"),
+        (123456, "£1,234.56"),
+        (-1240, "-£12.40"),
+        (10**8, "£1,000,000.00"),
+    ],
 )
 def test_format_pence(pence: int, shown: str) -> None:
     assert format_pence(pence) == shown

@@ -29,7 +29,11 @@ def test_register_organisation_normalises() -> None:
 def test_register_organisation_refuses_bad_fields_together() -> None:
     with pytest.raises(ValidationFailed) as caught:
         register_organisation(
-            "o1", "x" * 201, "charity", charity_number="12", company_number="ABC",
+            "o1",
+            "x" * 201,
+            "charity",
+            charity_number="12",
+            company_number="ABC",
             contact_email="not-an-email",
         )
     assert caught.value.errors == {
@@ -59,8 +63,7 @@ def test_add_person_roles_fit_the_organisation() -> None:
         "email": ["must be an email address"],
         "roles.0": ["approver is a role in a statutory organisation"],
         "roles.1": [
-            "must be one of: vcse_member, vcse_admin, approver, finance, partner_viewer, "
-            "operator"
+            "must be one of: vcse_member, vcse_admin, approver, finance, partner_viewer, operator"
         ],
         "roles.3": ["is listed twice"],
     }

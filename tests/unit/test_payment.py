@@ -5,12 +5,14 @@ from typing import Any
 
 import pytest
 
+from services.ledger.domain.agreement import Agreement, sign_agreement
 from services.ledger.domain.claim import Claim
 from services.ledger.domain.errors import InvalidTransition, ValidationFailed
+from services.ledger.domain.partnership import Partnership
 from services.ledger.domain.payment import Payment, record_payment
 from shared.events.types import Allocation, PaymentRecorded
 
-from .builders import APPROVER, FINANCE, ClaimStory, agreement
+from .builders import APPROVER, FINANCE, ORGANISATIONS, ClaimStory, agreement
 
 PAID_ON = date(2026, 4, 10)
 
@@ -94,9 +96,9 @@ def test_payment_to_the_wrong_organisation_is_refused() -> None:
         "payment to the wrong organisation: this claim is not payable by the payer to the payee"
     )
     assert errors_of([elsewhere.claim], allocation) == {"allocations.0.claim_id": [message]}
-    assert errors_of([approved().claim], [{"claim_id": "c1", "amount_pence": 1}], payer_id="council") == {
-        "allocations.0.claim_id": [message]
-    }
+    assert errors_of(
+        [approved().claim], [{"claim_id": "c1", "amount_pence": 1}], payer_id="council"
+    ) == {"allocations.0.claim_id": [message]}
 
 
 def test_only_approved_or_part_paid_claims_can_be_paid() -> None:
@@ -162,19 +164,13 @@ def test_a_payment_cannot_predate_the_approval() -> None:
 
 
 def test_all_claims_in_one_partnership() -> None:
-    from services.ledger.domain.partnership import Partnership
-
-    from . import builders
-
     other = Partnership("p2", "Southside", ("icb", "hope"))
-    from services.ledger.domain.agreement import Agreement, sign_agreement
-
     signed = sign_agreement(
         "a2",
         other,
         payer_id="icb",
         payee_id="hope",
-        organisations=builders.ORGANISATIONS,
+        organisations=ORGANISATIONS,
         nation="wales",
         starts_on="2026-01-01",
         ends_on="2026-12-31",

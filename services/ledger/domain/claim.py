@@ -12,7 +12,7 @@ Design choices:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -243,12 +243,12 @@ class Claim:
                 decided_on=event.withdrawn_on,
                 queries=_close_query(self.queries, event.withdrawn_on),
             )
-        raise ValueError(f"{type(event).__name__} is not a claim event")  # ClaimSubmitted again
+        raise ValueError(f"claim {self.id} was already submitted")
 
     def _apply_payment(self, event: PaymentRecorded | PaymentReversed) -> Claim:
-        mine = sum(a.amount_pence for a in event.allocations if a.claim_id == self.id)
         if not any(a.claim_id == self.id for a in event.allocations):
             return self
+        mine = sum(a.amount_pence for a in event.allocations if a.claim_id == self.id)
         if isinstance(event, PaymentRecorded):
             if self.status not in PAYABLE:
                 raise ValueError(f"payment {event.payment_id} allocated to a {self.status} claim")
@@ -548,8 +548,3 @@ def _read_expenses(problems: Problems, expenses: object) -> tuple[ExpenseLine, .
         if category is not None and amount is not None and description is not None:
             result.append(ExpenseLine(category, amount, description))
     return tuple(result)
-
-
-def claims_by_id(claims: Sequence[Claim]) -> Mapping[str, Claim]:
-    """Index claims by id (a convenience for ``record_payment``)."""
-    return {claim.id: claim for claim in claims}

@@ -189,7 +189,11 @@ class UnitOfWork:
 
 
 class EventStore:
-    """The event log: write through `unit_of_work()`, read through the other methods."""
+    """The event log: write through `unit_of_work()`, read through the other methods.
+
+    `lock_timeout_seconds` bounds the wait for the writer lock on PostgreSQL; on SQLite the wait
+    is the engine's busy timeout (`make_engine(..., sqlite_busy_timeout_ms=...)`).
+    """
 
     def __init__(self, engine: Engine, *, lock_timeout_seconds: float = 30.0) -> None:
         self._engine = engine

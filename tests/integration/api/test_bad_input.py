@@ -3,8 +3,8 @@ and the service still healthy afterwards."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest

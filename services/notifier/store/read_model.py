@@ -1,0 +1,192 @@
+"""Reading and writing the notifier's read model rows as the pure model's values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from services.notifier.model import ClaimTimeline, Fact
+
+from .tables import agreements, claims, organisations, partnerships, payments, people
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    nation: str
+    starts_on: date
+    ends_on: date
+    budget_pence: int | None
+    payment_terms_days: int
+    approval_sla_working_days: int
+    reminder_schedule: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: str
+    partnership_id: str
+    payer_id: str
+    payee_id: str
+    paid_on: date
+    reference: str
+    amount_pence: int
+    allocations: tuple[tuple[str, int], ...]
+    reversed_on: date | None
+    reversal_reason: str | None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: str
+    organisation_id: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+def fact_to_json(fact: Fact) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": fact.kind, "on": fact.on.isoformat()}
+    if fact.amount_pence:
+        data["amount_pence"] = fact.amount_pence
+    for name in ("payment_id", "text", "hours"):
+        value = getattr(fact, name)
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def fact_from_json(data: Mapping[str, Any]) -> Fact:
+    return Fact(
+        kind=data["kind"],
+        on=date.fromisoformat(data["on"]),
+        amount_pence=int(data.get("amount_pence", 0)),
+        payment_id=data.get("payment_id"),
+        text=data.get("text"),
+        hours=data.get("hours"),
+    )
+
+
+def timeline_from_row(row: Any) -> ClaimTimeline:
+    return ClaimTimeline(
+        claim_id=row.id,
+        partnership_id=row.partnership_id,
+        agreement_id=row.agreement_id,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        submitted_by=row.submitted_by,
+        submitted_on=row.submitted_on,
+        approval_due=row.approval_due,
+        base_payment_due=row.base_payment_due,
+        facts=tuple(fact_from_json(f) for f in row.facts),
+    )
+
+
+def load_claims(
+    connection: Connection,
+    *,
+    partnership_id: str | None = None,
+    payer_id: str | None = None,
+    payee_id: str | None = None,
+    statuses: Iterable[str] | None = None,
+    claim_ids: Iterable[str] | None = None,
+) -> list[ClaimTimeline]:
+    """Claims matching every filter given, oldest first."""
+    query = select(claims)
+    if partnership_id is not None:
+        query = query.where(claims.c.partnership_id == partnership_id)
+    if payer_id is not None:
+        query = query.where(claims.c.payer_id == payer_id)
+    if payee_id is not None:
+        query = query.where(claims.c.payee_id == payee_id)
+    if statuses is not None:
+        query = query.where(claims.c.status.in_(list(statuses)))
+    if claim_ids is not None:
+        query = query.where(claims.c.id.in_(list(claim_ids)))
+    rows = connection.execute(query.order_by(claims.c.submitted_on, claims.c.id)).all()
+    return [timeline_from_row(row) for row in rows]
+
+
+def agreement_from_row(row: Any) -> AgreementTerms:
+    return AgreementTerms(
+        id=row.id,
+        partnership_id=row.partnership_id,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        nation=row.nation,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        budget_pence=row.budget_pence,
+        payment_terms_days=row.payment_terms_days,
+        approval_sla_working_days=row.approval_sla_working_days,
+        reminder_schedule=tuple(row.reminder_schedule),
+    )
+
+
+def load_agreements(
+    connection: Connection, *, partnership_id: str | None = None
+) -> dict[str, AgreementTerms]:
+    query = select(agreements)
+    if partnership_id is not None:
+        query = query.where(agreements.c.partnership_id == partnership_id)
+    return {row.id: agreement_from_row(row) for row in connection.execute(query)}
+
+
+def load_payments(
+    connection: Connection,
+    *,
+    partnership_id: str | None = None,
+    payer_id: str | None = None,
+    payee_id: str | None = None,
+) -> list[PaymentRecord]:
+    query = select(payments)
+    if partnership_id is not None:
+        query = query.where(payments.c.partnership_id == partnership_id)
+    if payer_id is not None:
+        query = query.where(payments.c.payer_id == payer_id)
+    if payee_id is not None:
+        query = query.where(payments.c.payee_id == payee_id)
+    return [
+        PaymentRecord(
+            id=row.id,
+            partnership_id=row.partnership_id,
+            payer_id=row.payer_id,
+            payee_id=row.payee_id,
+            paid_on=row.paid_on,
+            reference=row.reference,
+            amount_pence=row.amount_pence,
+            allocations=tuple((a["claim_id"], int(a["amount_pence"])) for a in row.allocations),
+            reversed_on=row.reversed_on,
+            reversal_reason=row.reversal_reason,
+        )
+        for row in connection.execute(query.order_by(payments.c.paid_on, payments.c.id))
+    ]
+
+
+def load_people(
+    connection: Connection, *, organisation_ids: Iterable[str] | None = None
+) -> list[PersonRecord]:
+    query = select(people)
+    if organisation_ids is not None:
+        query = query.where(people.c.organisation_id.in_(list(organisation_ids)))
+    return [
+        PersonRecord(row.id, row.organisation_id, row.name, row.email, tuple(row.roles))
+        for row in connection.execute(query.order_by(people.c.email))
+    ]
+
+
+def organisation_names(connection: Connection) -> dict[str, str]:
+    return {row.id: row.name for row in connection.execute(select(organisations))}
+
+
+def partnership_name(connection: Connection, partnership_id: str) -> str | None:
+    return connection.execute(
+        select(partnerships.c.name).where(partnerships.c.id == partnership_id)
+    ).scalar_one_or_none()
