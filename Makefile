@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean
+.PHONY: install assets demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean
 
 install: $(VENV)/.installed
 
@@ -13,6 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
+
+assets:
+	bash deploy/local/assets.sh
 
 services-up:
 	bash deploy/local/services.sh up

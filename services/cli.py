@@ -99,6 +99,103 @@ def ledger_openapi(path: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@ledger.command(
+    "relay",
+    help=(
+        "Publish the ledger's events to Kafka (the transactional outbox relay): in order, at "
+        "least once, keyed by partnership. Waits while another relay publishes from the same "
+        "database. Stops cleanly after the current batch on SIGTERM or Ctrl-C. Connection "
+        "settings: KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*."
+    ),
+)
+@_database_option
+@click.option(
+    "--topic",
+    envvar="BRIDGES_EVENTS_TOPIC",
+    default="bridges.ledger.events",
+    show_default=True,
+    help="Events topic (env BRIDGES_EVENTS_TOPIC).",
+)
+@click.option(
+    "--batch-size",
+    envvar="BRIDGES_RELAY_BATCH_SIZE",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events per batch; progress is recorded once a batch is acknowledged.",
+)
+@click.option(
+    "--poll-interval",
+    envvar="BRIDGES_RELAY_POLL_INTERVAL",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds between looks at the store when there is nothing new.",
+)
+@click.option(
+    "--metrics-port",
+    envvar="BRIDGES_RELAY_METRICS_PORT",
+    default=9464,
+    show_default=True,
+    type=click.IntRange(min=0, max=65535),
+    help="Port of the Prometheus metrics (lag); 0 disables them.",
+)
+@click.option(
+    "--metrics-host",
+    envvar="BRIDGES_RELAY_METRICS_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics listen on.",
+)
+@click.option(
+    "--name",
+    envvar="BRIDGES_RELAY_NAME",
+    default=None,
+    help="Name of the relay's recorded progress (default: the topic's name).",
+)
+def ledger_relay(
+    database_url: str | None,
+    topic: str,
+    batch_size: int,
+    poll_interval: float,
+    metrics_port: int,
+    metrics_host: str,
+    name: str | None,
+) -> None:
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from services.ledger.relay import Relay, RelayMetrics, RelayOptions, make_producer
+    from services.ledger.store import EventStore, make_engine
+    from shared.logging import configure_logging
+    from shared.settings import KafkaSettings
+
+    configure_logging()
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
+    settings = _settings(database_url)
+    kafka = KafkaSettings.from_env()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    metrics = RelayMetrics()
+    if metrics_port:
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+    engine = make_engine(settings.database_url)
+    relay = Relay(
+        EventStore(engine),
+        lambda: make_producer(kafka),
+        RelayOptions(topic=topic, name=name, batch_size=batch_size, poll_interval=poll_interval),
+        metrics=metrics,
+    )
+    try:
+        relay.run(stop)
+    finally:
+        engine.dispose()
+
+
 @main.group(help="People and their API tokens.")
 def users() -> None:
     pass
@@ -122,6 +219,16 @@ def users() -> None:
 )
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="Full name (default: the email's local part).")
+@click.option(
+    "--password",
+    default=None,
+    help="Web sign-in password (visible to other users of this machine: prefer --password-stdin).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the web sign-in password from the first line of standard input.",
+)
 @_database_option
 def users_create(
     org: str,
@@ -129,11 +236,15 @@ def users_create(
     roles: tuple[str, ...],
     email: str,
     name: str | None,
+    password: str | None,
+    password_stdin: bool,
     database_url: str | None,
 ) -> None:
     from services.ledger.application import Ledger
     from services.ledger.store import EventStore, make_engine
+    from services.ledger.web.passwords import set_password
 
+    password = _password_option(password, password_stdin)
     settings = _settings(database_url)
     ledger_app = Ledger(EventStore(make_engine(settings.database_url)), settings=settings)
     with ledger_app.store.unit_of_work() as uow:
@@ -153,9 +264,55 @@ def users_create(
             {"name": name or email.split("@")[0], "email": email, "roles": list(roles)},
         )
         token = ledger_app.issue_token(uow, person["id"])
+        if password is not None:
+            set_password(uow.connection, person["id"], password)
     click.echo(
         json.dumps({"person_id": person["id"], "organisation_id": organisation_id, "token": token})
     )
+
+
+def _password_option(password: str | None, from_stdin: bool) -> str | None:
+    """The password given by --password or --password-stdin (checked before anything is
+    written, so a bad one leaves no half-made person behind)."""
+    from services.ledger.web.passwords import check_new_password
+
+    if password is not None and from_stdin:
+        raise click.UsageError("give --password or --password-stdin, not both")
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if password is not None:
+        problem = check_new_password(password)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
+    return password
+
+
+@users.command("set-password", help="Set (or reset) a person's web sign-in password.")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="The new password (prefer --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_database_option
+def users_set_password(
+    email: str, password: str | None, password_stdin: bool, database_url: str | None
+) -> None:
+    from sqlalchemy import func, select
+
+    from services.ledger.store import make_engine
+    from services.ledger.store.views import people
+    from services.ledger.web.passwords import set_password
+
+    password = _password_option(password, password_stdin)
+    if password is None:
+        raise click.UsageError("give --password or --password-stdin")
+    engine = make_engine(_settings(database_url).database_url)
+    with engine.begin() as connection:
+        person_id = connection.execute(
+            select(people.c.id).where(func.lower(people.c.email) == email.strip().lower())
+        ).scalar()
+        if person_id is None:
+            raise click.UsageError(f"no person with the email {email!r}")
+        set_password(connection, person_id, password)
+    click.echo(f"password set for {email}")
 
 
 @main.group(help="The demo partnership.")
@@ -177,6 +334,74 @@ def demo_seed(as_json: bool, database_url: str | None) -> None:
         click.echo(f"partnership {result['partnership_id']}")
         for role, token in result["tokens"].items():
             click.echo(f"{role:15} {token}")
+        click.echo(f"web sign-in password for every demo person: {result['web']['password']}")
+
+
+@main.group(help="The Kafka cluster the ledger publishes to (env KAFKA_BOOTSTRAP_SERVERS etc.).")
+def kafka() -> None:
+    pass
+
+
+@kafka.command(
+    "init",
+    help=(
+        "Create the events topic and its dead-letter topic if they do not exist (retention.ms=-1)"
+        " and say, for each, whether it was created or already existed."
+    ),
+)
+@click.option(
+    "--partitions",
+    envvar="BRIDGES_EVENTS_PARTITIONS",
+    default=6,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Partitions of a new topic (env BRIDGES_EVENTS_PARTITIONS).",
+)
+@click.option(
+    "--replication-factor",
+    envvar="BRIDGES_EVENTS_REPLICATION_FACTOR",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Replicas of each partition: 3 on a three-broker cluster.",
+)
+@click.option(
+    "--min-insync-replicas",
+    envvar="BRIDGES_EVENTS_MIN_INSYNC_REPLICAS",
+    default=None,
+    type=click.IntRange(min=1),
+    help="min.insync.replicas of the topics: 2 with replication factor 3 (default: broker's).",
+)
+@click.option("--topic", envvar="BRIDGES_EVENTS_TOPIC", default=None, help="Events topic.")
+@click.option("--dlq-topic", envvar="BRIDGES_DLQ_TOPIC", default=None, help="Dead-letter topic.")
+def kafka_init(
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int | None,
+    topic: str | None,
+    dlq_topic: str | None,
+) -> None:
+    import dataclasses
+
+    from services.ledger.relay.topics import ensure_topics, event_topics
+    from shared.settings import KafkaSettings, kafka_client_config
+
+    settings = KafkaSettings.from_env()
+    if topic:
+        settings = dataclasses.replace(settings, events_topic=topic)
+    if dlq_topic:
+        settings = dataclasses.replace(settings, dlq_topic=dlq_topic)
+    try:
+        specs = event_topics(
+            settings,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            min_insync_replicas=min_insync_replicas,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    for outcome in ensure_topics(kafka_client_config(settings), specs):
+        click.echo(outcome.describe())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,18 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def _bool(name: str) -> bool | None:
+    """A yes/no variable: 1/true/yes/on or 0/false/no/off; None when unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 def _var_dir() -> Path:
     return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
 
@@ -36,6 +48,14 @@ class LedgerSettings:
     max_page_size: int = 200
     idempotency_lease_seconds: int = 30
     public_url: str = "http://127.0.0.1:8000"
+    # Web forms. secret_key None: a random key per process when testing, else one kept in
+    # var_dir/secret_key. secure_cookies None: Secure cookies unless testing.
+    secret_key: str | None = None
+    secure_cookies: bool | None = None
+    var_dir: str = field(default_factory=lambda: str(_var_dir()))
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -45,4 +65,73 @@ class LedgerSettings:
             max_page_size=_int("BRIDGES_MAX_PAGE_SIZE", 200),
             idempotency_lease_seconds=_int("BRIDGES_IDEMPOTENCY_LEASE_SECONDS", 30),
             public_url=os.environ.get("BRIDGES_LEDGER_URL", "http://127.0.0.1:8000"),
+            secret_key=os.environ.get("BRIDGES_SECRET_KEY") or None,
+            secure_cookies=_bool("BRIDGES_SECURE_COOKIES"),
+            var_dir=str(_var_dir()),
+            session_hours=_int("BRIDGES_SESSION_HOURS", 12),
+            login_max_failures=_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
+            login_window_seconds=_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
         )
+
+
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Where the event topics live and how to reach them (TLS and SASL passed through)."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    events_topic: str = "bridges.ledger.events"
+    dlq_topic: str = "bridges.ledger.events.dlq"
+
+    @classmethod
+    def from_env(cls) -> KafkaSettings:
+        protocol = (os.environ.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
+        if protocol not in KAFKA_SECURITY_PROTOCOLS:
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}, "
+                f"not {protocol!r}"
+            )
+        return cls(
+            bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092",
+            security_protocol=protocol,
+            sasl_mechanism=os.environ.get("KAFKA_SASL_MECHANISM") or None,
+            sasl_username=os.environ.get("KAFKA_SASL_USERNAME") or None,
+            sasl_password=os.environ.get("KAFKA_SASL_PASSWORD") or None,
+            ssl_cafile=os.environ.get("KAFKA_SSL_CAFILE") or None,
+            ssl_certfile=os.environ.get("KAFKA_SSL_CERTFILE") or None,
+            ssl_keyfile=os.environ.get("KAFKA_SSL_KEYFILE") or None,
+            events_topic=os.environ.get("BRIDGES_EVENTS_TOPIC") or "bridges.ledger.events",
+            dlq_topic=os.environ.get("BRIDGES_DLQ_TOPIC") or "bridges.ledger.events.dlq",
+        )
+
+
+def kafka_client_config(settings: KafkaSettings) -> dict[str, object]:
+    """The connection part of a kafka-python client's configuration (producer, consumer or
+    admin): bootstrap servers, security protocol, and the TLS/SASL settings that are set."""
+    config: dict[str, object] = {
+        "bootstrap_servers": [
+            s.strip() for s in settings.bootstrap_servers.split(",") if s.strip()
+        ],
+        "security_protocol": settings.security_protocol,
+    }
+    optional = {
+        "sasl_mechanism": settings.sasl_mechanism,
+        "sasl_plain_username": settings.sasl_username,
+        "sasl_plain_password": settings.sasl_password,
+        "ssl_cafile": settings.ssl_cafile,
+        "ssl_certfile": settings.ssl_certfile,
+        "ssl_keyfile": settings.ssl_keyfile,
+    }
+    config.update({name: value for name, value in optional.items() if value is not None})
+    if settings.security_protocol.startswith("SASL_") and "sasl_mechanism" not in config:
+        config["sasl_mechanism"] = "PLAIN"
+    return config

@@ -11,6 +11,8 @@ writes could otherwise fail with SQLITE_BUSY on upgrade, with no busy-wait.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,7 +72,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) ->
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor, busy_timeout_ms)
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -82,6 +84,22 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) ->
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+
+
+def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the database to WAL (a persistent setting, so normally a no-op).
+
+    The switch needs the database to itself and can fail with "database is locked" without
+    waiting on the busy timeout, e.g. when several processes open a new database at once: retry.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager

@@ -34,6 +34,7 @@ case "${1:-up}" in
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac
 
+bash deploy/local/assets.sh
 "$bridges" db upgrade >/dev/null
 if [ ! -s "$var/seed.json" ]; then
   "$bridges" demo seed --json > "$var/seed.json.tmp"
@@ -41,6 +42,9 @@ if [ ! -s "$var/seed.json" ]; then
 fi
 
 stop_pid "$var/ledger.pid"
+# The demo is plain http on 127.0.0.1, so its session cookie cannot be Secure-only
+# (a real installation keeps the default, Secure, behind https).
+BRIDGES_SECURE_COOKIES="${BRIDGES_SECURE_COOKIES:-false}" \
 BRIDGES_LEDGER_ACCESS_LOG="$var/ledger-access.log" \
   setsid nohup "$bridges" ledger serve --port "$port" > "$var/ledger.log" 2>&1 &
 echo $! > "$var/ledger.pid"
@@ -67,5 +71,15 @@ for role, token in seed["tokens"].items():
 print()
 print(f"Try: curl -s -H 'Authorization: Bearer {seed['tokens']['partner_viewer']}' "
       f"{base}/api/v1/partnerships/{seed['partnership_id']}/balances")
+web = seed.get("web")
+if web:
+    print()
+    print(f"Web forms: sign in at {base}/sign-in   demo password: {web['password']}")
+    for key, email in web["people"].items():
+        print(f"    {key:15} {email}")
+else:
+    print(f"Web forms: {base}/sign-in (this demo was seeded before passwords existed: "
+          "run make demo-stop, delete var/demo, then make demo)")
+print()
 print("Stop it with: make demo-stop")
 PY

@@ -5,6 +5,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here) and
+# check pages against GOV.UK Frontend and axe-core from npm.
+command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+bash deploy/local/assets.sh
+
 bash deploy/local/postgres.sh up
 BRIDGES_TEST_POSTGRES_URL="$(bash deploy/local/postgres.sh url)"
 export BRIDGES_TEST_POSTGRES_URL

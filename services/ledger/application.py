@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -17,6 +18,7 @@ from shared.calendar import london_date
 from shared.events import catalogue
 from shared.events.envelope import NewEvent, StoredEvent
 from shared.settings import LedgerSettings
+from shared.tokens import hash_token, issue_token, token_key
 
 from . import access, projections
 from .access import Principal
@@ -39,7 +41,6 @@ from .store.views import (
     partnerships,
     people,
 )
-from .tokens import hash_token, new_token
 
 Clock = Callable[[], datetime]
 
@@ -70,6 +71,7 @@ class Ledger:
         self.settings = settings or LedgerSettings()
         self.clock: Clock = clock or utc_now
         self.idempotency = IdempotencyStore(store.engine)
+        self.token_key = token_key(Path(self.settings.var_dir))
 
     # ---- plumbing -----------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class Ledger:
 
     def issue_token(self, uow: UnitOfWork, person_id: str) -> str:
         """A new API token for a person; only its digest is stored, so show it once."""
-        token = new_token()
+        token = issue_token(person_id, self.token_key)
         uow.connection.execute(
             insert(api_tokens).values(
                 token_hash=hash_token(token), person_id=person_id, created_at=self.clock()

@@ -16,6 +16,10 @@ from .access import Principal
 from .application import Ledger
 from .store import EventStore, make_engine
 from .store.migrate import upgrade
+from .web.passwords import set_password
+
+# The web forms' password of every demo person (demo data only: never a real installation).
+DEMO_PASSWORD = "bridges-demo"  # noqa: S105
 
 ORGANISATIONS = {
     "icb": ("Northside Integrated Care Board", "statutory", None),
@@ -82,6 +86,7 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
             )
             people[key] = _principal(person, orgs[org_key]["kind"])
             tokens[key] = ledger.issue_token(uow, person["id"])
+            set_password(uow.connection, person["id"], DEMO_PASSWORD)
     operator = people["operator"]
     with ledger.store.unit_of_work() as uow:
         partnership = ledger.form_partnership(
@@ -285,6 +290,10 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
             {"id": a["id"], "payer_id": a["payer_id"], "payee_id": a["payee_id"]}
             for a in (hope_icb, carers_icb, roots_council)
         ],
+        "web": {
+            "password": DEMO_PASSWORD,
+            "people": {key: email for key, (_org, _name, email, _roles) in PEOPLE.items()},
+        },
         "tokens": {
             role: tokens[role]
             for role in (

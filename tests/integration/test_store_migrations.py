@@ -87,14 +87,14 @@ def test_env_falls_back_to_database_url(
 
 
 def test_concurrent_upgrades_queue_and_all_succeed(empty_database_url: str) -> None:
-    barrier = threading.Barrier(4, timeout=10)
+    barrier = threading.Barrier(8, timeout=10)
 
     def migrate(_: int) -> None:
         barrier.wait()
         upgrade(empty_database_url)
 
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(migrate, range(4)))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(migrate, range(8)))
     assert current_revision(empty_database_url) == head()
 
 

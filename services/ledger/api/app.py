@@ -13,13 +13,15 @@ from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
 from shared.logging import configure_logging, get_logger
+from shared.problems import Problem, ProblemSchema, problem_response
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
 from ..store import EventStore, make_engine
+from ..web import build_web, web_config
+from ..web.keys import resolve_secret_key
 from .errors import problem_for, problem_from_http
 from .ops import build_ops_blueprint, install_request_metrics
-from .problems import Problem, ProblemSchema, problem_response
 from .routes import register_routes
 from .security import install_security_headers
 
@@ -73,6 +75,13 @@ def create_app(
         },
     )
 
+    # The web forms' session cookie and CSRF tokens (the API uses bearer tokens instead).
+    app.config.update(
+        web_config(
+            settings, testing=testing, secret_key=resolve_secret_key(settings, testing=testing)
+        )
+    )
+
     engine = make_engine(settings.database_url)
     store = EventStore(engine)
     ledger = Ledger(store, settings=settings, clock=clock)
@@ -83,6 +92,7 @@ def create_app(
     app.extensions["bridges.api"] = api
     register_routes(api, ledger)
     app.register_blueprint(build_ops_blueprint(registry))
+    app.register_blueprint(build_web(ledger, settings))
     install_request_metrics(app, registry)
     install_security_headers(app)
 

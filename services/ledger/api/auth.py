@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy import Engine, select
 
+from shared.problems import Problem
+from shared.tokens import hash_token
+
 from ..access import Principal
 from ..store.views import api_tokens, organisations, people
-from ..tokens import hash_token
-from .problems import Problem
 
 
 def load_principal(engine: Engine, token: str) -> Principal | None:

@@ -14,11 +14,12 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, request
 
+from shared.problems import Problem
+
 from ..access import Principal
 from ..application import Ledger
 from ..store import idempotency
 from ..store.event_store import UnitOfWork
-from .problems import Problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -7,10 +7,11 @@ import json
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from shared.problems import Problem, flatten_messages, problem_response, validation_problem
+
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from ..errors import Forbidden, NotFound, StaleVersion
 from ..store.event_store import ConcurrencyConflict
-from .problems import Problem, flatten_messages, problem_response, validation_problem
 
 _HTTP_DETAIL = {
     400: ("bad-request", "The request could not be read"),

@@ -14,7 +14,7 @@ from prometheus_client import (
 )
 from sqlalchemy import text
 
-from .problems import Problem
+from shared.problems import Problem
 
 
 def build_ops_blueprint(registry: CollectorRegistry) -> Blueprint:

@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
-    JSON,
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     Identity,
     Index,
     Integer,
     String,
     Table,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 from services.ledger.store.metadata import metadata
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An instant: accepts aware datetimes only, stores UTC, always returns aware UTC.
-
-    PostgreSQL keeps `timestamptz`; SQLite has no time zones, so the UTC wall time is stored and
-    the zone is put back on read.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: instants must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def _json() -> Any:
-    """JSON on SQLite, JSONB on PostgreSQL; Python `None` is stored as SQL NULL."""
-    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
+from shared.sql import UTCDateTime, json_type
 
 # SQLite only turns INTEGER (not BIGINT) PRIMARY KEY into the rowid, which AUTOINCREMENT needs.
 _Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -73,7 +34,7 @@ events = Table(
     Column("actor", String, nullable=True),
     Column("correlation_id", String, nullable=True),
     Column("causation_id", String, nullable=True),
-    Column("data", _json(), nullable=False),
+    Column("data", json_type(), nullable=False),
     UniqueConstraint("event_id"),
     UniqueConstraint("stream_id", "stream_version"),
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
@@ -94,8 +55,8 @@ idempotency_keys = Table(
     Column("request_hash", String, nullable=False),
     Column("state", String(16), nullable=False),
     Column("response_status", Integer, nullable=True),
-    Column("response_headers", _json(), nullable=True),
-    Column("response_body", _json(), nullable=True),
+    Column("response_headers", json_type(), nullable=True),
+    Column("response_body", json_type(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("locked_until", UTCDateTime(), nullable=True),
     Column("completed_at", UTCDateTime(), nullable=True),
@@ -108,4 +69,15 @@ relay_progress = Table(
     Column("name", String, primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Who may publish the feed: one row per relay name, held by one owner until `expires_at`
+# (renewed while it publishes). SQLite's single-publisher lease; PostgreSQL uses an advisory lock.
+relay_leases = Table(
+    "relay_leases",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("owner", String, nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )

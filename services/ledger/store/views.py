@@ -11,13 +11,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
 )
+
+from shared.sql import UTCDateTime
 
 from .metadata import metadata
 
@@ -30,7 +31,7 @@ organisations = Table(
     Column("charity_number", String(16)),
     Column("company_number", String(16)),
     Column("contact_email", String(320)),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UTCDateTime(), nullable=False),
 )
 
 people = Table(
@@ -49,8 +50,8 @@ api_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("person_id", String(36), ForeignKey("people.id"), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
 )
 
 partnerships = Table(
@@ -58,7 +59,7 @@ partnerships = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("formed_at", DateTime(timezone=True), nullable=False),
+    Column("formed_at", UTCDateTime(), nullable=False),
 )
 
 partnership_members = Table(

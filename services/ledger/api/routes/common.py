@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import request
 
+from shared.problems import Problem
+
 from ...access import Principal
 from ...application import Ledger
 from ..auth import authenticate
-from ..problems import Problem
 
 IDEMPOTENCY_DOC: dict[str, Any] = {
     "in": "header",

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details: every error the ledger answers has this shape."""
+"""RFC 9457 problem details: every error either service answers has this shape."""
 
 from __future__ import annotations
 

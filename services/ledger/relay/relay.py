@@ -1,0 +1,330 @@
+"""The outbox relay: the store's ordered feed, published to Kafka, at least once and in order.
+
+Loop: hold the single-publisher leadership; read up to `batch_size` events after the recorded
+position; send them as CloudEvents records (key = partition key) with an idempotent producer
+(`acks=all`); wait until the broker acknowledged every one; only then record the new position.
+Any failure (broker down, records expired, producer unusable) closes the producer, waits with
+backoff and republishes from the recorded position: duplicates on the topic are possible, loss
+and reordering of first deliveries are not. A broker that is merely slow or paused is waited
+for, batch by batch, while the leadership is kept renewed and the lag keeps being reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy.exc import DBAPIError
+
+from services.ledger.relay.leader import Leadership, LeadershipLost, leadership_for
+from services.ledger.store.event_store import EventStore, get_relay_position
+from shared.events.envelope import StoredEvent
+from shared.events.wire import to_record
+from shared.logging import get_logger
+from shared.settings import KafkaSettings, kafka_client_config
+
+# The producer settings the delivery guarantee rests on (the bench's baseline uses them too).
+PRODUCER_CONFIG: dict[str, Any] = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "max_in_flight_requests_per_connection": 5,
+    "linger_ms": 5,
+    "batch_size": 256 * 1024,
+    "max_block_ms": 10_000,  # metadata waits: short, so a stop request is seen soon
+    "delivery_timeout_ms": 120_000,
+}
+
+
+def make_producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    """An idempotent producer for the relay (raises `KafkaError` if no broker answers)."""
+    config = {**kafka_client_config(settings), "client_id": "bridges-relay", **PRODUCER_CONFIG}
+    return KafkaProducer(**{**config, **overrides})
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far the topic is behind the store."""
+
+    events: int
+    seconds: float
+
+
+def measure_lag(
+    last_position: int, published: int, oldest_unpublished_at: datetime | None, now: datetime
+) -> Lag:
+    """Events behind (last stored position − published position; positions may have gaps, so
+    this is an upper bound) and the age of the oldest unpublished event (0 when caught up)."""
+    events = max(0, last_position - published)
+    if events == 0 or oldest_unpublished_at is None:
+        return Lag(events, 0.0)
+    return Lag(events, max(0.0, (now - oldest_unpublished_at).total_seconds()))
+
+
+class Backoff:
+    """Exponential backoff with jitter: initial, ×factor per failure, capped; reset on success."""
+
+    def __init__(
+        self,
+        initial: float = 0.5,
+        maximum: float = 10.0,
+        factor: float = 2.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if not 0 < initial <= maximum or factor < 1:
+            raise ValueError("need 0 < initial <= maximum and factor >= 1")
+        self.initial, self.maximum, self.factor = initial, maximum, factor
+        self._rand = rand
+        self._failures = 0
+
+    def next_delay(self) -> float:
+        """The wait before the next attempt: half fixed, half random (no thundering herd)."""
+        ceiling = min(self.maximum, self.initial * self.factor**self._failures)
+        self._failures += 1
+        return ceiling / 2 + self._rand() * ceiling / 2
+
+    def reset(self) -> None:
+        self._failures = 0
+
+
+class RelayMetrics:
+    """The relay's Prometheus gauges and counters, on their own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.lag_events = Gauge(
+            "bridges_relay_lag_events", "Stored events not yet published", registry=r
+        )
+        self.lag_seconds = Gauge(
+            "bridges_relay_lag_seconds", "Age of the oldest unpublished event", registry=r
+        )
+        self.position = Gauge(
+            "bridges_relay_published_position", "Last global position published", registry=r
+        )
+        self.leader = Gauge("bridges_relay_leader", "1 while this relay publishes", registry=r)
+        self.published = Counter(
+            "bridges_relay_published_events", "Events acknowledged by the broker", registry=r
+        )
+        self.failures = Counter(
+            "bridges_relay_publish_failures", "Batches that failed and will be retried", registry=r
+        )
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    topic: str
+    name: str | None = None  # the progress row; default: the topic's name
+    batch_size: int = 500
+    poll_interval: float = 0.2
+    lock_retry_seconds: float = 1.0
+    lease_seconds: float = 15.0
+    stop_grace_seconds: float = 10.0  # how long a stop waits for an unacknowledged batch
+    lag_log_seconds: float = 10.0
+
+    @property
+    def progress_name(self) -> str:
+        return self.name or self.topic
+
+
+class PublishFailed(Exception):
+    """A batch was not acknowledged in full; it will be published again."""
+
+
+class Relay:
+    """Publishes the store's feed to one topic; `run(stop)` until `stop` is set."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        producer_factory: Callable[[], KafkaProducer],
+        options: RelayOptions,
+        *,
+        leadership: Leadership | None = None,
+        metrics: RelayMetrics | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if options.batch_size < 1 or options.poll_interval <= 0:
+            raise ValueError("batch_size must be >= 1 and poll_interval > 0")
+        self.store = store
+        self.options = options
+        self.leadership = leadership or leadership_for(
+            store.engine, options.progress_name, lease_seconds=options.lease_seconds
+        )
+        self.metrics = metrics or RelayMetrics()
+        self._producer_factory = producer_factory
+        self._producer: KafkaProducer | None = None
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._log = get_logger("ledger.relay").bind(
+            relay=options.progress_name, topic=options.topic, owner=self.leadership.owner
+        )
+        self._backoff = Backoff()
+        self._lag_logged_at = 0.0
+        self.position = 0
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for the leadership, publish while holding it; return once `stop` is set."""
+        self._log.info("relay.started", batch_size=self.options.batch_size)
+        try:
+            while not stop.is_set():
+                if not self._take_leadership(stop):
+                    break
+                try:
+                    self._publish_while_leading(stop)
+                except LeadershipLost as lost:
+                    self._log.warning("relay.leadership_lost", reason=str(lost))
+                finally:
+                    self._close_producer(timeout=0 if stop.is_set() else 5)
+                    self._release()
+        finally:
+            self._close_producer(timeout=0)
+            self._log.info("relay.stopped", position=self.position)
+
+    def _take_leadership(self, stop: threading.Event) -> bool:
+        waiting_logged = False
+        while not stop.is_set():
+            try:
+                if self.leadership.try_acquire():
+                    self.metrics.leader.set(1)
+                    self._backoff.reset()
+                    self._log.info("relay.leading")
+                    return True
+            except DBAPIError as error:
+                self._log.warning("relay.database_unavailable", error=str(error.orig))
+                stop.wait(self._backoff.next_delay())
+                continue
+            if not waiting_logged:
+                self._log.info("relay.waiting", reason="another relay publishes this feed")
+                waiting_logged = True
+            stop.wait(self.options.lock_retry_seconds)
+        return False
+
+    def _release(self) -> None:
+        self.metrics.leader.set(0)
+        try:
+            self.leadership.release()
+        except DBAPIError as error:
+            self._log.warning("relay.release_failed", error=str(error.orig))
+
+    def _publish_while_leading(self, stop: threading.Event) -> None:
+        self.position = get_relay_position(self.store.engine, self.options.progress_name)
+        self.metrics.position.set(self.position)
+        self._log.info("relay.resuming", position=self.position)
+        while not stop.is_set():
+            self.leadership.confirm()
+            try:
+                published = self._publish_next_batch(stop)
+            except (KafkaError, PublishFailed) as error:
+                self.metrics.failures.inc()
+                self._close_producer(timeout=0)
+                delay = self._backoff.next_delay()
+                self._log.warning(
+                    "relay.publish_failed",
+                    error=f"{type(error).__name__}: {error}",
+                    position=self.position,
+                    retry_in=round(delay, 2),
+                )
+                stop.wait(delay)
+                continue
+            except DBAPIError as error:
+                delay = self._backoff.next_delay()
+                self._log.warning(
+                    "relay.database_error", error=str(error.orig), retry_in=round(delay, 2)
+                )
+                stop.wait(delay)
+                continue
+            self._backoff.reset()
+            if not published:
+                stop.wait(self.options.poll_interval)
+
+    def _publish_next_batch(self, stop: threading.Event) -> int:
+        batch = self.store.read_feed(self.position, self.options.batch_size)
+        last = self.store.last_position() if batch else self.position
+        self._report(last, batch[0].occurred_at if batch else None)
+        if not batch:
+            return 0
+        self._publish(batch, stop, last)
+        self.leadership.record(batch[-1].global_position)
+        self.position = batch[-1].global_position
+        self.metrics.position.set(self.position)
+        self.metrics.published.inc(len(batch))
+        self._log.debug("relay.published", events=len(batch), position=self.position)
+        return len(batch)
+
+    def _publish(self, batch: Sequence[StoredEvent], stop: threading.Event, last: int) -> None:
+        """Send the batch and wait until every record is acknowledged (or one failed)."""
+        producer = self._producer_or_new()
+        topic = self.options.topic
+        futures = []
+        for event in batch:
+            record = to_record(event)
+            futures.append(
+                producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+            )
+        stop_seen_at: float | None = None
+        while True:
+            try:
+                producer.flush(timeout=1.0)
+                break
+            except KafkaTimeoutError:
+                pass
+            # The broker is slow, paused or away: keep the leadership, report, honour a stop.
+            self.leadership.confirm()
+            with contextlib.suppress(DBAPIError):
+                last = self.store.last_position()
+            self._report(last, batch[0].occurred_at, waiting_for_broker=True)
+            if stop.is_set():
+                stop_seen_at = stop_seen_at or time.monotonic()
+                if time.monotonic() - stop_seen_at > self.options.stop_grace_seconds:
+                    raise PublishFailed("stopping before the broker acknowledged the batch")
+        failed = [future for future in futures if future.failed()]
+        if failed:
+            raise PublishFailed(
+                f"{len(failed)} of {len(futures)} records failed: {failed[0].exception!r}"
+            )
+
+    def _producer_or_new(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _close_producer(self, timeout: float) -> None:
+        if self._producer is None:
+            return
+        producer, self._producer = self._producer, None
+        try:
+            producer.close(timeout=timeout)
+        except Exception as error:  # noqa: BLE001 - closing must never stop the relay
+            self._log.warning("relay.producer_close_failed", error=repr(error))
+
+    # ---- lag --------------------------------------------------------------------------------
+
+    def _report(
+        self, last: int, oldest_unpublished_at: datetime | None, waiting_for_broker: bool = False
+    ) -> None:
+        lag = measure_lag(last, self.position, oldest_unpublished_at, self._clock())
+        self.metrics.lag_events.set(lag.events)
+        self.metrics.lag_seconds.set(lag.seconds)
+        now = time.monotonic()
+        every = self.options.lag_log_seconds
+        if waiting_for_broker:
+            every = min(every, 5.0)
+        if now - self._lag_logged_at >= every:
+            self._lag_logged_at = now
+            self._log.info(
+                "relay.lag",
+                lag_events=lag.events,
+                lag_seconds=round(lag.seconds, 3),
+                position=self.position,
+                waiting_for_broker=waiting_for_broker,
+            )

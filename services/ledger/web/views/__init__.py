@@ -1,0 +1,2 @@
+"""The pages, grouped by who uses them: account, claims (VCSE), decisions (approvers),
+payments (finance), balances (everyone in a partnership)."""

@@ -1,0 +1,336 @@
+"""The notifier's Kafka consumer: exactly-once effects from an at-least-once topic.
+
+Each batch is applied in ONE transaction of the notifier's database: the read-model changes,
+the alerts the changes raise (and their queued deliveries), the processed event ids and the
+next offset of every partition in the batch. Kafka's own offset commit is switched off; on
+assignment the consumer seeks to the offsets in its database. A crash anywhere before the
+commit replays the batch from the stored offsets; a crash after it finds the work done.
+Duplicates on the topic (the relay publishes at least once) are skipped by event id.
+
+A record that cannot be decoded goes to the dead-letter topic with the reason and its
+original topic, partition and offset, before the batch commits, so it is never lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import Connection, Engine, select
+
+from shared.calendar import london_date
+from shared.events.catalogue import EventDecodeError
+from shared.events.wire import from_record
+from shared.logging import get_logger
+from shared.sql import begin_write, insert_for
+
+from . import faults
+from .projection import apply_event
+from .store.tables import consumer_offsets, processed_events
+
+log = get_logger("notifier.consumer")
+
+# Called inside the batch transaction with the claims the batch changed and the day it is.
+AfterBatch = Callable[[Connection, list[str], date, datetime], None]
+
+
+class RecordLike(Protocol):
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes | None]] | None
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    changed_claims: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: RecordLike
+    reason: str
+
+
+def stored_offsets(connection: Connection, group: str, topic: str) -> dict[int, int]:
+    rows = connection.execute(
+        select(consumer_offsets.c.partition, consumer_offsets.c.next_offset).where(
+            consumer_offsets.c.consumer_group == group, consumer_offsets.c.topic == topic
+        )
+    ).all()
+    return {row.partition: row.next_offset for row in rows}
+
+
+def apply_batch(
+    connection: Connection,
+    records: Iterable[RecordLike],
+    *,
+    group: str,
+    now: datetime,
+    dead_letter: Callable[[Sequence[DeadLetter]], None],
+    after_batch: AfterBatch | None = None,
+) -> BatchResult:
+    """Apply records in the caller's transaction (see the module docstring)."""
+    result = BatchResult()
+    next_offsets: dict[tuple[str, int], int] = {}
+    poison: list[DeadLetter] = []
+    seen: set[str] = set()
+    for record in records:
+        next_offsets[(record.topic, record.partition)] = record.offset + 1
+        try:
+            received = from_record(record.key, record.value, record.headers)
+        except EventDecodeError as error:
+            poison.append(DeadLetter(record, str(error)))
+            continue
+        event_id = str(received.envelope.event_id)
+        if event_id in seen or _processed(connection, event_id):
+            result.duplicates += 1
+            continue
+        seen.add(event_id)
+        changed = apply_event(connection, received.envelope, received.event)
+        connection.execute(
+            processed_events.insert().values(
+                event_id=event_id,
+                global_position=received.envelope.global_position,
+                processed_at=now,
+            )
+        )
+        result.applied += 1
+        result.changed_claims.extend(c for c in changed if c not in result.changed_claims)
+        faults.maybe_crash("mid_batch")
+    if poison:
+        dead_letter(poison)  # acknowledged by the broker before the offsets move past them
+        result.dead_lettered = len(poison)
+    if after_batch is not None and result.changed_claims:
+        after_batch(connection, result.changed_claims, london_date(now), now)
+    for (topic, partition), offset in next_offsets.items():
+        statement = insert_for(connection, consumer_offsets).values(
+            consumer_group=group,
+            topic=topic,
+            partition=partition,
+            next_offset=offset,
+            updated_at=now,
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["consumer_group", "topic", "partition"],
+                set_={"next_offset": offset, "updated_at": now},
+            )
+        )
+    faults.maybe_crash("before_commit")
+    return result
+
+
+def _processed(connection: Connection, event_id: str) -> bool:
+    found = connection.execute(
+        select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+    ).first()
+    return found is not None
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: EventConsumer) -> None:
+        self._consumer = consumer
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        log.info("partitions revoked", partitions=sorted(tp.partition for tp in revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self._consumer.seek_to_stored(list(assigned))
+
+
+class ConsumerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.lag = Gauge(
+            "bridges_notifier_consumer_lag",
+            "Records on the events topic not yet applied, per partition",
+            ["partition"],
+            registry=registry,
+        )
+        self.applied = Counter(
+            "bridges_notifier_events_applied_total",
+            "Events applied to the read model",
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "bridges_notifier_events_duplicate_total",
+            "Events skipped because they were already applied",
+            registry=registry,
+        )
+        self.dead_lettered = Counter(
+            "bridges_notifier_events_dead_lettered_total",
+            "Records sent to the dead-letter topic",
+            registry=registry,
+        )
+
+
+class EventConsumer:
+    """The consumer loop of `bridges notifier run`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        topic: str,
+        dlq_topic: str,
+        kafka_config: Mapping[str, Any],
+        group: str = "notifier",
+        after_batch: AfterBatch | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        registry: CollectorRegistry | None = None,
+        max_records: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.group = group
+        self.after_batch = after_batch
+        self.clock = clock
+        self.metrics = ConsumerMetrics(registry or CollectorRegistry())
+        self._kafka_config = dict(kafka_config)
+        self._consumer = KafkaConsumer(
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            **self._kafka_config,
+        )
+        self._producer: KafkaProducer | None = None
+        self._stopping = threading.Event()
+        self._lag_checked = 0.0
+
+    # -- assignment --------------------------------------------------------------------------
+
+    def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        with self.engine.connect() as connection:
+            offsets = stored_offsets(connection, self.group, self.topic)
+        for tp in partitions:
+            if tp.partition in offsets:
+                self._consumer.seek(tp, offsets[tp.partition])
+            else:
+                self._consumer.seek_to_beginning(tp)
+        log.info(
+            "partitions assigned",
+            partitions={tp.partition: offsets.get(tp.partition, 0) for tp in partitions},
+        )
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        if self._producer is None:
+            self._producer = KafkaProducer(acks="all", **self._kafka_config)
+        futures = []
+        for letter in letters:
+            record = letter.record
+            headers = [
+                *[(name, value or b"") for name, value in (record.headers or [])],
+                ("dlq_reason", letter.reason.encode("utf-8")),
+                ("dlq_topic", record.topic.encode("utf-8")),
+                ("dlq_partition", str(record.partition).encode()),
+                ("dlq_offset", str(record.offset).encode()),
+            ]
+            futures.append(
+                self._producer.send(
+                    self.dlq_topic, key=record.key, value=record.value or b"", headers=headers
+                )
+            )
+            log.warning(
+                "dead-lettered a record",
+                reason=letter.reason,
+                partition=record.partition,
+                offset=record.offset,
+            )
+        for future in futures:
+            future.get(timeout=30)
+        self.metrics.dead_lettered.inc(len(letters))
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def poll_once(self, timeout_ms: int = 500) -> BatchResult:
+        batches = self._consumer.poll(timeout_ms=timeout_ms)
+        records = [record for partition in batches.values() for record in partition]
+        result = BatchResult()
+        if records:
+            records.sort(key=lambda r: (r.partition, r.offset))
+            with begin_write(self.engine) as connection:
+                result = apply_batch(
+                    connection,
+                    records,
+                    group=self.group,
+                    now=self.clock(),
+                    dead_letter=self._dead_letter,
+                    after_batch=self.after_batch,
+                )
+            self.metrics.applied.inc(result.applied)
+            self.metrics.duplicates.inc(result.duplicates)
+            faults.maybe_crash("after_commit")
+            # Kafka's copy of the offsets only serves monitoring tools; ours is the truth.
+            self._consumer.commit_async()
+        self._update_lag()
+        return result
+
+    def _update_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked < 5:
+            return
+        self._lag_checked = now
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return
+        ends = self._consumer.end_offsets(assigned)
+        for tp in assigned:
+            position = self._consumer.position(tp)
+            self.metrics.lag.labels(str(tp.partition)).set(max(ends.get(tp, 0) - position, 0))
+
+    def lag(self) -> int:
+        """Records still to apply on the partitions this consumer holds."""
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return 0
+        ends = self._consumer.end_offsets(assigned)
+        return sum(max(ends.get(tp, 0) - self._consumer.position(tp), 0) for tp in assigned)
+
+    def start(self) -> None:
+        self._consumer.subscribe([self.topic], listener=_SeekToStored(self))
+
+    def run(self, *, until_caught_up: bool = False) -> None:
+        """Consume until stopped (or, with `until_caught_up`, until no lag is left)."""
+        self.start()
+        idle_polls = 0
+        while not self._stopping.is_set():
+            try:
+                result = self.poll_once()
+            except Exception:
+                log.exception("batch failed; it will be retried from the stored offsets")
+                self._rewind()
+                time.sleep(1)
+                continue
+            if until_caught_up:
+                has_assignment = bool(self._consumer.assignment())
+                idle_polls = idle_polls + 1 if not result.applied and not result.duplicates else 0
+                if has_assignment and idle_polls >= 2 and self.lag() == 0:
+                    break
+
+    def _rewind(self) -> None:
+        assigned = list(self._consumer.assignment())
+        if assigned:
+            self.seek_to_stored(assigned)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def close(self) -> None:
+        self._consumer.close()
+        if self._producer is not None:
+            self._producer.close()

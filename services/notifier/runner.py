@@ -1,0 +1,98 @@
+"""`bridges notifier run`: the consumer, plus the scheduler's tick on a timer, in one process.
+
+The consumer applies events and raises the alerts they cause in the same transaction; the
+tick evaluates the time-based rules as at today, sends due deliveries and daily digests, and
+produces the monthly statements on the first working day of a month.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, start_http_server
+from sqlalchemy import Connection, Engine
+
+from shared.logging import get_logger
+
+from .consumer import EventConsumer
+
+log = get_logger("notifier.runner")
+Clock = Callable[[], datetime]
+
+
+def raise_alerts_for(
+    connection: Connection, claim_ids: list[str], as_of: date, now: datetime
+) -> None:
+    """The consumer's after-batch hook: the alerts the batch's changes cause, same transaction."""
+    from .alerts import evaluate
+
+    evaluate(connection, as_of, now, claim_ids=claim_ids)
+
+
+class Ticker(threading.Thread):
+    """Runs the scheduler's tick every `seconds`, until stopped."""
+
+    def __init__(self, tick: Callable[[], Any], seconds: float) -> None:
+        super().__init__(name="notifier-tick", daemon=True)
+        self._tick = tick
+        self._seconds = seconds
+        self._stop_requested = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_requested.is_set():
+            try:
+                self._tick()
+            except Exception:
+                log.exception("tick failed; the next one will retry")
+            self._stop_requested.wait(self._seconds)
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+
+
+def run_notifier(
+    engine: Engine,
+    *,
+    settings: Any,
+    kafka_config: dict[str, Any],
+    topic: str,
+    dlq_topic: str,
+    group: str,
+    metrics_port: int,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> None:
+    from .scheduler import tick
+
+    registry = CollectorRegistry()
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
+    consumer = EventConsumer(
+        engine,
+        topic=topic,
+        dlq_topic=dlq_topic,
+        kafka_config=kafka_config,
+        group=group,
+        after_batch=raise_alerts_for,
+        clock=clock,
+        registry=registry,
+    )
+    ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        log.info("stopping")
+        consumer.stop()
+        ticker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    ticker.start()
+    log.info("notifier running", topic=topic, group=group)
+    try:
+        consumer.run()
+    finally:
+        ticker.stop()
+        consumer.close()

@@ -1,0 +1,121 @@
+"""Everything the notifier reads from its environment, with safe defaults for a laptop."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.settings import REPO_ROOT
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
+
+
+def default_notifier_database_url() -> str:
+    return f"sqlite:///{_var_dir() / 'notifier.db'}"
+
+
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _optional(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, not {raw!r}") from exc
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """The notifier's configuration. Every field has an environment variable (see from_env)."""
+
+    database_url: str = field(default_factory=default_notifier_database_url)
+    # Email (BRIDGES_SMTP_*). The default is a local development relay (e.g. aiosmtpd).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Bridges <alerts@bridges.localhost>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    # Webhooks: loopback destinations only for tests and local demos; never in production.
+    webhook_allow_loopback: bool = False
+    webhook_timeout_seconds: float = 5.0
+    # Delivery retries: exponential backoff from `base`, capped, with up to `jitter` (a
+    # fraction) taken off each delay at random; a delivery is failed after `max_attempts`.
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_seconds: float = 30.0
+    delivery_backoff_cap_seconds: float = 3600.0
+    delivery_jitter: float = 0.5
+    # A claimed delivery is left to its dispatcher this long before another may take it.
+    delivery_lease_seconds: int = 120
+    delivery_batch_size: int = 100
+    # The scheduler: its period, and the Europe/London hour from which daily digests go out.
+    tick_seconds: int = 60
+    digest_hour: int = 7
+
+    @classmethod
+    def from_env(cls) -> NotifierSettings:
+        digest_hour = _int("BRIDGES_NOTIFIER_DIGEST_HOUR", 7)
+        if digest_hour > 23:
+            raise ValueError(f"BRIDGES_NOTIFIER_DIGEST_HOUR must be 0 to 23, not {digest_hour}")
+        jitter = _float("BRIDGES_DELIVERY_JITTER", 0.5)
+        if jitter > 1:
+            raise ValueError(f"BRIDGES_DELIVERY_JITTER must be between 0 and 1, not {jitter}")
+        return cls(
+            database_url=_text("NOTIFIER_DATABASE_URL", default_notifier_database_url()),
+            smtp_host=_text("BRIDGES_SMTP_HOST", "127.0.0.1"),
+            smtp_port=_int("BRIDGES_SMTP_PORT", 1025, minimum=1),
+            smtp_from=_text("BRIDGES_SMTP_FROM", "Bridges <alerts@bridges.localhost>"),
+            smtp_username=_optional("BRIDGES_SMTP_USERNAME"),
+            smtp_password=_optional("BRIDGES_SMTP_PASSWORD"),
+            smtp_starttls=_bool("BRIDGES_SMTP_STARTTLS", False),
+            smtp_timeout_seconds=_float("BRIDGES_SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+            webhook_allow_loopback=_bool("BRIDGES_WEBHOOK_ALLOW_LOOPBACK", False),
+            webhook_timeout_seconds=_float("BRIDGES_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            delivery_max_attempts=_int("BRIDGES_DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
+            delivery_backoff_base_seconds=_float("BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS", 30.0),
+            delivery_backoff_cap_seconds=_float("BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS", 3600.0),
+            delivery_jitter=jitter,
+            delivery_lease_seconds=_int("BRIDGES_DELIVERY_LEASE_SECONDS", 120, minimum=1),
+            delivery_batch_size=_int("BRIDGES_DELIVERY_BATCH_SIZE", 100, minimum=1),
+            tick_seconds=_int("BRIDGES_NOTIFIER_TICK_SECONDS", 60, minimum=1),
+            digest_hour=digest_hour,
+        )

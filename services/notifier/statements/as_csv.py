@@ -1,0 +1,174 @@
+"""A statement as CSV: one row per item, then the total rows; UTF-8; money twice, as pounds
+with two decimals (for people) and as integer pence (for machines).
+
+``row_type`` tells the rows apart, so a spreadsheet can filter the items from the totals.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from .model import ActivityStatement, OutstandingStatement, Statement
+
+ACTIVITY_COLUMNS = (
+    "row_type",  # opening | line | total | closing | memo
+    "date",
+    "type",
+    "claim_id",
+    "reference",
+    "description",
+    "amount_pounds",
+    "amount_pence",
+)
+OUTSTANDING_COLUMNS = (
+    "row_type",  # item | bucket_total | total
+    "label",
+    "claim_id",
+    "standing",
+    "status",
+    "receipt",
+    "payment_due",
+    "days_overdue",
+    "bucket",
+    "items",
+    "open_pounds",
+    "open_pence",
+    "interest_pounds",
+    "interest_pence",
+    "compensation_pounds",
+    "compensation_pence",
+)
+
+
+def pounds(pence: int) -> str:
+    """Pence as pounds with two decimals and no symbol: ``-1234.05``."""
+    sign = "-" if pence < 0 else ""
+    whole, rest = divmod(abs(pence), 100)
+    return f"{sign}{whole}.{rest:02d}"
+
+
+def _text(value: str) -> str:
+    """Free text made safe for spreadsheets: a cell starting with =, +, -, @ (or a tab or
+    carriage return) would be run as a formula, so it is quoted with a leading apostrophe."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _money(name: str, pence: int) -> dict[str, str | int]:
+    return {f"{name}_pounds": pounds(pence), f"{name}_pence": pence}
+
+
+def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
+    day_before = body.period_start - timedelta(days=1)
+    rows: list[dict[str, object]] = [
+        {
+            "row_type": "opening",
+            "date": body.period_start.isoformat(),
+            "description": f"Opening balance (owed at the end of {day_before.isoformat()})",
+            **_money("amount", body.opening_pence),
+        }
+    ]
+    for line in body.lines:
+        rows.append(
+            {
+                "row_type": "line",
+                "date": line.on.isoformat(),
+                "type": line.kind,
+                "claim_id": line.claim_id,
+                "reference": _text(line.reference),
+                "description": _text(line.description),
+                **_money("amount", line.amount_pence),
+            }
+        )
+    for kind, label, pence in (
+        ("approved", "Total approved", body.approved_pence),
+        ("payment", "Total paid", body.paid_pence),
+        ("reversal", "Total reversed", body.reversed_pence),
+    ):
+        rows.append(
+            {"row_type": "total", "type": kind, "description": label, **_money("amount", pence)}
+        )
+    rows.append(
+        {
+            "row_type": "closing",
+            "date": body.period_end.isoformat(),
+            "description": f"Closing balance (owed at the end of {body.period_end.isoformat()})",
+            **_money("amount", body.closing_pence),
+        }
+    )
+    rows.append(
+        {
+            "row_type": "memo",
+            "date": body.period_end.isoformat(),
+            "description": "Awaiting approval at the end of the period (not in the balance)",
+            **_money("amount", body.closing_awaiting_approval_pence),
+        }
+    )
+    return rows
+
+
+def _outstanding_rows(body: OutstandingStatement) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for item in body.items:
+        rows.append(
+            {
+                "row_type": "item",
+                "claim_id": item.claim_id,
+                "standing": item.standing,
+                "status": item.status,
+                "receipt": item.receipt.isoformat(),
+                "payment_due": item.payment_due.isoformat(),
+                "days_overdue": item.days_overdue,
+                "bucket": item.bucket,
+                "items": 1,
+                **_money("open", item.open_pence),
+                **_money("interest", item.interest_pence),
+                **_money("compensation", item.compensation_pence),
+            }
+        )
+    for total in body.buckets:
+        rows.append(
+            {
+                "row_type": "bucket_total",
+                "label": f"Total {total.bucket}",
+                "bucket": total.bucket,
+                "items": total.items,
+                **_money("open", total.open_pence),
+                **_money("interest", total.interest_pence),
+                **_money("compensation", total.compensation_pence),
+            }
+        )
+    awaiting = sum(1 for item in body.items if item.standing == "awaiting approval")
+    overdue = sum(1 for item in body.items if item.days_overdue > 0)
+    for label, items, pence in (
+        ("Approved, outstanding", len(body.items) - awaiting, body.approved_outstanding_pence),
+        ("Awaiting approval", awaiting, body.awaiting_approval_pence),
+        ("Overdue", overdue, body.overdue_pence),
+    ):
+        rows.append({"row_type": "total", "label": label, "items": items, **_money("open", pence)})
+    rows.append(
+        {
+            "row_type": "total",
+            "label": "Total open",
+            "items": len(body.items),
+            **_money("open", body.open_pence),
+            **_money("interest", body.interest_pence),
+            **_money("compensation", body.compensation_pence),
+        }
+    )
+    return rows
+
+
+def statement_to_csv(statement: Statement) -> bytes:
+    """The statement's rows as UTF-8 CSV (RFC 4180 quoting, CRLF line ends)."""
+    body = statement.body
+    if isinstance(body, ActivityStatement):
+        columns, rows = ACTIVITY_COLUMNS, _activity_rows(body)
+    else:
+        columns, rows = OUTSTANDING_COLUMNS, _outstanding_rows(body)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="raise")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
