@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
+from shared.logging import get_logger
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
@@ -61,6 +62,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         static_url_path="/assets",
     )
     csrf = CSRFProtect()
+    log = get_logger("ledger.web")
     throttle = SignInThrottle(settings.login_max_failures, settings.login_window_seconds)
     lifetime_seconds = settings.session_hours * 3600
 
@@ -134,6 +136,11 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     @bp.errorhandler(Forbidden)
     def _forbidden(error: Forbidden) -> tuple[str, int]:
         return error_page(403, str(error)[:1].upper() + str(error)[1:] + ".")
+
+    @bp.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        log.exception("unhandled error", path=request.path, method=request.method)
+        return error_page(500)
 
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

@@ -17,8 +17,6 @@ from wtforms import (
     FormField,
     HiddenField,
     PasswordField,
-    RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -43,6 +41,11 @@ def _label(value: str) -> str:
     return ACTIVITY_LABELS.get(value) or value.replace("_", " ").capitalize()
 
 
+# Options of the selects (rendered by the GOV.UK macros; the domain checks the value).
+ACTIVITY_CHOICES = [("", "Choose an activity"), *((a, _label(a)) for a in ACTIVITIES)]
+CATEGORY_CHOICES = [("", "Choose a category"), *((c, _label(c)) for c in EXPENSE_CATEGORIES)]
+
+
 class DateParts(Form):
     """The GOV.UK date input: day, month and year boxes."""
 
@@ -60,27 +63,19 @@ class SignInForm(FlaskForm):
 class ClaimLineForm(Form):
     worked_on = FormField(DateParts)
     hours = StringField("Hours")
-    activity = SelectField(
-        "Activity",
-        choices=[("", "Choose an activity"), *((a, _label(a)) for a in ACTIVITIES)],
-        validate_choice=False,
-    )
+    activity = StringField("Activity")
     worker = StringField("Who did it")
     description = StringField("What it was")
 
 
 class ExpenseForm(Form):
-    category = SelectField(
-        "Category",
-        choices=[("", "Choose a category"), *((c, _label(c)) for c in EXPENSE_CATEGORIES)],
-        validate_choice=False,
-    )
+    category = StringField("Category")
     amount = StringField("Amount")
     description = StringField("What it was for")
 
 
 class ClaimForm(FlaskForm):
-    agreement_id = SelectField("Agreement", validate_choice=False)
+    agreement_id = StringField("Agreement")
     lines = FieldList(FormField(ClaimLineForm), min_entries=1, max_entries=MAX_FORM_ROWS)
     expenses = FieldList(FormField(ExpenseForm), min_entries=1, max_entries=MAX_FORM_ROWS)
 
@@ -108,11 +103,7 @@ class RejectForm(VersionedForm):
 
 
 class ApproveForm(VersionedForm):
-    how = RadioField(
-        "How much do you approve?",
-        choices=[("full", "The full amount"), ("part", "Part of it")],
-        validate_choice=False,
-    )
+    how = StringField("How much do you approve?")  # radios: "full" or "part"
     amount = StringField("Amount to approve")
     reason = TextAreaField("Reason for approving less")
 

@@ -6,6 +6,7 @@ message to the receiving side.
 
 from __future__ import annotations
 
+import base64
 import html
 import smtplib
 import ssl
@@ -157,8 +158,6 @@ def build_message(
 
 def _attach(message: EmailMessage, attachment: Mapping[str, Any]) -> None:
     """Attachments in a payload: {"filename", "content_type", "content_base64"}."""
-    import base64
-
     maintype, _, subtype = str(attachment["content_type"]).partition("/")
     message.add_attachment(
         base64.b64decode(attachment["content_base64"]),

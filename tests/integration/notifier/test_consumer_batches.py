@@ -78,7 +78,7 @@ def test_poison_records_are_dead_lettered_and_the_rest_applied(
         FakeRecord("t", 5, 1001, b"k", good[0].value, [("ce_specversion", b"1.0")]),
         FakeRecord(
             "t",
-            0,
+            5,
             1002,
             b"k",
             b"{}",
@@ -89,7 +89,7 @@ def test_poison_records_are_dead_lettered_and_the_rest_applied(
         ),
         FakeRecord(
             "t",
-            0,
+            5,
             1003,
             b"k",
             good[0].value,

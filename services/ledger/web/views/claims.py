@@ -26,6 +26,8 @@ from ...application import Ledger
 from ...domain.claim import UNDECIDED, submit_claim
 from ...domain.errors import ValidationFailed
 from ..forms import (
+    ACTIVITY_CHOICES,
+    CATEGORY_CHOICES,
     MAX_FORM_ROWS,
     AnswerForm,
     ClaimForm,
@@ -196,9 +198,6 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         principal = current_person().principal
         form = ClaimForm()
         choices = agreements_for_payee(ledger, principal)
-        form.agreement_id.choices = [
-            (a["id"], f"{a['payer_name']} ({a['partnership_name']})") for a in choices
-        ]
         errors = FormErrors()
         if not choices:
             return render_template("claims/no_agreement.html")
@@ -255,7 +254,20 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
     def _edit(
         form: ClaimForm, errors: FormErrors, choices: list[dict[str, Any]], status: int = 200
     ) -> Any:
-        return render_template("claims/new.html", form=form, errors=errors, choices=choices), status
+        return (
+            render_template(
+                "claims/new.html",
+                form=form,
+                errors=errors,
+                choices=choices,
+                agreement_choices=[
+                    (a["id"], f"{a['payer_name']} ({a['partnership_name']})") for a in choices
+                ],
+                ACTIVITY_CHOICES=ACTIVITY_CHOICES,
+                CATEGORY_CHOICES=CATEGORY_CHOICES,
+            ),
+            status,
+        )
 
     @bp.route("/claims/<claim_id>")
     @signed_in
