@@ -19,6 +19,7 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VAR_DIR="${BRIDGES_VAR_DIR:-$REPO_ROOT/var}"
+case "$VAR_DIR" in /*) ;; *) VAR_DIR="$PWD/$VAR_DIR" ;; esac   # pid checks match absolute paths
 KAFKA_VAR="$VAR_DIR/kafka"
 DATA_DIR="$KAFKA_VAR/data"
 LOG_DIRS="$DATA_DIR/kraft-combined-logs"
@@ -91,6 +92,11 @@ fetch_kafka() {
   command -v mvn >/dev/null 2>&1 ||
     die "mvn not found: Maven is needed once to fetch the Kafka jars (apt-get install -y maven)"
   mkdir -p "$dir"
+  if command -v flock >/dev/null 2>&1; then   # one fetch at a time per version (shared cache)
+    exec 8>"$dir/.fetch.lock"
+    flock -w 600 8 || die "could not take $dir/.fetch.lock"
+    [[ -f "$dir/.complete" ]] && { exec 8>&-; return 0; }
+  fi
   local tmp="$dir/lib.tmp.$$" deps="$dir/deps.txt" mlog="$dir/mvn.log"
   rm -rf "$tmp"
   say "kafka: fetching org.apache.kafka:kafka_2.13:$version from Maven Central (once, cached in $dir)"
@@ -99,6 +105,7 @@ fetch_kafka() {
   if ! (cd "$dir" && mvn -B -q dependency:list -DincludeScope=runtime -DoutputFile="$deps" \
         -DappendOutput=false >"$mlog" 2>&1); then
     say "kafka: kafka_2.13:$version does not resolve (see $mlog)"
+    exec 8>&-
     return 1
   fi
   local log4j slf4j binding
@@ -106,8 +113,8 @@ fetch_kafka() {
   slf4j="$(grep -o 'org\.slf4j:slf4j-api:jar:[^:]*' "$deps" | head -n1 | cut -d: -f4)"
   [[ -n "$log4j" ]] || die "kafka_2.13:$version brings no log4j-api; cannot pick a log4j binding (see $deps)"
   case "$slf4j" in
-    1.*) binding=log4j-slf4j-impl ;;   # SLF4J 1.x binding (what Kafka 4.x uses: slf4j-api 1.7.36)
-    2.*) binding=log4j-slf4j2-impl ;;  # SLF4J 2.x provider
+    1.*) binding="log4j-slf4j-impl" ;;   # SLF4J 1.x binding (what Kafka 4.x uses: slf4j-api 1.7.36)
+    2.*) binding="log4j-slf4j2-impl" ;;  # SLF4J 2.x provider
     *) die "kafka_2.13:$version: unexpected slf4j-api version '${slf4j:-none}' (see $deps)" ;;
   esac
   # 2) resolve Kafka + log4j-core + binding at Kafka's log4j version and copy the jars.
@@ -119,10 +126,11 @@ fetch_kafka() {
   fi
   ls "$tmp"/kafka_2.13-"$version".jar "$tmp"/"$binding"-*.jar "$tmp"/log4j-core-*.jar >/dev/null 2>&1 ||
     die "jar set for kafka_2.13:$version is incomplete in $tmp (see $mlog)"
-  rm -rf "$dir/lib"
+  rm -rf "${dir:?}/lib"
   mv "$tmp" "$dir/lib"
-  (cd "$dir/lib" && ls -1 *.jar) >"$dir/.complete"
+  (cd "$dir/lib" && ls -1 -- *.jar) >"$dir/.complete"
   say "kafka: cached kafka $version with $binding $log4j (slf4j-api $slf4j) in $dir/lib"
+  exec 8>&-
 }
 
 # Sets KAFKA_VERSION and LIB_DIR.
@@ -160,12 +168,22 @@ broker_pid() {
   [[ -f "$PID_FILE" ]] || return 1
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "kafka.Kafka $PROPS" || return 1
+  alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "kafka.Kafka $PROPS " || return 1
   printf '%s\n' "$pid"
 }
 
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true; }   # R/S/D/T/Z...
+
+# A dead child of pid 1 can stay a zombie for seconds here (init reaps lazily): count it as dead,
+# but only once its other threads are gone too (until then it still holds its sockets).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ "$(proc_state "$1")" == Z ]] || return 0
+  local threads
+  threads="$(awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || true)"
+  [[ "${threads:-0}" -gt 1 ]]
+}
 
 is_paused() { [[ "$(proc_state "$1")" == T ]]; }
 
@@ -251,7 +269,7 @@ format_storage() {
 wait_ready() { # $1=pid $2=byte offset of server.log before start
   local pid="$1" offset="$2" deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       say "kafka: broker exited during startup; last lines of $OUT_LOG and $SERVER_LOG:" >&2
       tail -n 20 "$OUT_LOG" >&2 || true
       tail -n 20 "$SERVER_LOG" >&2 2>/dev/null || true
@@ -297,8 +315,15 @@ cmd_up() {
     say "kafka up on $HOST:$KAFKA_PORT (pid $pid; logs: $SERVER_LOG)"
     return 0
   fi
+  local p old i
+  old="$(cat "$PID_FILE" 2>/dev/null || true)"
+  if [[ "$old" =~ ^[0-9]+$ ]]; then   # a broker killed outside this script may still be exiting
+    for ((i = 0; i < 40; i++)); do
+      if [[ "$(proc_state "$old")" != Z ]] || ! alive "$old"; then break; fi
+      sleep 0.25
+    done
+  fi
   rm -f "$PID_FILE"
-  local p
   for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     if port_open "$p"; then
       local owner; owner="$(port_owner "$p")"
@@ -319,7 +344,7 @@ cmd_up() {
     -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -cp "$LIB_DIR/*" \
     -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$LOGS_DIR" \
-    kafka.Kafka "$PROPS" >>"$OUT_LOG" 2>&1 </dev/null 9>&- &   # 9>&-: do not inherit the lock
+    kafka.Kafka "$PROPS" >>"$OUT_LOG" 2>&1 </dev/null 8>&- 9>&- &   # do not inherit the locks
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
   wait_ready "$pid" "$offset"
@@ -337,13 +362,13 @@ cmd_down() {
   kill -TERM "$pid" 2>/dev/null || true
   kill -CONT "$pid" 2>/dev/null || true   # a paused broker must run to handle SIGTERM
   for ((i = 0; i < 60; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$pid" || break
     sleep 0.5
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     say "kafka: broker (pid $pid) did not stop within 30s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    for ((i = 0; i < 20; i++)); do alive "$pid" || break; sleep 0.25; done
   fi
   rm -f "$PID_FILE"
   say "kafka down (pid $pid stopped)"
@@ -386,7 +411,7 @@ cmd_kill9() {
     return 0
   fi
   kill -KILL "$pid"
-  for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  for ((i = 0; i < 40; i++)); do alive "$pid" || break; sleep 0.25; done
   say "kafka killed with SIGKILL (pid $pid); '$0 up' restarts it on the same data"
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Start/stop every local service the integration tests need (Kafka, then PostgreSQL).
+#
+# Why: one entry point for `make services-up` / `make services-down` and CI, on machines without
+# Docker. Each service script is idempotent on its own; see kafka.sh and postgres.sh for settings.
+#
+# Usage: deploy/local/services.sh up|down|status
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+case "${1:-}" in
+  up)
+    "$HERE/kafka.sh" up
+    "$HERE/postgres.sh" up
+    printf 'services up: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:%s DATABASE_URL=%s\n' \
+      "${KAFKA_PORT:-9092}" "$("$HERE/postgres.sh" url)"
+    ;;
+  down)
+    # Stop both even if the first one fails; report failure at the end.
+    rc=0
+    "$HERE/kafka.sh" down || rc=$?
+    "$HERE/postgres.sh" down || rc=$?
+    exit "$rc"
+    ;;
+  status)
+    rc=0
+    "$HERE/kafka.sh" status || rc=$?
+    "$HERE/postgres.sh" status || rc=$?
+    exit "$rc"
+    ;;
+  *)
+    printf 'usage: %s up|down|status\n' "$0" >&2
+    exit 2
+    ;;
+esac
