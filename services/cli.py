@@ -148,6 +148,14 @@ def ledger_openapi(path: str | None) -> None:
     help="Address the metrics listen on.",
 )
 @click.option(
+    "--lease-seconds",
+    envvar="BRIDGES_RELAY_LEASE_SECONDS",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="SQLite only: how long a stopped relay's lease blocks another relay from taking over.",
+)
+@click.option(
     "--name",
     envvar="BRIDGES_RELAY_NAME",
     default=None,
@@ -160,6 +168,7 @@ def ledger_relay(
     poll_interval: float,
     metrics_port: int,
     metrics_host: str,
+    lease_seconds: float,
     name: str | None,
 ) -> None:
     import logging
@@ -187,7 +196,13 @@ def ledger_relay(
     relay = Relay(
         EventStore(engine),
         lambda: make_producer(kafka),
-        RelayOptions(topic=topic, name=name, batch_size=batch_size, poll_interval=poll_interval),
+        RelayOptions(
+            topic=topic,
+            name=name,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            lease_seconds=lease_seconds,
+        ),
         metrics=metrics,
     )
     try:

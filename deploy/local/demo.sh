@@ -8,6 +8,8 @@ var="${BRIDGES_VAR_DIR:-$root/var}/demo"
 mkdir -p "$var"
 export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///$var/ledger.db}"
 port="${BRIDGES_LEDGER_PORT:-8000}"
+topic="${BRIDGES_EVENTS_TOPIC:-bridges.ledger.events}"
+export BRIDGES_EVENTS_TOPIC="$topic"
 bridges=".venv/bin/bridges"
 
 stop_pid() {
@@ -26,6 +28,7 @@ stop_pid() {
 
 case "${1:-up}" in
   down)
+    stop_pid "$var/relay.pid"
     stop_pid "$var/ledger.pid"
     echo "demo stopped"
     exit 0
@@ -36,6 +39,10 @@ esac
 
 bash deploy/local/assets.sh
 "$bridges" db upgrade >/dev/null
+# Events go to a local Kafka broker through the relay (the ledger itself never waits for Kafka).
+bash deploy/local/kafka.sh up >/dev/null
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+"$bridges" kafka init >/dev/null
 if [ ! -s "$var/seed.json" ]; then
   "$bridges" demo seed --json > "$var/seed.json.tmp"
   mv "$var/seed.json.tmp" "$var/seed.json"
@@ -54,10 +61,15 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "ledger did not start; see $var/ledger.log" >&2; exit 1; }
 
-.venv/bin/python - "$var/seed.json" "$port" <<'PY'
+stop_pid "$var/relay.pid"
+setsid nohup "$bridges" ledger relay > "$var/relay.log" 2>&1 &
+echo $! > "$var/relay.pid"
+
+.venv/bin/python - "$var/seed.json" "$port" "$topic" "$KAFKA_BOOTSTRAP_SERVERS" "$var/relay.log" <<'PY'
 import json, sys
 seed = json.load(open(sys.argv[1]))
 port = sys.argv[2]
+topic, bootstrap, relay_log = sys.argv[3:6]
 base = f"http://127.0.0.1:{port}"
 print()
 print("Bridges demo is running (SQLite, demo partnership loaded).")
@@ -65,6 +77,7 @@ print(f"  Ledger API      {base}/api/v1")
 print(f"  API docs        {base}/docs   (OpenAPI: {base}/openapi.json)")
 print(f"  Health          {base}/healthz   Metrics: {base}/metrics")
 print(f"  Partnership     {seed['partnership_id']}")
+print(f"  Events topic    {topic} on Kafka {bootstrap}   (relay log: {relay_log})")
 print("  Demo API tokens (send as 'Authorization: Bearer <token>'):")
 for role, token in seed["tokens"].items():
     print(f"    {role:15} {token}")

@@ -14,6 +14,10 @@ bash deploy/local/postgres.sh up
 BRIDGES_TEST_POSTGRES_URL="$(bash deploy/local/postgres.sh url)"
 export BRIDGES_TEST_POSTGRES_URL
 
+# The relay, notifier and fault tests talk to a real broker (KRaft, on 127.0.0.1).
+bash deploy/local/kafka.sh up
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -6,29 +6,20 @@ leaked); a visible resource that their role may not act on answers 403.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from shared.principal import APPROVING_ROLES, ROLES, VCSE_ROLES, Principal
 
-ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
-VCSE_ROLES = frozenset({"vcse_member", "vcse_admin"})
-APPROVING_ROLES = frozenset({"approver", "finance"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The person behind a request, with their organisation and roles."""
-
-    person_id: str
-    organisation_id: str
-    organisation_kind: str
-    roles: frozenset[str]
-
-    def has_any(self, roles: Collection[str]) -> bool:
-        return bool(self.roles & set(roles))
-
-    @property
-    def is_operator(self) -> bool:
-        return "operator" in self.roles
+__all__ = [
+    "APPROVING_ROLES",
+    "ROLES",
+    "VCSE_ROLES",
+    "Principal",
+    "balance_scope",
+    "can_act_for_payee",
+    "can_decide_for_payer",
+    "can_manage_people",
+    "can_pay_for_payer",
+    "can_see_claim",
+]
 
 
 def can_see_claim(

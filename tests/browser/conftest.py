@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from services.ledger.api.app import create_app
 from services.ledger.application import Ledger
-from services.ledger.web.passwords import set_password
+from services.ledger.store.views import people
+from services.ledger.web.passwords import hash_password
 from shared.settings import LedgerSettings
 from tests.support.clock import MovableClock
 from tests.support.world import ApiClient, World, build_world
@@ -83,10 +85,13 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     ledger: Ledger = app.extensions["bridges.ledger"]
     world = build_world(ApiClient(app.test_client()), ledger, clock.today())
-    with ledger.store.engine.begin() as connection:
-        for tenant in (world.a, world.b):
-            for person_id in tenant.person_ids.values():
-                set_password(connection, person_id, PASSWORD)
+    everyone = [i for tenant in (world.a, world.b) for i in tenant.person_ids.values()]
+    with ledger.store.engine.begin() as connection:  # one argon2 hash for all: it is slow
+        connection.execute(
+            update(people)
+            .where(people.c.id.in_(everyone))
+            .values(password_hash=hash_password(PASSWORD))
+        )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="bridges-web", daemon=True)
     thread.start()

@@ -96,7 +96,8 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     checks.check(approver, "home-approver")
     approver.click("text=Approvals")
     assert "1 claim to decide" in approver.inner_text("main")
-    assert "due in 5 days" in approver.inner_text("main")
+    # 5 working days from Monday 16 November: Monday 23 November.
+    assert "23 November 2026\ndue in 7 days" in approver.inner_text("main")
     checks.check(approver, "approvals-queue")
     approver.click("table a.govuk-link")
     assert approver.url == claim_url
@@ -104,7 +105,7 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     approver.click("text=Ask a question")
     checks.check(approver, "query-form")
     approver.click("button:has-text('Send question')")
-    assert "Enter question" in approver.inner_text(".govuk-error-summary")
+    assert "Enter your question" in approver.inner_text(".govuk-error-summary")
     checks.check(approver, "query-form-errors")
     approver.fill("#question", "Which ward was the co-design workshop for?")
     approver.click("button:has-text('Send question')")
@@ -131,7 +132,9 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     assert approver.is_checked("input[name=how][value=part]")
     type_into(approver, "#amount", "100.00")
     press_button(approver, "main form button.govuk-button")
-    assert "Enter reason" in approver.inner_text(".govuk-error-summary")
+    assert "A reason is required for a partial approval" in approver.inner_text(
+        ".govuk-error-summary"
+    )
     assert approver.input_value("#amount") == "100.00"
     checks.check(approver, "approve-form-errors")
     type_into(approver, "#reason", "Bus fares were not receipted; the board is paid at £20.")
@@ -196,7 +199,7 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     viewer = new_context().new_page()
     sign_in(viewer, site, site.email("partner_viewer"))
     viewer.click("nav >> text=Balances")
-    assert viewer.locator("svg[role=img] title").first.inner_text().startswith("Aging")
+    assert (viewer.locator("svg[role=img] title").first.text_content() or "").startswith("Aging")
     checks.check(viewer, "partner-balances")
 
     assert len(checks.checked) >= 20

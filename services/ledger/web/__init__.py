@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
@@ -43,7 +43,7 @@ ERROR_TITLES = {
 class WebBlueprint(Blueprint):
     """A blueprint whose templates can also import the govuk-frontend-jinja macros."""
 
-    @property  # type: ignore[override]
+    @property
     def jinja_loader(self) -> BaseLoader | None:
         return ChoiceLoader(
             [
@@ -85,7 +85,8 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
 
     @bp.after_request
     def _headers(response: Response) -> Response:
-        return web_security_headers(response, https=bool(settings.secure_cookies))
+        https = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+        return web_security_headers(response, https=https)
 
     @bp.context_processor
     def _context() -> dict[str, Any]:
@@ -116,8 +117,12 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         return due is not None and presenters.is_overdue(due, ledger.today())
 
     bp.add_app_template_global(charts.aging_chart, "aging_chart")
-    bp.add_app_template_global(presenters.AGING_LABELS, "AGING_LABELS")
-    bp.add_app_template_global(presenters.RATE_BASES, "RATE_BASES")
+
+    @bp.record_once
+    def _globals(state: Any) -> None:
+        state.app.jinja_env.globals.update(
+            AGING_LABELS=presenters.AGING_LABELS, RATE_BASES=presenters.RATE_BASES
+        )
 
     def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
         title, advice = ERROR_TITLES.get(status, ERROR_TITLES[500])
@@ -126,8 +131,11 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
 
     @bp.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
-        return error_page(400, "The form could not be checked (it may be out of date). "
-                          "Go back, reload the page and try again.")
+        return error_page(
+            400,
+            "The form could not be checked (it may be out of date). "
+            "Go back, reload the page and try again.",
+        )
 
     @bp.errorhandler(NotFound)
     def _not_found(error: NotFound) -> tuple[str, int]:
@@ -148,7 +156,8 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         if status < 400:  # pragma: no cover - redirects are not errors
             return error
         page, code = error_page(status if status in ERROR_TITLES else 500)
-        headers = {"Retry-After": error.retry_after} if getattr(error, "retry_after", None) else {}
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return page, code, headers
 
     account.register(bp, ledger, throttle)

@@ -59,6 +59,11 @@ def navigation(principal: Principal | None) -> list[dict[str, object]]:
         current = request.endpoint == item.endpoint
         active = current or request.endpoint in item.section
         items.append(
-            {"text": item.text, "href": url_for(item.endpoint), "current": current, "active": active}
+            {
+                "text": item.text,
+                "href": url_for(item.endpoint),
+                "current": current,
+                "active": active,
+            }
         )
     return items

@@ -91,9 +91,9 @@ _TOP_LEVEL = {
     "lines": "Time",
     "expenses": "Expenses",
     "amount_pence": "Amount",
-    "reason": "Reason",
-    "question": "Question",
-    "answer": "Answer",
+    "reason": "A reason",
+    "question": "Your question",
+    "answer": "Your answer",
     "paid_on": "Payment date",
     "reference": "Reference",
     "allocations": "Allocations",
@@ -119,7 +119,9 @@ def field_label(path: str, row_names: Mapping[str, Sequence[str]] | None = None)
     return _TOP_LEVEL.get(path, path.replace("_", " ").capitalize())
 
 
-def error_text(path: str, message: str, row_names: Mapping[str, Sequence[str]] | None = None) -> str:
+def error_text(
+    path: str, message: str, row_names: Mapping[str, Sequence[str]] | None = None
+) -> str:
     """A GOV.UK-style message from the domain's terse one: 'Enter line 1 hours'."""
     if path == "_schema":
         return message[0].upper() + message[1:]
@@ -129,6 +131,9 @@ def error_text(path: str, message: str, row_names: Mapping[str, Sequence[str]] |
         return f"{verb} {label[0].lower() + label[1:]}"
     if message.startswith(("at least", "at most", "a reason", "enter ")):
         return message[0].upper() + message[1:]
+    first, _, rest = message.partition(" ")
+    if rest and first.lower() == label.rsplit(" ", 1)[-1].lower():
+        message = rest  # "hours must be…" after "Line 1 hours"
     return f"{label} {message}"
 
 

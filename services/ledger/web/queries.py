@@ -72,9 +72,8 @@ def load_agreement(uow: UnitOfWork, agreement_id: str) -> Agreement | None:
     events = uow.read_stream(stream("agreement", agreement_id))
     if not events:
         return None
-    return Agreement.replay(
-        [catalogue.from_data(e.type, e.schema_version, e.data) for e in events]
-    )
+    decoded: list[Any] = [catalogue.from_data(e.type, e.schema_version, e.data) for e in events]
+    return Agreement.replay(decoded)
 
 
 def partnerships_of(ledger: Ledger, principal: Principal) -> list[dict[str, Any]]:
@@ -122,6 +121,5 @@ def _payment(uow: UnitOfWork, payment_id: str) -> dict[str, Any] | None:
     events = uow.read_stream(stream("payment", payment_id))
     if not events:
         return None
-    return payment_view(
-        Payment.replay([catalogue.from_data(e.type, e.schema_version, e.data) for e in events])
-    )
+    decoded: list[Any] = [catalogue.from_data(e.type, e.schema_version, e.data) for e in events]
+    return payment_view(Payment.replay(decoded))

@@ -92,16 +92,16 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
         "You receive this because your organisation is part of this Bridges partnership.",
     ]
     rows = "".join(
-        f"<tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">{html.escape(label)}"
+        f'<tr><th scope="row" style="text-align:left;padding-right:1em">{html.escape(label)}'
         f"</th><td>{html.escape(value)}</td></tr>"
         for label, value in facts
     )
     flag_html = "".join(f"<p>{html.escape(flag)}</p>" for flag in flags)
     body = (
-        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\">"
-        f"<h1 style=\"font-size:1.2em\">{html.escape(alert.title)}</h1>"
+        '<!doctype html><html lang="en"><body style="font-family:sans-serif">'
+        f'<h1 style="font-size:1.2em">{html.escape(alert.title)}</h1>'
         f"<table>{rows}</table>{flag_html}"
-        f"<p style=\"color:#555\">Alert: {html.escape(alert.kind)} ({html.escape(alert.level)}),"
+        f'<p style="color:#555">Alert: {html.escape(alert.kind)} ({html.escape(alert.level)}),'
         f" raised {alert.raised_on.isoformat()}. Alert id: {html.escape(alert.id)}</p>"
         "</body></html>"
     )
@@ -124,8 +124,8 @@ def render_digest_email(day: date, alerts: Sequence[Alert]) -> dict[str, str]:
         )
     text_lines += ["", "You receive one digest a day because your organisation chose digest mode."]
     body = (
-        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\">"
-        f"<h1 style=\"font-size:1.2em\">{html.escape(subject[len(SUBJECT_PREFIX):])}</h1>"
+        '<!doctype html><html lang="en"><body style="font-family:sans-serif">'
+        f'<h1 style="font-size:1.2em">{html.escape(subject[len(SUBJECT_PREFIX) :])}</h1>'
         f"<ul>{''.join(items_html)}</ul></body></html>"
     )
     return {"subject": subject, "text": "\n".join(text_lines), "html": body}
@@ -184,11 +184,15 @@ def send_email(
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
-            raise PermanentEmailFailure(f"recipient refused: {_describe(error.recipients)}") from error
+            raise PermanentEmailFailure(
+                f"recipient refused: {_describe(error.recipients)}"
+            ) from error
         raise
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
         if 500 <= error.smtp_code < 600:
-            raise PermanentEmailFailure(f"SMTP {error.smtp_code}: {_decode(error.smtp_error)}") from error
+            raise PermanentEmailFailure(
+                f"SMTP {error.smtp_code}: {_decode(error.smtp_error)}"
+            ) from error
         raise
 
 

@@ -65,5 +65,7 @@ def queue_delivery(
             created_at=now,
         )
         .on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT's rowcount here.
+        .returning(deliveries.c.id)
     )
-    return bool(result.rowcount == 1)
+    return result.first() is not None

@@ -24,7 +24,7 @@ from services.notifier.store.tables import subscriptions
 from .queue import CHANNELS, EMAIL, WEBHOOK
 from .urls import validate_webhook_url
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
 # Deliberately plain: one @, no spaces, a dot in the domain. The mail server has the last word.
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")

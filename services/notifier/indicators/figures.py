@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..interest import BaseRateHistory, late_payment_interest
 from ..model import APPROVED_FACT, FINAL, PAID, REVERSED, ClaimState, ClaimTimeline
@@ -34,6 +34,9 @@ from .benchmarks import (
     Benchmark,
 )
 from .stats import mean, median, percent, percentile
+
+if TYPE_CHECKING:
+    from .practices import PaymentPracticesReport
 
 HUNDREDTH = Decimal("0.01")
 
@@ -130,7 +133,7 @@ class Indicators:
     as_at: date
     figures: tuple[Figure, ...]
     series: dict[str, Any] = field(default_factory=dict)
-    payment_practices: tuple[Any, ...] = ()
+    payment_practices: tuple[PaymentPracticesReport, ...] = ()
 
     def figure(self, key: str) -> Figure:
         return next(figure for figure in self.figures if figure.key == key)

@@ -100,7 +100,8 @@ def payment_practices_report(
         sum(1 for d in days if 30 < d <= 60),
         sum(1 for d in days if d > 60),
     ]
-    shares = shares_of_100(bands) or [None, None, None]
+    exact = shares_of_100(bands)
+    shares: list[Decimal | None] = [None, None, None] if exact is None else list(exact)
     return PaymentPracticesReport(
         payer_id=payer_id,
         period=period,

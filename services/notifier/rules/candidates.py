@@ -56,7 +56,11 @@ class Recipients:
     copy: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"organisation_id": self.organisation_id, "roles": list(self.roles), "copy": self.copy}
+        return {
+            "organisation_id": self.organisation_id,
+            "roles": list(self.roles),
+            "copy": self.copy,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Recipients:

@@ -164,15 +164,18 @@ def payment_alerts(
         return []
     payee = name_of(names, timeline.payee_id)
     kind = reminder_kind(offset)
-    if kind == PAYMENT_OVERDUE:
+    # The words follow the claim, not the reminder's kind: a schedule with no reminder after
+    # the due day still says "overdue" once it is.
+    if state.days_overdue > 0:
         title = (
-            f"Payment overdue: {payee} — {money(state.open_pence)}, "
-            f"{days(state.days_overdue)} late"
+            f"Payment overdue: {payee} — {money(state.open_pence)}, {days(state.days_overdue)} late"
         )
     elif as_of == state.payment_due:
         title = f"Payment due today: {payee} — {money(state.open_pence)}"
     else:
-        title = f"Payment due soon: {payee} — {money(state.open_pence)}, due {day(state.payment_due)}"
+        title = (
+            f"Payment due soon: {payee} — {money(state.open_pence)}, due {day(state.payment_due)}"
+        )
     detail: dict[str, object] = {
         **claim_detail(timeline, state, names),
         "reminder_offset_days": offset,
@@ -201,9 +204,7 @@ def query_alerts(
     if as_of < add_working_days(asked_on, QUERY_ANSWER_WORKING_DAYS, nation):
         return []
     open_for = working_days_between(asked_on, as_of, nation)
-    question = next(
-        (f.text for f in reversed(timeline.known_on(as_of)) if f.kind == QUERIED), None
-    )
+    question = next((f.text for f in reversed(timeline.known_on(as_of)) if f.kind == QUERIED), None)
     payer = name_of(names, timeline.payer_id)
     title = (
         f"Query unanswered: {payer} asked about a claim of {money(state.claimed_pence)} "
@@ -216,6 +217,4 @@ def query_alerts(
         "working_days_open": open_for,
     }
     audience = (Recipients(timeline.payee_id, VCSE_STAFF),)
-    return [
-        _candidate(timeline, QUERY_UNANSWERED, asked_on.isoformat(), title, detail, audience)
-    ]
+    return [_candidate(timeline, QUERY_UNANSWERED, asked_on.isoformat(), title, detail, audience)]

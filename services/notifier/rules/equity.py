@@ -102,9 +102,7 @@ def equity_alerts(
 ) -> list[AlertCandidate]:
     """Equity breaches of one payer in one partnership, given all its claims there."""
     names = names or {}
-    mine = [
-        t for t in timelines if t.partnership_id == partnership_id and t.payer_id == payer_id
-    ]
+    mine = [t for t in timelines if t.partnership_id == partnership_id and t.payer_id == payer_id]
     candidates: list[AlertCandidate] = []
     rate = on_time_rate(mine, as_of)
     payer = name_of(names, payer_id)

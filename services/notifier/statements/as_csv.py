@@ -21,6 +21,8 @@ ACTIVITY_COLUMNS = (
     "description",
     "amount_pounds",
     "amount_pence",
+    "balance_pounds",
+    "balance_pence",
 )
 OUTSTANDING_COLUMNS = (
     "row_type",  # item | bucket_total | total
@@ -67,12 +69,14 @@ def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
             "date": body.period_start.isoformat(),
             "description": f"Opening balance (owed at the end of {day_before.isoformat()})",
             **_money("amount", body.opening_pence),
+            **_money("balance", body.opening_pence),
         }
     ]
-    for line in body.lines:
+    for line, balance in zip(body.lines, body.running_balances(), strict=True):
         rows.append(
             {
                 "row_type": "line",
+                **_money("balance", balance),
                 "date": line.on.isoformat(),
                 "type": line.kind,
                 "claim_id": line.claim_id,
@@ -95,6 +99,7 @@ def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
             "date": body.period_end.isoformat(),
             "description": f"Closing balance (owed at the end of {body.period_end.isoformat()})",
             **_money("amount", body.closing_pence),
+            **_money("balance", body.closing_pence),
         }
     )
     rows.append(
@@ -163,6 +168,7 @@ def _outstanding_rows(body: OutstandingStatement) -> list[dict[str, object]]:
 def statement_to_csv(statement: Statement) -> bytes:
     """The statement's rows as UTF-8 CSV (RFC 4180 quoting, CRLF line ends)."""
     body = statement.body
+    columns: tuple[str, ...]
     if isinstance(body, ActivityStatement):
         columns, rows = ACTIVITY_COLUMNS, _activity_rows(body)
     else:

@@ -31,8 +31,9 @@ def _activity(body: ActivityStatement) -> dict[str, Any]:
                 "description": line.description,
                 "amount_pence": line.amount_pence,
                 "balance_change_pence": line.signed_pence,
+                "balance_after_pence": balance,
             }
-            for line in body.lines
+            for line, balance in zip(body.lines, body.running_balances(), strict=True)
         ],
         "totals": {
             "approved_pence": body.approved_pence,

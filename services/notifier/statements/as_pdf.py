@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from reportlab.lib import colors
@@ -84,17 +84,27 @@ def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _cell(text: str, style: ParagraphStyle, fits: int) -> str | Paragraph:
+    """Plain text when it fits the column (``fits`` characters); a wrapping paragraph when not.
+    Paragraphs cost far more to lay out, and most cells are short."""
+    return latin(text) if len(text) <= fits else Paragraph(_escape(text), style)
+
+
 def _escape(text: str) -> str:
     return latin(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _numbered_canvas(footer: str) -> type[canvas.Canvas]:
-    """A canvas that holds its pages back until the end, to write "Page N of M" on each."""
+def _numbered_canvas(footer: str, produced_at: datetime) -> type[canvas.Canvas]:
+    """A canvas that holds its pages back until the end, to write "Page N of M" on each; the
+    file's creation date is the statement's production time (so the same statement always
+    renders to the same bytes)."""
+    stamp = produced_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
-    class NumberedCanvas(canvas.Canvas):
+    class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.setDateFormatter(lambda *_: stamp)
 
         def showPage(self) -> None:  # noqa: N802 (reportlab's name)
             self._pages.append(dict(self.__dict__))
@@ -164,7 +174,7 @@ def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
         ("Reference", f"{statement.id} ({statement.trigger.replace('_', ' ')})"),
     ]
     details = Table(
-        [(label, Paragraph(_escape(value), _CELL_9)) for label, value in rows],
+        [(label, _cell(value, _CELL_9, 60)) for label, value in rows],
         colWidths=[34 * mm, 120 * mm],
         hAlign="LEFT",
     )
@@ -197,7 +207,8 @@ def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
 
 def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any], list[str]]:
     day_before = body.period_start - timedelta(days=1)
-    rows: list[list[Any]] = [["Date", "Type", "Claim", "Reference", "Description", "Amount"]]
+    header = ["Date", "Type", "Claim", "Reference", "Description", "Amount", "Balance"]
+    rows: list[list[Any]] = [header]
     rows.append(
         [
             body.period_start.isoformat(),
@@ -205,10 +216,11 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
             "",
             "",
             f"Opening balance (owed at the end of {_long(day_before)})",
+            "",
             format_pence(body.opening_pence),
         ]
     )
-    for line in body.lines:
+    for line, balance in zip(body.lines, body.running_balances(), strict=True):
         sign = "-" if line.signed_pence < 0 else ""
         rows.append(
             [
@@ -216,8 +228,9 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
                 line.kind.capitalize(),
                 line.claim_id,
                 latin(line.reference),
-                Paragraph(_escape(line.description), _CELL),
+                _cell(line.description, _CELL, 40),
                 f"{sign}{format_pence(line.amount_pence)}",
+                format_pence(balance),
             ]
         )
     rows.append(
@@ -227,10 +240,11 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
             "",
             "",
             f"Closing balance (owed at the end of {_long(body.period_end)})",
+            "",
             format_pence(body.closing_pence),
         ]
     )
-    widths = [22 * mm, 20 * mm, 62 * mm, 40 * mm, 95 * mm, 28 * mm]
+    widths = [22 * mm, 20 * mm, 62 * mm, 36 * mm, 73 * mm, 27 * mm, 27 * mm]
     summary = [
         ["Summary", "Amount"],
         ["Opening balance", format_pence(body.opening_pence)],
@@ -241,7 +255,7 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
     ]
     flowables = [
         Paragraph("Movements", _HEADING),
-        _table(rows, widths, right=[5], bold_last=True, bold_rows=[1]),
+        _table(rows, widths, right=[5, 6], bold_last=True, bold_rows=[1]),
     ]
     notes = [
         "The balance is what the payer has approved and not yet paid: opening + approved "
@@ -293,7 +307,7 @@ def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], lis
             format_pence(body.compensation_pence),
         ]
     )
-    widths = [62 * mm, 42 * mm, 22 * mm, 22 * mm, 20 * mm, 16 * mm, 28 * mm, 26 * mm, 29 * mm]
+    widths = [60 * mm, 40 * mm, 22 * mm, 24 * mm, 22 * mm, 16 * mm, 28 * mm, 26 * mm, 29 * mm]
     buckets: list[list[Any]] = [["Aging", "Items", "Open amount", "Interest", "Compensation"]]
     for total in body.buckets:
         buckets.append(
@@ -381,5 +395,5 @@ def statement_to_pdf(statement: Statement) -> bytes:
         creator="Bridges notifier",
         invariant=True,
     )
-    document.build(story, canvasmaker=_numbered_canvas(footer))
+    document.build(story, canvasmaker=_numbered_canvas(footer, statement.produced_at))
     return buffer.getvalue()

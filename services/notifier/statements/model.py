@@ -78,6 +78,15 @@ class ActivityStatement:
     opening_awaiting_approval_pence: int
     closing_awaiting_approval_pence: int
 
+    def running_balances(self) -> list[int]:
+        """The balance after each line, in order (the last is the closing balance)."""
+        balances = []
+        balance = self.opening_pence
+        for line in self.lines:
+            balance += line.signed_pence
+            balances.append(balance)
+        return balances
+
 
 @dataclass(frozen=True)
 class OutstandingItem:

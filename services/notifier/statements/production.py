@@ -28,7 +28,7 @@ from ..store.read_model import (
     organisation_names,
     partnership_name,
 )
-from ..store.tables import agreements, statements, subscriptions
+from ..store.tables import agreements, organisations, statements, subscriptions
 from .build import build_activity_statement, build_outstanding_statement
 from .model import (
     ACTIVITY,
@@ -77,7 +77,12 @@ def previous_month(day: date) -> tuple[date, date]:
 
 
 def _parties(connection: Connection, partnership_id: str, payee_id: str, payer_id: str) -> Parties:
-    names = organisation_names(connection)
+    rows = connection.execute(
+        select(organisations.c.id, organisations.c.name).where(
+            organisations.c.id.in_([payee_id, payer_id])
+        )
+    )
+    names = {row.id: row.name for row in rows}
     return Parties(
         partnership=Party(partnership_id, partnership_name(connection, partnership_id) or ""),
         payee=Party(payee_id, names.get(payee_id, payee_id)),
@@ -208,13 +213,25 @@ def produce_statement(
     return statement
 
 
-def _pairs(
-    terms: Iterable[AgreementTerms],
-) -> dict[tuple[str, str, str], list[AgreementTerms]]:
-    pairs: dict[tuple[str, str, str], list[AgreementTerms]] = defaultdict(list)
-    for agreement in terms:
-        pairs[(agreement.partnership_id, agreement.payee_id, agreement.payer_id)].append(agreement)
-    return pairs
+def _pairs_due(connection: Connection, as_of: date) -> dict[str, list[tuple[str, str, bool]]]:
+    """partnership → [(payee, payer, whether all the pair's agreements ended before the
+    previous month)] for the pairs whose first working day (by the nation of their latest
+    agreement) is ``as_of`` and whose first agreement started by the previous month's end."""
+    start, end = previous_month(as_of)
+    terms_by_pair: dict[tuple[str, str, str], list[AgreementTerms]] = defaultdict(list)
+    for agreement in load_agreements(connection).values():
+        pair = (agreement.partnership_id, agreement.payee_id, agreement.payer_id)
+        terms_by_pair[pair].append(agreement)
+    due: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
+    for (partnership_id, payee_id, payer_id), terms in sorted(terms_by_pair.items()):
+        latest = max(terms, key=lambda agreement: (agreement.starts_on, agreement.id))
+        if as_of != first_working_day(as_of.year, as_of.month, latest.nation):
+            continue
+        if min(agreement.starts_on for agreement in terms) > end:
+            continue
+        ended = all(agreement.ends_on < start for agreement in terms)
+        due[partnership_id].append((payee_id, payer_id, ended))
+    return due
 
 
 def _is_idle(body: ActivityStatement | OutstandingStatement) -> bool:
@@ -249,18 +266,7 @@ def monthly_statements(
             .where(statements.c.period_end == end)
         )
     }
-    # partnership -> [(payee, payer, whether all the pair's agreements ended before the month)]
-    by_partnership: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
-    for (partnership_id, payee_id, payer_id), terms in sorted(
-        _pairs(load_agreements(connection).values()).items()
-    ):
-        latest = max(terms, key=lambda agreement: (agreement.starts_on, agreement.id))
-        if as_of != first_working_day(as_of.year, as_of.month, latest.nation):
-            continue
-        if min(agreement.starts_on for agreement in terms) > end:
-            continue
-        ended = all(agreement.ends_on < start for agreement in terms)
-        by_partnership[partnership_id].append((payee_id, payer_id, ended))
+    by_partnership = _pairs_due(connection, as_of)
     if not by_partnership:
         return []
     names = organisation_names(connection)

@@ -46,7 +46,7 @@ def test_a_thousand_claims_reach_the_topic_in_order_with_their_headers(
     assert get_relay_position(ledger.store.engine, events_topic) == stored[-1].global_position
 
     # Keyed by partnership: each partnership's claims share a key (and so a partition).
-    claims = [r for r in records if dict(r.headers)["ce_type"].endswith(".ClaimSubmitted.v1")]
+    claims = [r for r in records if dict(r.headers)["ce_type"].endswith(b".ClaimSubmitted.v1")]
     per_key = Counter(r.key.decode() for r in claims)
     assert sorted(per_key) == sorted(p.id for p in partnerships)
     assert set(per_key.values()) == {50}

@@ -90,7 +90,9 @@ class ClaimStory:
         claimed = state.claimed_pence
         reason = None if amount is None or amount == claimed else "Partly outside scope"
         return self._apply(
-            ClaimApproved(self.id, "olu", on, claimed if amount is None else amount, claimed, reason)
+            ClaimApproved(
+                self.id, "olu", on, claimed if amount is None else amount, claimed, reason
+            )
         )
 
     def reject(self, on: date) -> ClaimStory:

@@ -76,7 +76,10 @@ def test_overdue_counts_working_days_late() -> None:
     assert alert.kind == APPROVAL_OVERDUE
     assert alert.level == "1"
     assert alert.detail["working_days_late"] == 3  # Fri 10, Mon 13, Tue 14
-    assert alert.title == "Approval overdue: Hope Street Community Trust — £237.40, 3 working days late"
+    assert (
+        alert.title
+        == "Approval overdue: Hope Street Community Trust — £237.40, 3 working days late"
+    )
     assert [r.organisation_id for r in alert.audience] == [PAYER]
     assert alert.audience[0].roles == ("approver",)
     assert alert.identity == (story.id, APPROVAL_OVERDUE, "1")

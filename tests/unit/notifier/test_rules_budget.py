@@ -31,8 +31,10 @@ def test_80_then_100_percent() -> None:
 
 
 def test_approved_counts_the_approved_amount_and_paid_claims_still_count() -> None:
-    paid = submit(date(2026, 3, 2), 60_000, BUDGETED).approve(date(2026, 3, 5)).pay(
-        date(2026, 3, 20), 60_000
+    paid = (
+        submit(date(2026, 3, 2), 60_000, BUDGETED)
+        .approve(date(2026, 3, 5))
+        .pay(date(2026, 3, 20), 60_000)
     )
     partial = submit(date(2026, 4, 1), 40_000, BUDGETED).approve(date(2026, 4, 3), 30_000)
     assert committed_pence([paid.timeline, partial.timeline], DAY) == 90_000

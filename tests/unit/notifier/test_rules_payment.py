@@ -76,6 +76,15 @@ def test_a_custom_schedule(as_of: date, expected: tuple[str, str] | None) -> Non
     assert reminder(story, as_of) == expected
 
 
+def test_an_overdue_claim_reads_overdue_even_under_a_due_soon_level() -> None:
+    story = submit(SUBMITTED, agreement=terms(reminder_schedule=(-7, 0, 3))).approve(
+        date(2026, 3, 5)
+    )
+    [alert] = reminders(story, date(2026, 4, 3))
+    assert (alert.kind, alert.level) == (PAYMENT_DUE_SOON, "d+0")
+    assert alert.title == "Payment overdue: Hope Street Community Trust — £237.40, 2 days late"
+
+
 def test_due_today_wording_and_audience() -> None:
     story = submit(SUBMITTED, agreement=terms(reminder_schedule=(0,))).approve(date(2026, 3, 5))
     [alert] = reminders(story, DUE)

@@ -44,7 +44,7 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
         address = request.remote_addr or "unknown"
         if throttle.blocked(email, address):
             error = TooManyRequests()
-            error.retry_after = throttle.retry_after(email, address)  # type: ignore[attr-defined]
+            error.retry_after = throttle.retry_after(email, address)
             raise error
         if not email:
             errors.add("email", "is required")

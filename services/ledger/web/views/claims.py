@@ -46,13 +46,19 @@ def _is_vcse(principal: Any) -> bool:
     return bool(principal.has_any(VCSE_ROLES))
 
 
+def row_index(entry: Any) -> int:
+    """The row number in the field's name (`lines-3` → 3), as the page shows it."""
+    return int(entry.name.rsplit("-", 1)[1])
+
+
 def read_claim_form(form: ClaimForm, errors: FormErrors) -> dict[str, Any]:
     """The claim typed into the form, as the domain's input (blank rows left out). Parse
     errors go into `errors` under the form's row numbers; `index` maps the domain's row
     numbers back to the form's."""
     lines: list[dict[str, Any]] = []
     line_rows: list[int] = []
-    for row, entry in enumerate(form.lines.entries):
+    for entry in form.lines.entries:
+        row = row_index(entry)
         sub = entry.form
         if is_blank(sub):
             continue
@@ -73,7 +79,8 @@ def read_claim_form(form: ClaimForm, errors: FormErrors) -> dict[str, Any]:
         line_rows.append(row)
     expenses: list[dict[str, Any]] = []
     expense_rows: list[int] = []
-    for row, entry in enumerate(form.expenses.entries):
+    for entry in form.expenses.entries:
+        row = row_index(entry)
         sub = entry.form
         if is_blank(sub):
             continue

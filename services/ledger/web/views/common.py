@@ -24,9 +24,7 @@ class Stale(Exception):
     """The claim moved on since the form was shown."""
 
 
-def run(
-    ledger: Ledger, errors: FormErrors, command: Callable[[UnitOfWork], Any]
-) -> Any | None:
+def run(ledger: Ledger, errors: FormErrors, command: Callable[[UnitOfWork], Any]) -> Any | None:
     """Run `command` in one unit of work; on a refusal record why in `errors` and return
     None (nothing was written). A stale version raises Stale."""
     try:
@@ -49,9 +47,7 @@ def version_of(text: str | None) -> int:
         return -1
 
 
-def all_claims(
-    ledger: Ledger, principal: Principal, **filters: str
-) -> list[dict[str, Any]]:
+def all_claims(ledger: Ledger, principal: Principal, **filters: str) -> list[dict[str, Any]]:
     """Every claim the principal may see (all pages), newest first."""
     found: list[dict[str, Any]] = []
     cursor = None

@@ -45,9 +45,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             abort(403)
         found = payments_of(ledger, principal)
         organisations = names_of_organisations(ledger, [p["payee_id"] for p in found])
-        return render_template(
-            "payments/list.html", payments=found, organisations=organisations
-        )
+        return render_template("payments/list.html", payments=found, organisations=organisations)
 
     @bp.route("/payments/new", methods=["GET", "POST"])
     @requires(_finance)

@@ -1,0 +1,156 @@
+"""Rendering statements: JSON, CSV and PDF from the same values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from services.notifier.interest import BaseRate, BaseRateHistory
+from services.notifier.model import ClaimTimeline, Fact
+from services.notifier.statements import (
+    Parties,
+    Party,
+    Statement,
+    build_activity_statement,
+    build_outstanding_statement,
+    render,
+)
+from services.notifier.statements.as_csv import pounds
+from services.notifier.statements.as_pdf import latin
+
+RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
+PARTIES = Parties(
+    Party("p1", "Northside Health Equity Partnership"),
+    Party("hope", "Cymdeithas Gŵyr & Hope Street"),
+    Party("icb", "North ICB"),
+)
+PRODUCED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def claim(claim_id: str, submitted_on: date, amount: int, *facts: Fact) -> ClaimTimeline:
+    return ClaimTimeline(
+        claim_id,
+        "p1",
+        "a1",
+        "icb",
+        "hope",
+        "amina",
+        submitted_on,
+        submitted_on + timedelta(days=7),
+        submitted_on + timedelta(days=30),
+        (Fact("submitted", submitted_on, amount, hours="3"), *facts),
+    )
+
+
+TIMELINES = [
+    claim(
+        "c1",
+        date(2026, 1, 5),
+        123_456,
+        Fact("approved", date(2026, 1, 9), 123_456),
+        Fact("paid", date(2026, 2, 10), 23_456, payment_id="pay1", text="=HYPERLINK(evil)"),
+    ),
+    claim("c2", date(2026, 2, 1), 999),
+]
+
+
+def outstanding() -> Statement:
+    body = build_outstanding_statement(PARTIES, TIMELINES, date(2026, 2, 28), RATES)
+    return Statement("s-1", "outstanding", "on_demand", PRODUCED, body)
+
+
+def activity() -> Statement:
+    body = build_activity_statement(PARTIES, TIMELINES, date(2026, 2, 1), date(2026, 2, 28))
+    return Statement("s-2", "activity", "monthly", PRODUCED, body)
+
+
+def test_json_has_iso_dates_and_integer_pence() -> None:
+    data, content_type, filename = render(outstanding(), "json")
+    document = json.loads(data)
+
+    assert content_type == "application/json"
+    assert filename == "bridges-outstanding-cymdeithas-gwyr-hope-street-north-icb-2026-02-28.json"
+    assert document["as_at"] == "2026-02-28"
+    assert document["payee"] == {"id": "hope", "name": "Cymdeithas Gŵyr & Hope Street"}
+    first = document["items"][0]
+    assert first["receipt"] == "2026-01-05"
+    assert first["payment_due"] == "2026-02-04"
+    assert first["open_pence"] == 100_000
+    assert isinstance(first["interest_pence"], int)
+    assert document["totals"]["open_pence"] == 100_999
+    assert set(document["buckets"]) == {"not_due", "1-30", "31-60", "61-90", "90+"}
+    assert "Late Payment of Commercial Debts (Interest) Act 1998" in document["interest_note"]
+    assert "Procurement Act 2023 s.68" in document["benchmarks"]
+
+
+def test_csv_has_pounds_and_pence_and_total_rows() -> None:
+    data, content_type, filename = render(outstanding(), "csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+    assert content_type == "text/csv; charset=utf-8"
+    assert filename.endswith(".csv")
+    items = [row for row in rows if row["row_type"] == "item"]
+    assert [(r["claim_id"], r["open_pounds"], r["open_pence"]) for r in items] == [
+        ("c1", "1000.00", "100000"),
+        ("c2", "9.99", "999"),
+    ]
+    total = next(row for row in rows if row["label"] == "Total open")
+    assert (total["open_pounds"], total["open_pence"]) == ("1009.99", "100999")
+    assert sum(int(r["open_pence"]) for r in rows if r["row_type"] == "bucket_total") == 100_999
+
+
+def test_activity_csv_neutralises_spreadsheet_formulas() -> None:
+    data, _, _ = render(activity(), "csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+    payment = next(row for row in rows if row["type"] == "payment" and row["row_type"] == "line")
+    assert payment["reference"] == "'=HYPERLINK(evil)"
+    closing = next(row for row in rows if row["row_type"] == "closing")
+    assert closing["amount_pence"] == "100000"
+
+
+def test_pdf_text_is_extractable() -> None:
+    data, content_type, filename = render(outstanding(), "pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+    assert content_type == "application/pdf"
+    assert filename.endswith(".pdf")
+    assert "Outstanding statement" in text
+    assert "Cymdeithas Gwyr & Hope Street" in text  # ŵ has no glyph in the standard font
+    assert "£1,009.99" in text
+    assert "Page 1 of 1" in text
+    assert "Late Payment of Commercial Debts (Interest) Act 1998" in text
+    assert "1 March 2026" not in text  # produced at 08:30 UTC on 2 March is 08:30 GMT
+    assert "2 March 2026, 08:30 GMT" in text
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="json, csv, pdf"):
+        render(outstanding(), "xlsx")
+
+
+@pytest.mark.parametrize(
+    ("pence", "shown"), [(0, "0.00"), (5, "0.05"), (123_456, "1234.56"), (-1_005, "-10.05")]
+)
+def test_pounds_have_two_decimals(pence: int, shown: str) -> None:
+    assert pounds(pence) == shown
+
+
+def test_latin_keeps_windows_1252_and_drops_other_accents() -> None:
+    assert latin("£1 – café") == "£1 – café"
+    assert latin("Gŵyr ŷ") == "Gwyr y"
+    assert latin("数") == "?"
+
+
+def test_the_same_statement_renders_to_the_same_pdf_bytes() -> None:
+    first, _, _ = render(outstanding(), "pdf")
+    second, _, _ = render(outstanding(), "pdf")
+
+    assert first == second
+    assert PdfReader(io.BytesIO(first)).metadata["/CreationDate"] == "D:20260302083000+00'00'"
