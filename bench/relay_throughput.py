@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import sys
 import tempfile
 import threading
@@ -37,6 +38,7 @@ from services.ledger.store import EventStore, get_relay_position, make_engine  #
 from services.ledger.store.migrate import upgrade  # noqa: E402
 from shared.events.envelope import NewEvent  # noqa: E402
 from shared.events.wire import to_record  # noqa: E402
+from shared.logging import configure_logging  # noqa: E402
 from shared.settings import KafkaSettings, kafka_client_config  # noqa: E402
 from tests.support.claims import TODAY, build_partnerships, submit_claims  # noqa: E402
 from tests.support.clock import MovableClock  # noqa: E402
@@ -119,6 +121,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
 
+    configure_logging("info")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     settings = KafkaSettings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/ledger.db"

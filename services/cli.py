@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from services.notifier.cli import notifier as notifier_commands
 from shared.settings import REPO_ROOT, LedgerSettings
 
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
@@ -418,6 +419,8 @@ def kafka_init(
     for outcome in ensure_topics(kafka_client_config(settings), specs):
         click.echo(outcome.describe())
 
+
+main.add_command(notifier_commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,12 +31,12 @@ def _bool(name: str) -> bool | None:
     raise ValueError(f"{name} must be true or false, not {raw!r}")
 
 
-def _var_dir() -> Path:
+def var_dir_path() -> Path:
     return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
 
 
 def default_ledger_database_url() -> str:
-    return f"sqlite:///{_var_dir() / 'ledger.db'}"
+    return f"sqlite:///{var_dir_path() / 'ledger.db'}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class LedgerSettings:
     # var_dir/secret_key. secure_cookies None: Secure cookies unless testing.
     secret_key: str | None = None
     secure_cookies: bool | None = None
-    var_dir: str = field(default_factory=lambda: str(_var_dir()))
+    var_dir: str = field(default_factory=lambda: str(var_dir_path()))
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
@@ -67,7 +67,7 @@ class LedgerSettings:
             public_url=os.environ.get("BRIDGES_LEDGER_URL", "http://127.0.0.1:8000"),
             secret_key=os.environ.get("BRIDGES_SECRET_KEY") or None,
             secure_cookies=_bool("BRIDGES_SECURE_COOKIES"),
-            var_dir=str(_var_dir()),
+            var_dir=str(var_dir_path()),
             session_hours=_int("BRIDGES_SESSION_HOURS", 12),
             login_max_failures=_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),

@@ -209,6 +209,7 @@ class EventConsumer:
         self._producer: KafkaProducer | None = None
         self._stopping = threading.Event()
         self._lag_checked = 0.0
+        self.applied_total = 0
 
     # -- assignment --------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class EventConsumer:
                     after_batch=self.after_batch,
                 )
             self.metrics.applied.inc(result.applied)
+            self.applied_total += result.applied
             self.metrics.duplicates.inc(result.duplicates)
             faults.maybe_crash("after_commit")
             # Kafka's copy of the offsets only serves monitoring tools; ours is the truth.

@@ -19,6 +19,7 @@ from shared.sql import begin_write
 from .alerts import RaisedAlert, assess
 from .delivery import DigestReport, DispatchCounts, dispatch_due, send_digests
 from .settings import NotifierSettings
+from .statements.distribution import send_monthly_statements
 
 
 @dataclass
@@ -29,6 +30,7 @@ class TickReport:
     reopened: int = 0
     dispatched: DispatchCounts = field(default_factory=DispatchCounts)
     digests: DigestReport | None = None
+    statements: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,20 +40,24 @@ class TickReport:
             "reopened": self.reopened,
             "dispatched": self.dispatched.to_json(),
             "digests_queued": self.digests.queued if self.digests is not None else None,
+            "statements": self.statements,
         }
 
 
 def tick(engine: Engine, now: datetime, settings: NotifierSettings) -> TickReport:
-    """One pass: evaluate every rule as at London's today (one transaction), send due
-    deliveries, and from `digest_hour` (London) send the day's digests once."""
+    """One pass: evaluate every rule as at London's today and, on the first working day of a
+    month, produce and queue last month's statements (one transaction); send due deliveries;
+    and from `digest_hour` (London) send the day's digests once."""
     as_of = london_date(now)
     with begin_write(engine) as connection:
         evaluation = assess(connection, as_of, now)
+        statements = send_monthly_statements(connection, as_of, now)
     report = TickReport(
         as_of,
         raised=evaluation.raised,
         resolved=len(evaluation.resolved),
         reopened=len(evaluation.reopened),
+        statements=len(statements),
     )
     report.dispatched = dispatch_due(engine, now, settings)
     if now.astimezone(LONDON).hour >= settings.digest_hour:

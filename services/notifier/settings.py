@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from shared.settings import REPO_ROOT
-
-
-def _var_dir() -> Path:
-    return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
+from shared.settings import var_dir_path
 
 
 def default_notifier_database_url() -> str:
-    return f"sqlite:///{_var_dir() / 'notifier.db'}"
+    return f"sqlite:///{var_dir_path() / 'notifier.db'}"
 
 
 def _text(name: str, default: str) -> str:

@@ -7,35 +7,31 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import flask_smorest
 from flask import Flask, request
 from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
+from shared.http import (
+    ProblemApi,
+    build_ops_blueprint,
+    install_request_metrics,
+    install_security_headers,
+    problem_from_http,
+)
 from shared.logging import configure_logging, get_logger
-from shared.problems import Problem, ProblemSchema, problem_response
+from shared.problems import Problem, problem_response
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
 from ..store import EventStore, make_engine
 from ..web import build_web, web_config
 from ..web.keys import resolve_secret_key
-from .errors import problem_for, problem_from_http
-from .ops import build_ops_blueprint, install_request_metrics
+from .errors import problem_for
 from .routes import register_routes
-from .security import install_security_headers
 
 API_TITLE = "Bridges ledger"
 API_VERSION = "1.0.0"
-
-
-class BridgesApi(flask_smorest.Api):  # type: ignore[misc]
-    """flask-smorest, answering RFC 9457 problems instead of its default error body."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def _register_error_handlers(self) -> None:
-        self._app.register_error_handler(HTTPException, problem_from_http)
 
 
 def create_app(
@@ -88,12 +84,12 @@ def create_app(
     app.extensions["bridges.ledger"] = ledger
 
     registry = CollectorRegistry()
-    api = BridgesApi(app)
+    api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     register_routes(api, ledger)
-    app.register_blueprint(build_ops_blueprint(registry))
+    app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
     app.register_blueprint(build_web(ledger, settings))
-    install_request_metrics(app, registry)
+    install_request_metrics(app, registry, "ledger")
     install_security_headers(app)
 
     @app.errorhandler(Exception)
@@ -113,3 +109,9 @@ def create_app(
         return None
 
     return app
+
+
+def _check_schema(engine: Engine) -> None:
+    """Ready when the database answers and holds the event log."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1 FROM events WHERE 1 = 0"))

@@ -2,7 +2,9 @@
 
 Loop: hold the single-publisher leadership; read up to `batch_size` events after the recorded
 position; send them as CloudEvents records (key = partition key) with an idempotent producer
-(`acks=all`); wait until the broker acknowledged every one; only then record the new position.
+(`acks=all`); once the broker acknowledged every one, record the batch's last position. The
+next batch is read and sent while the broker works on the previous one (`batches_in_flight`),
+but positions are recorded strictly in order, each after its own batch and all before it.
 Any failure (broker down, records expired, producer unusable) closes the producer, waits with
 backoff and republishes from the recorded position: duplicates on the topic are possible, loss
 and reordering of first deliveries are not. A broker that is merely slow or paused is waited
@@ -15,13 +17,14 @@ import contextlib
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import DBAPIError
 
@@ -128,6 +131,7 @@ class RelayOptions:
     lock_retry_seconds: float = 1.0
     lease_seconds: float = 15.0
     stop_grace_seconds: float = 10.0  # how long a stop waits for an unacknowledged batch
+    batches_in_flight: int = 1  # read and send the next batch while the broker acks one
     lag_log_seconds: float = 10.0
 
     @property
@@ -137,6 +141,25 @@ class RelayOptions:
 
 class PublishFailed(Exception):
     """A batch was not acknowledged in full; it will be published again."""
+
+
+@dataclass
+class _Sent:
+    """A batch handed to the producer: its last position and the records' futures."""
+
+    last_position: int
+    first_occurred_at: datetime
+    futures: list[Any]
+
+    @property
+    def done(self) -> bool:
+        return all(future.is_done for future in self.futures)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, DBAPIError):
+        return f"{type(error).__name__}: {error.orig}"
+    return f"{type(error).__name__}: {error}"
 
 
 class Relay:
@@ -152,8 +175,8 @@ class Relay:
         metrics: RelayMetrics | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if options.batch_size < 1 or options.poll_interval <= 0:
-            raise ValueError("batch_size must be >= 1 and poll_interval > 0")
+        if options.batch_size < 1 or options.poll_interval <= 0 or options.batches_in_flight < 1:
+            raise ValueError("need batch_size >= 1, poll_interval > 0, batches_in_flight >= 1")
         self.store = store
         self.options = options
         self.leadership = leadership or leadership_for(
@@ -168,6 +191,7 @@ class Relay:
         )
         self._backoff = Backoff()
         self._lag_logged_at = 0.0
+        self._last_stored = 0
         self.position = 0
 
     # ---- the loop ---------------------------------------------------------------------------
@@ -220,49 +244,59 @@ class Relay:
         self.position = get_relay_position(self.store.engine, self.options.progress_name)
         self.metrics.position.set(self.position)
         self._log.info("relay.resuming", position=self.position)
+        in_flight: deque[_Sent] = deque()
         while not stop.is_set():
             self.leadership.confirm()
             try:
-                published = self._publish_next_batch(stop)
-            except (KafkaError, PublishFailed) as error:
-                self.metrics.failures.inc()
+                busy = self._step(in_flight, stop)
+            except (KafkaError, PublishFailed, DBAPIError) as error:
+                # Start again from the recorded position with a new producer: what was sent
+                # and not recorded is sent again (duplicates, never a gap or a reordering).
+                in_flight.clear()
                 self._close_producer(timeout=0)
+                self.metrics.failures.inc()
                 delay = self._backoff.next_delay()
                 self._log.warning(
                     "relay.publish_failed",
-                    error=f"{type(error).__name__}: {error}",
+                    error=_describe(error),
                     position=self.position,
                     retry_in=round(delay, 2),
                 )
                 stop.wait(delay)
                 continue
-            except DBAPIError as error:
-                delay = self._backoff.next_delay()
-                self._log.warning(
-                    "relay.database_error", error=str(error.orig), retry_in=round(delay, 2)
-                )
-                stop.wait(delay)
-                continue
             self._backoff.reset()
-            if not published:
+            if not busy:
                 stop.wait(self.options.poll_interval)
+        self._finish(in_flight, stop)
 
-    def _publish_next_batch(self, stop: threading.Event) -> int:
-        batch = self.store.read_feed(self.position, self.options.batch_size)
-        last = self.store.last_position() if batch else self.position
-        self._report(last, batch[0].occurred_at if batch else None)
-        if not batch:
-            return 0
-        self._publish(batch, stop, last)
-        self.leadership.record(batch[-1].global_position)
-        self.position = batch[-1].global_position
-        self.metrics.position.set(self.position)
-        self.metrics.published.inc(len(batch))
-        self._log.debug("relay.published", events=len(batch), position=self.position)
-        return len(batch)
+    def _step(self, in_flight: deque[_Sent], stop: threading.Event) -> bool:
+        """Send the next batch if there is room; complete the oldest batch in flight when it
+        is acknowledged, or when there is nothing else to do. False when idle."""
+        batch: list[StoredEvent] = []
+        if len(in_flight) < self.options.batches_in_flight:
+            sent_up_to = in_flight[-1].last_position if in_flight else self.position
+            batch = self.store.read_feed(sent_up_to, self.options.batch_size)
+            if batch:
+                in_flight.append(self._send(batch))
+                self._last_stored = self.store.last_position()
+        if not in_flight:
+            self._report(self.position, None)
+            return False
+        self._report(self._last_stored, in_flight[0].first_occurred_at)
+        if batch and len(in_flight) < self.options.batches_in_flight and not in_flight[0].done:
+            return True  # read ahead while the broker works on the first batch
+        self._complete(in_flight.popleft(), stop)
+        return True
 
-    def _publish(self, batch: Sequence[StoredEvent], stop: threading.Event, last: int) -> None:
-        """Send the batch and wait until every record is acknowledged (or one failed)."""
+    def _finish(self, in_flight: deque[_Sent], stop: threading.Event) -> None:
+        """On stop: wait (a bounded time) for the batches already sent, and record them."""
+        try:
+            while in_flight:
+                self._complete(in_flight.popleft(), stop)
+        except (KafkaError, PublishFailed, DBAPIError) as error:
+            self._log.warning("relay.stopped_unacknowledged", error=_describe(error))
+
+    def _send(self, batch: Sequence[StoredEvent]) -> _Sent:
         producer = self._producer_or_new()
         topic = self.options.topic
         futures = []
@@ -271,27 +305,36 @@ class Relay:
             futures.append(
                 producer.send(topic, key=record.key, value=record.value, headers=record.headers)
             )
+        return _Sent(batch[-1].global_position, batch[0].occurred_at, futures)
+
+    def _complete(self, sent: _Sent, stop: threading.Event) -> None:
+        """Wait until every record of the batch is acknowledged, then record its position."""
         stop_seen_at: float | None = None
-        while True:
-            try:
-                producer.flush(timeout=1.0)
-                break
-            except KafkaTimeoutError:
-                pass
-            # The broker is slow, paused or away: keep the leadership, report, honour a stop.
-            self.leadership.confirm()
-            with contextlib.suppress(DBAPIError):
-                last = self.store.last_position()
-            self._report(last, batch[0].occurred_at, waiting_for_broker=True)
-            if stop.is_set():
-                stop_seen_at = stop_seen_at or time.monotonic()
-                if time.monotonic() - stop_seen_at > self.options.stop_grace_seconds:
-                    raise PublishFailed("stopping before the broker acknowledged the batch")
-        failed = [future for future in futures if future.failed()]
+        for future in sent.futures:
+            while not future.is_done:
+                with contextlib.suppress(Exception):  # failures are looked at below
+                    future.get(timeout=1.0)
+                if future.is_done:
+                    break
+                # The broker is slow, paused or away: keep the leadership, report, honour a stop.
+                self.leadership.confirm()
+                with contextlib.suppress(DBAPIError):
+                    self._last_stored = self.store.last_position()
+                self._report(self._last_stored, sent.first_occurred_at, waiting_for_broker=True)
+                if stop.is_set():
+                    stop_seen_at = stop_seen_at or time.monotonic()
+                    if time.monotonic() - stop_seen_at > self.options.stop_grace_seconds:
+                        raise PublishFailed("stopping before the broker acknowledged the batch")
+        failed = [future for future in sent.futures if future.failed()]
         if failed:
             raise PublishFailed(
-                f"{len(failed)} of {len(futures)} records failed: {failed[0].exception!r}"
+                f"{len(failed)} of {len(sent.futures)} records failed: {failed[0].exception!r}"
             )
+        self.leadership.record(sent.last_position)
+        self.position = sent.last_position
+        self.metrics.position.set(self.position)
+        self.metrics.published.inc(len(sent.futures))
+        self._log.debug("relay.published", events=len(sent.futures), position=self.position)
 
     def _producer_or_new(self) -> KafkaProducer:
         if self._producer is None:

@@ -25,7 +25,7 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 def web_security_headers(response: Response, *, https: bool) -> Response:
     """Set here, in the blueprint's after_request, which runs before the app-wide hook of
-    `api/security.py`; that hook only fills in headers still missing (setdefault)."""
+    `shared/http.py`; that hook only fills in headers still missing (setdefault)."""
     headers = response.headers
     headers["Content-Security-Policy"] = WEB_CSP
     headers["X-Content-Type-Options"] = "nosniff"

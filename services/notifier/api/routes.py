@@ -1,0 +1,275 @@
+"""The notifier's routes: the alert feed, statements, equity indicators and subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import Engine, select
+
+from shared.calendar import london_date
+from shared.principal import Principal
+from shared.problems import Problem, validation_problem
+from shared.sql import begin_write
+
+from ..access import can_manage_subscriptions, can_see_pair, partnerships_of, reach_of
+from ..alerts import InvalidCursor, acknowledge, list_alerts
+from ..delivery.subscriptions import InvalidSubscription, active_subscriptions, create_subscription
+from ..indicators import Period, Scope
+from ..indicators.load import indicators_for
+from ..statements import UnknownStatementScope, produce_statement, render
+from ..store.tables import organisations, partnership_members
+from .schemas import (
+    AlertListArgs,
+    AlertOut,
+    AlertPageOut,
+    IndicatorArgs,
+    IndicatorsOut,
+    StatementArgs,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
+)
+
+PREFIX = "/api/v1"
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", "Not found", f"no {what} with that id")
+
+
+def build_routes(
+    engine: Engine,
+    authenticate: Callable[[], Principal],
+    clock: Callable[[], datetime],
+    allow_loopback_webhooks: bool,
+) -> list[Blueprint]:
+    alerts_blp = Blueprint("alerts", __name__, description="The alert feed")
+    statements_blp = Blueprint("statements", __name__, description="Balance statements")
+    indicators_blp = Blueprint("indicators", __name__, description="Equity indicators")
+    subscriptions_blp = Blueprint("subscriptions", __name__, description="Alert subscriptions")
+
+    def scope_filters(principal: Principal, connection: Any) -> dict[str, Any]:
+        reach = reach_of(connection, principal)
+        if reach.empty:
+            raise Problem(403, "forbidden", "Forbidden", "your roles do not give access to alerts")
+        return {
+            "organisation_ids": list(reach.organisation_ids) or None,
+            "partnership_ids": list(reach.partnership_ids) or None,
+        }
+
+    @alerts_blp.route("/alerts")
+    class Alerts(MethodView):
+        @alerts_blp.arguments(AlertListArgs, location="query")
+        @alerts_blp.response(200, AlertPageOut)
+        def get(self, args: dict[str, Any]) -> dict[str, Any]:
+            """Alerts about your organisation (or, for partner viewers, your partnerships),
+            newest first; filter by status, kind, partnership or claim."""
+            principal = authenticate()
+            with engine.connect() as connection:
+                filters = scope_filters(principal, connection)
+                partnership = args.get("partnership_id")
+                try:
+                    page = list_alerts(
+                        connection,
+                        **filters,
+                        status=args.get("status"),
+                        kind=args.get("kind"),
+                        claim_id=args.get("claim_id"),
+                        limit=args["limit"],
+                        cursor=args.get("cursor"),
+                    )
+                except InvalidCursor as error:
+                    raise validation_problem({"cursor": [str(error) or "not a cursor"]}) from error
+            body = page.to_json()
+            if partnership:
+                body["items"] = [a for a in body["items"] if a["partnership_id"] == partnership]
+            return body
+
+    @alerts_blp.route("/alerts/<alert_id>/acknowledge")
+    class Acknowledge(MethodView):
+        @alerts_blp.response(200, AlertOut)
+        def post(self, alert_id: str) -> dict[str, Any]:
+            """Acknowledge an alert (idempotent). Reminders still stop by themselves when the
+            claim is paid, queried, rejected or withdrawn."""
+            principal = authenticate()
+            with begin_write(engine) as connection:
+                filters = scope_filters(principal, connection)
+                alert = acknowledge(
+                    connection,
+                    alert_id,
+                    principal.person_id,
+                    clock(),
+                    organisation_ids=filters["organisation_ids"],
+                    partnership_ids=filters["partnership_ids"],
+                )
+            if alert is None:
+                raise not_found("alert")
+            return alert.to_json()
+
+    @statements_blp.route("/statements/<partnership_id>/<payee_id>/<payer_id>")
+    class Statements(MethodView):
+        @statements_blp.arguments(StatementArgs, location="query")
+        @statements_blp.response(
+            200, description="The statement as JSON, CSV or PDF (?format=json|csv|pdf)"
+        )
+        def get(
+            self, args: dict[str, Any], partnership_id: str, payee_id: str, payer_id: str
+        ) -> Response:
+            """The statement both sides see for one VCSE organisation and one payer in a
+            partnership: `outstanding` as at a date (aging, interest) or `activity` over a
+            period (opening, approvals, payments, reversals, closing)."""
+            principal = authenticate()
+            today = london_date(clock())
+            kind = args["kind"]
+            period = None
+            as_at = None
+            if kind == "activity":
+                end = args.get("end") or today
+                start = args.get("start") or end.replace(day=1)
+                if end < start:
+                    raise validation_problem({"end": ["must not be before start"]})
+                period = (start, end)
+            else:
+                as_at = args.get("as_at") or today
+            with engine.connect() as connection:
+                reach = reach_of(connection, principal)
+                if not can_see_pair(principal, reach, partnership_id, payee_id, payer_id):
+                    raise not_found("statement")
+                try:
+                    statement = produce_statement(
+                        connection,
+                        partnership_id,
+                        payee_id,
+                        payer_id,
+                        kind,
+                        as_at=as_at,
+                        period=period,
+                        now=clock(),
+                        record=False,
+                    )
+                except UnknownStatementScope as error:
+                    raise not_found("statement") from error
+            content, content_type, filename = render(statement, args["format"])
+            response = Response(content, mimetype=content_type)
+            if args["format"] != "json":
+                response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+
+    def indicator_view(scope_kind: str) -> Callable[..., dict[str, Any]]:
+        def get(args: dict[str, Any], entity_id: str) -> dict[str, Any]:
+            principal = authenticate()
+            today = london_date(clock())
+            end: date = args.get("end") or today
+            start: date = args.get("start") or (end - timedelta(days=365))
+            if end < start:
+                raise validation_problem({"end": ["must not be before start"]})
+            partnership_id = args.get("partnership_id")
+            with engine.connect() as connection:
+                member_of = partnerships_of(connection, principal.organisation_id)
+                if scope_kind == "partnership":
+                    if entity_id not in member_of:
+                        raise not_found("partnership")
+                    scope = Scope(partnership_id=entity_id)
+                else:
+                    own = entity_id == principal.organisation_id
+                    if not own:
+                        if partnership_id is None or partnership_id not in member_of:
+                            raise not_found("organisation")
+                        in_partnership = connection.execute(
+                            select(partnership_members.c.organisation_id).where(
+                                partnership_members.c.partnership_id == partnership_id,
+                                partnership_members.c.organisation_id == entity_id,
+                            )
+                        ).first()
+                        if in_partnership is None:
+                            raise not_found("organisation")
+                    elif partnership_id is not None and partnership_id not in member_of:
+                        raise not_found("partnership")
+                    kind = connection.execute(
+                        select(organisations.c.kind).where(organisations.c.id == entity_id)
+                    ).scalar_one_or_none()
+                    expected = "statutory" if scope_kind == "payer" else "vcse"
+                    if kind != expected:
+                        raise not_found("payer" if scope_kind == "payer" else "organisation")
+                    scope = (
+                        Scope(partnership_id=partnership_id, payer_id=entity_id)
+                        if scope_kind == "payer"
+                        else Scope(partnership_id=partnership_id, payee_id=entity_id)
+                    )
+                indicators = indicators_for(connection, scope, Period(start, end), today=today)
+            return indicators.to_json()  # type: ignore[no-any-return]
+
+        return get
+
+    for scope_kind, path in (
+        ("partnership", "/indicators/partnerships/<entity_id>"),
+        ("payer", "/indicators/payers/<entity_id>"),
+        ("organisation", "/indicators/organisations/<entity_id>"),
+    ):
+        _register_indicators(indicators_blp, path, scope_kind, indicator_view(scope_kind))
+
+    @subscriptions_blp.route("/subscriptions")
+    class Subscriptions(MethodView):
+        @subscriptions_blp.arguments(SubscriptionIn)
+        @subscriptions_blp.response(201, SubscriptionOut)
+        def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+            """Subscribe your organisation to alerts (and statements) by email or signed
+            webhook. Webhook URLs must be https and public; the signing secret is shown once."""
+            principal = authenticate()
+            if not can_manage_subscriptions(principal):
+                raise Problem(
+                    403,
+                    "forbidden",
+                    "Forbidden",
+                    "only a VCSE admin or a payer's finance officer manages subscriptions",
+                )
+            with begin_write(engine) as connection:
+                try:
+                    subscription = create_subscription(
+                        connection,
+                        organisation_id=principal.organisation_id,
+                        created_by=principal.person_id,
+                        channel=data["channel"],
+                        target=data["target"],
+                        now=clock(),
+                        allow_loopback=allow_loopback_webhooks,
+                        kinds=data["kinds"],
+                        digest=data["digest"],
+                        statements=data["statements"],
+                    )
+                except InvalidSubscription as error:
+                    raise validation_problem({error.field: [str(error)]}) from error
+            return subscription.to_json(with_secret=True), 201
+
+        @subscriptions_blp.response(200, SubscriptionList)
+        def get(self) -> dict[str, Any]:
+            """Your organisation's active subscriptions (secrets are never shown again)."""
+            principal = authenticate()
+            with engine.connect() as connection:
+                found = active_subscriptions(connection, [principal.organisation_id])
+            return {"items": [s.to_json() for s in found]}
+
+    return [alerts_blp, statements_blp, indicators_blp, subscriptions_blp]
+
+
+def _register_indicators(
+    blp: Blueprint, path: str, scope_kind: str, view: Callable[..., dict[str, Any]]
+) -> None:
+    class Indicators(MethodView):
+        @blp.arguments(IndicatorArgs, location="query")
+        @blp.response(200, IndicatorsOut)
+        def get(self, args: dict[str, Any], entity_id: str) -> Response:
+            return jsonify(view(args, entity_id))
+
+    Indicators.__name__ = f"{scope_kind.capitalize()}Indicators"
+    Indicators.get.__doc__ = (
+        f"Equity indicators for one {scope_kind} over a period, each figure with its "
+        "benchmarks (30 days, NHS BPPC 95%, the Compact's 10 days, 90% of SME invoices in 5 "
+        "days), chart series and the six-monthly payment practices report per payer."
+    )
+    blp.route(path, endpoint=f"indicators_{scope_kind}")(Indicators)

@@ -1,0 +1,117 @@
+"""Request and response shapes of the notifier API (the OpenAPI comes from here)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..alerts import STATUSES
+from ..rules.candidates import ALERT_KINDS
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class AlertListArgs(Strict):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    kind = fields.String(validate=validate.OneOf(sorted(ALERT_KINDS)))
+    partnership_id = fields.String()
+    claim_id = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class StatementArgs(Strict):
+    kind = fields.String(
+        load_default="outstanding", validate=validate.OneOf(("outstanding", "activity"))
+    )
+    as_at = fields.Date(metadata={"description": "outstanding statements: default today"})
+    start = fields.Date(metadata={"description": "activity statements: first day"})
+    end = fields.Date(metadata={"description": "activity statements: last day"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "pdf")))
+
+
+class IndicatorArgs(Strict):
+    start = fields.Date(metadata={"description": "default: a year before `end`"})
+    end = fields.Date(metadata={"description": "default: today"})
+    partnership_id = fields.String(
+        metadata={
+            "description": "limit to one partnership (required to look at another "
+            "organisation than your own)"
+        }
+    )
+
+
+class SubscriptionIn(Strict):
+    channel = fields.String(required=True, validate=validate.OneOf(("email", "webhook")))
+    target = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=2000),
+        metadata={"description": "an email address, or an https URL for webhooks"},
+    )
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(sorted(ALERT_KINDS))),
+        load_default=list,
+        metadata={"description": "alert kinds to receive; empty means all"},
+    )
+    digest = fields.Boolean(
+        load_default=False, metadata={"description": "email: one daily digest instead"}
+    )
+    statements = fields.Boolean(
+        load_default=False, metadata={"description": "also receive monthly statements"}
+    )
+
+
+class AlertOut(ma.Schema):
+    id = fields.String()
+    subject_id = fields.String()
+    kind = fields.String()
+    level = fields.String()
+    partnership_id = fields.String()
+    payer_id = fields.String(allow_none=True)
+    payee_id = fields.String(allow_none=True)
+    claim_id = fields.String(allow_none=True)
+    agreement_id = fields.String(allow_none=True)
+    raised_on = fields.String()
+    raised_at = fields.String()
+    status = fields.String()
+    title = fields.String()
+    detail = fields.Dict()
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledged_at = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+
+
+class AlertPageOut(ma.Schema):
+    items = fields.List(fields.Nested(AlertOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class SubscriptionOut(ma.Schema):
+    id = fields.String()
+    organisation_id = fields.String()
+    channel = fields.String()
+    target = fields.String()
+    secret = fields.String(
+        allow_none=True,
+        metadata={"description": "webhooks: the signing secret, shown only when created"},
+    )
+    kinds = fields.List(fields.String())
+    digest = fields.Boolean()
+    statements = fields.Boolean()
+    active = fields.Boolean()
+
+
+class SubscriptionList(ma.Schema):
+    items = fields.List(fields.Nested(SubscriptionOut))
+
+
+class IndicatorsOut(ma.Schema):
+    scope = fields.Dict()
+    period = fields.Dict()
+    as_at = fields.String()
+    figures = fields.Dict()
+    series = fields.Dict()
+    payment_practices = fields.List(fields.Dict())

@@ -1,0 +1,63 @@
+"""Rebuild the read model from the events topic: empty it, forget the consumed offsets and
+processed ids, and consume from offset 0 until no lag is left. Alerts, deliveries,
+subscriptions and statements are effects, not read model, and are kept; because alerts have
+natural identities, replaying raises none of them twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine, delete
+
+from shared.sql import begin_write
+
+from .consumer import EventConsumer
+from .store.tables import (
+    agreements,
+    claims,
+    consumer_offsets,
+    organisations,
+    partnership_members,
+    partnerships,
+    payments,
+    people,
+    processed_events,
+)
+
+READ_MODEL = (
+    claims,
+    payments,
+    agreements,
+    partnership_members,
+    partnerships,
+    people,
+    organisations,
+    processed_events,
+    consumer_offsets,
+)
+
+
+def clear_read_model(engine: Engine) -> None:
+    with begin_write(engine) as connection:
+        for table in READ_MODEL:
+            connection.execute(delete(table))
+
+
+def rebuild(
+    engine: Engine,
+    kafka_config: Mapping[str, Any],
+    topic: str,
+    dlq_topic: str,
+    group: str,
+) -> int:
+    """Replay the topic into an empty read model; the number of events applied."""
+    clear_read_model(engine)
+    consumer = EventConsumer(
+        engine, topic=topic, dlq_topic=dlq_topic, kafka_config=kafka_config, group=group
+    )
+    try:
+        consumer.run(until_caught_up=True)
+    finally:
+        consumer.close()
+    return consumer.applied_total

@@ -1,0 +1,155 @@
+"""HTTP pieces both services' Flask apps use: flask-smorest answering RFC 9457 problems,
+operations endpoints (liveness, readiness, Prometheus metrics), request metrics and security
+headers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import flask_smorest
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from werkzeug.exceptions import HTTPException
+
+from shared.problems import (
+    Problem,
+    ProblemSchema,
+    flatten_messages,
+    problem_response,
+    validation_problem,
+)
+
+
+class ProblemApi(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest, answering RFC 9457 problems instead of its default error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        self._app.register_error_handler(HTTPException, problem_from_http)
+
+
+_HTTP_DETAIL = {
+    400: ("bad-request", "The request could not be read"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def problem_from_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if status == 422 and messages:
+        # webargs nests messages by location ({"json": {...}}, {"query": {...}}).
+        if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "form"}:
+            merged: dict[str, list[str]] = {}
+            for location_messages in messages.values():
+                merged.update(flatten_messages(location_messages))
+            errors = merged
+        else:
+            errors = flatten_messages(messages)
+        return problem_response(validation_problem(errors))
+    slug, title = _HTTP_DETAIL.get(status, ("http-" + str(status), error.name))
+    detail = data.get("message") or error.description or error.name
+    if status == 400 and request.is_json:
+        json_error = _json_error()
+        if json_error:
+            detail = f"the body is not valid JSON: {json_error}"
+    if status == 413:
+        detail = "the request body is larger than this service accepts"
+    headers = dict(data.get("headers") or {})
+    return problem_response(Problem(status, slug, title, str(detail), headers=headers))
+
+
+def _json_error() -> str | None:
+    try:
+        json.loads(request.get_data(cache=True) or b"null")
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def build_ops_blueprint(registry: CollectorRegistry, ready: Callable[[], None]) -> Blueprint:
+    """`/healthz` (the process answers), `/readyz` (`ready()` raises if not) and `/metrics`."""
+    blueprint = Blueprint("ops", __name__)
+
+    @blueprint.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @blueprint.get("/readyz")
+    def readyz() -> dict[str, str]:
+        try:
+            ready()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            raise Problem(
+                503, "not-ready", "Not ready", f"not ready: {type(exc).__name__}"
+            ) from exc
+        return {"status": "ready"}
+
+    @blueprint.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return blueprint
+
+
+def install_request_metrics(app: Flask, registry: CollectorRegistry, service: str) -> None:
+    requests_total = Counter(
+        f"bridges_{service}_http_requests_total",
+        f"HTTP requests answered by the {service}",
+        ["method", "endpoint", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        f"bridges_{service}_http_request_seconds",
+        "Time to answer an HTTP request",
+        ["method", "endpoint"],
+        registry=registry,
+    )
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _record(response: Response) -> Response:
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        started = g.get("request_started")
+        if started is not None:
+            latency.labels(request.method, endpoint).observe(time.perf_counter() - started)
+        requests_total.labels(request.method, endpoint, str(response.status_code)).inc()
+        return response
+
+
+_API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://cdn.jsdelivr.net; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        docs = request.path.startswith("/docs")
+        headers.setdefault("Content-Security-Policy", _DOCS_CSP if docs else _API_CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cache-Control", "no-store")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
