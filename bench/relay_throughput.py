@@ -133,8 +133,10 @@ def main() -> None:
             fill_store(store, args.events)
         events = store.last_position()
         engine.dispose()
-        print(f"relay throughput: {events} events, batch {args.batch_size}, broker "
-              f"{settings.bootstrap_servers}, database {url.split(':')[0]}")
+        print(
+            f"relay throughput: {events} events, batch {args.batch_size}, broker "
+            f"{settings.bootstrap_servers}, database {url.split(':')[0]}"
+        )
         relay_times, bare_times = [], []
         for round_ in range(1, args.rounds + 1):
             bare_times.append(time_bare_producer(url, settings))

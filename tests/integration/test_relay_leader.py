@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import Engine, text
 
-from services.ledger.relay.leader import AdvisoryLock, Lease, LeadershipLost, leadership_for
+from services.ledger.relay.leader import AdvisoryLock, LeadershipLost, Lease, leadership_for
 from services.ledger.store import get_relay_position
 
 

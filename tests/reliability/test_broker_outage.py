@@ -113,14 +113,17 @@ def run_outage(
         drained_after = time.monotonic() - started - outage
 
     stored = ledger.store.read_feed(0, 1_000_000)
-    stored_claims = {e.stream_id.removeprefix("claim-") for e in stored if e.type == "ClaimSubmitted"}
+    stored_claims = {
+        e.stream_id.removeprefix("claim-") for e in stored if e.type == "ClaimSubmitted"
+    }
     ok = [op for op in history.operations if op.outcome == "ok"]
     lost_writes = [op.op_id for op in ok if op.claim_id not in stored_claims]
     records = read_topic(kafka_settings.bootstrap_servers, kafka_settings.events_topic)
     delivery = check_delivery(stored, records)
     print(
         f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "
-        f"lag seen during it {max(lag_seen, default=0):.0f} events, drained {drained_after:.1f}s after; "
+        f"lag seen during it {max(lag_seen, default=0):.0f} events, "
+        f"drained {drained_after:.1f}s after; "
         f"ops={len(history.operations)} ok={len(ok)} lost={len(delivery.lost) + len(lost_writes)} "
         f"duplicated={delivery.duplicated} reordered={len(delivery.reordered)}"
     )

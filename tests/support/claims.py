@@ -54,7 +54,9 @@ def _partnership(
         uow, operator, {"name": f"Charity {label}", "kind": "vcse", "charity_number": "1234567"}
     )
     partnership = ledger.form_partnership(
-        uow, operator, {"name": f"Partnership {label}", "organisation_ids": [payer["id"], payee["id"]]}
+        uow,
+        operator,
+        {"name": f"Partnership {label}", "organisation_ids": [payer["id"], payee["id"]]},
     )
     agreement = ledger.sign_agreement(
         uow,
@@ -77,7 +79,11 @@ def _partnership(
         uow,
         operator,
         payee["id"],
-        {"name": f"Member {label}", "email": f"member.{label}@example.org", "roles": ["vcse_member"]},
+        {
+            "name": f"Member {label}",
+            "email": f"member.{label}@example.org",
+            "roles": ["vcse_member"],
+        },
     )
     vcse = Principal(member["id"], payee["id"], "vcse", frozenset({"vcse_member"}))
     return Partnership(partnership["id"], agreement["id"], vcse)

@@ -140,7 +140,9 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 60) -> list[Any]:
         consumer_timeout_ms=1000,
     )
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
@@ -235,7 +237,9 @@ class RelayThread:
 
 
 @contextmanager
-def running_relay(database_url: str, settings: KafkaSettings, **options: Any) -> Iterator[RelayThread]:
+def running_relay(
+    database_url: str, settings: KafkaSettings, **options: Any
+) -> Iterator[RelayThread]:
     relay = RelayThread(database_url, settings, **options).start()
     try:
         yield relay

@@ -2,9 +2,7 @@
 
 Loop: hold the single-publisher leadership; read up to `batch_size` events after the recorded
 position; send them as CloudEvents records (key = partition key) with an idempotent producer
-(`acks=all`); once the broker acknowledged every one, record the batch's last position. The
-next batch is read and sent while the broker works on the previous one (`batches_in_flight`),
-but positions are recorded strictly in order, each after its own batch and all before it.
+(`acks=all`); once the broker acknowledged every one, record the batch's last position.
 Any failure (broker down, records expired, producer unusable) closes the producer, waits with
 backoff and republishes from the recorded position: duplicates on the topic are possible, loss
 and reordering of first deliveries are not. A broker that is merely slow or paused is waited
@@ -17,7 +15,6 @@ import contextlib
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +39,8 @@ PRODUCER_CONFIG: dict[str, Any] = {
     "max_in_flight_requests_per_connection": 5,
     "linger_ms": 5,
     "batch_size": 256 * 1024,
-    "max_block_ms": 10_000,  # metadata waits: short, so a stop request is seen soon
+    "max_block_ms": 10_000,  # metadata waits and bootstrap: short, so a stop is seen soon
+    "bootstrap_timeout_ms": 10_000,
     "delivery_timeout_ms": 120_000,
 }
 
@@ -131,7 +129,6 @@ class RelayOptions:
     lock_retry_seconds: float = 1.0
     lease_seconds: float = 15.0
     stop_grace_seconds: float = 10.0  # how long a stop waits for an unacknowledged batch
-    batches_in_flight: int = 1  # read and send the next batch while the broker acks one
     lag_log_seconds: float = 10.0
 
     @property
@@ -143,17 +140,13 @@ class PublishFailed(Exception):
     """A batch was not acknowledged in full; it will be published again."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Sent:
     """A batch handed to the producer: its last position and the records' futures."""
 
     last_position: int
     first_occurred_at: datetime
     futures: list[Any]
-
-    @property
-    def done(self) -> bool:
-        return all(future.is_done for future in self.futures)
 
 
 def _describe(error: BaseException) -> str:
@@ -175,8 +168,8 @@ class Relay:
         metrics: RelayMetrics | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if options.batch_size < 1 or options.poll_interval <= 0 or options.batches_in_flight < 1:
-            raise ValueError("need batch_size >= 1, poll_interval > 0, batches_in_flight >= 1")
+        if options.batch_size < 1 or options.poll_interval <= 0:
+            raise ValueError("need batch_size >= 1 and poll_interval > 0")
         self.store = store
         self.options = options
         self.leadership = leadership or leadership_for(
@@ -244,15 +237,13 @@ class Relay:
         self.position = get_relay_position(self.store.engine, self.options.progress_name)
         self.metrics.position.set(self.position)
         self._log.info("relay.resuming", position=self.position)
-        in_flight: deque[_Sent] = deque()
-        while not stop.is_set():
+        while not stop.is_set():  # a stop is seen between batches
             self.leadership.confirm()
             try:
-                busy = self._step(in_flight, stop)
+                published = self._publish_next_batch(stop)
             except (KafkaError, PublishFailed, DBAPIError) as error:
                 # Start again from the recorded position with a new producer: what was sent
                 # and not recorded is sent again (duplicates, never a gap or a reordering).
-                in_flight.clear()
                 self._close_producer(timeout=0)
                 self.metrics.failures.inc()
                 delay = self._backoff.next_delay()
@@ -265,36 +256,19 @@ class Relay:
                 stop.wait(delay)
                 continue
             self._backoff.reset()
-            if not busy:
+            if not published:
                 stop.wait(self.options.poll_interval)
-        self._finish(in_flight, stop)
 
-    def _step(self, in_flight: deque[_Sent], stop: threading.Event) -> bool:
-        """Send the next batch if there is room; complete the oldest batch in flight when it
-        is acknowledged, or when there is nothing else to do. False when idle."""
-        batch: list[StoredEvent] = []
-        if len(in_flight) < self.options.batches_in_flight:
-            sent_up_to = in_flight[-1].last_position if in_flight else self.position
-            batch = self.store.read_feed(sent_up_to, self.options.batch_size)
-            if batch:
-                in_flight.append(self._send(batch))
-                self._last_stored = self.store.last_position()
-        if not in_flight:
+    def _publish_next_batch(self, stop: threading.Event) -> int:
+        batch = self.store.read_feed(self.position, self.options.batch_size)
+        if not batch:
             self._report(self.position, None)
-            return False
-        self._report(self._last_stored, in_flight[0].first_occurred_at)
-        if batch and len(in_flight) < self.options.batches_in_flight and not in_flight[0].done:
-            return True  # read ahead while the broker works on the first batch
-        self._complete(in_flight.popleft(), stop)
-        return True
-
-    def _finish(self, in_flight: deque[_Sent], stop: threading.Event) -> None:
-        """On stop: wait (a bounded time) for the batches already sent, and record them."""
-        try:
-            while in_flight:
-                self._complete(in_flight.popleft(), stop)
-        except (KafkaError, PublishFailed, DBAPIError) as error:
-            self._log.warning("relay.stopped_unacknowledged", error=_describe(error))
+            return 0
+        sent = self._send(batch)
+        self._last_stored = self.store.last_position()
+        self._report(self._last_stored, sent.first_occurred_at)
+        self._complete(sent, stop)
+        return len(batch)
 
     def _send(self, batch: Sequence[StoredEvent]) -> _Sent:
         producer = self._producer_or_new()

@@ -23,6 +23,7 @@ from services.notifier.store.tables import deliveries, delivery_attempts
 from shared.logging import get_logger
 from shared.sql import begin_write
 
+from .. import faults
 from .email import PermanentEmailFailure, send_email
 from .queue import EMAIL, FAILED, PENDING, SENT, WEBHOOK
 from .subscriptions import deactivate_subscription, get_subscription
@@ -248,6 +249,7 @@ def dispatch_due(
         counts.claimed += len(batch)
         for delivery in batch:
             outcome = send_one(engine, delivery, now, settings)
+            faults.maybe_crash("after_send")  # sent, not yet recorded: it will be sent again
             result = record_outcome(engine, delivery, outcome, now, settings, source.random())
             setattr(counts, result, getattr(counts, result) + 1)
         if remaining is not None:

@@ -1,0 +1,187 @@
+"""Ledger → relay → Kafka → notifier: the read model, alerts through the notifier's API with
+the ledger's tokens, statements that agree with the ledger's balances, a rebuild from the
+topic that equals the live read model, and poison messages dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from kafka import KafkaProducer
+from sqlalchemy import Engine, select
+
+from services.notifier.api.app import create_app as create_notifier
+from services.notifier.rebuild import clear_read_model
+from services.notifier.settings import NotifierSettings
+from services.notifier.store import tables
+from shared.settings import KafkaSettings, kafka_client_config
+from shared.sql import make_engine
+from tests.support.kafka import read_topic, running_relay
+from tests.support.ledger_events import ledger_history
+from tests.support.notifier_run import consume_all
+
+TODAY = datetime.now(UTC).date()
+START = TODAY - timedelta(days=75)
+READ_MODEL = (
+    tables.organisations,
+    tables.people,
+    tables.partnerships,
+    tables.partnership_members,
+    tables.agreements,
+    tables.claims,
+    tables.payments,
+)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(
+                tuple(json.dumps(v, sort_keys=True, default=str) for v in row)
+                for row in connection.execute(select(table))
+            )
+            for table in READ_MODEL
+        }
+
+
+def notifier_client(url: str) -> Any:
+    settings = NotifierSettings(database_url=url)
+    return create_notifier(settings, testing=True).test_client()
+
+
+def test_events_flow_to_alerts_and_statements(
+    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+) -> None:
+    history = ledger_history(sqlite_url, START)
+    world = history.world
+    with running_relay(sqlite_url, kafka_settings) as relay:
+        relay.wait_caught_up()
+    engine = make_engine(notifier_url)
+    consume_all(engine, kafka_settings)
+
+    with engine.connect() as connection:
+        statuses = sorted(connection.execute(select(tables.claims.c.status)).scalars())
+        kinds = set(connection.execute(select(tables.alerts.c.kind)).scalars())
+    assert statuses == ["paid", "part_paid", "queried", "rejected", "submitted"]
+    # Tenant B's claim was submitted yesterday; tenant A's part-paid claim is 45 days late.
+    assert "payment_overdue" in kinds
+
+    client = notifier_client(notifier_url)
+    a = world.a
+    vcse = {"Authorization": f"Bearer {a.tokens['vcse_member']}"}
+    feed = client.get("/api/v1/alerts", headers=vcse)
+    assert feed.status_code == 200, feed.get_json()
+    items = feed.get_json()["items"]
+    assert items and all(item["payee_id"] == a.payee_id for item in items)
+    other = client.get(
+        "/api/v1/alerts", headers={"Authorization": f"Bearer {world.b.tokens['vcse_member']}"}
+    )
+    assert {i["id"] for i in other.get_json()["items"]}.isdisjoint({i["id"] for i in items})
+    ack = client.post(f"/api/v1/alerts/{items[0]['id']}/acknowledge", headers=vcse)
+    assert ack.status_code == 200 and ack.get_json()["status"] == "acknowledged"
+    assert (
+        client.post(
+            f"/api/v1/alerts/{items[0]['id']}/acknowledge",
+            headers={"Authorization": f"Bearer {world.b.tokens['finance']}"},
+        ).status_code
+        == 404
+    )
+
+    # The statement both sides see agrees with the ledger's balance on the same day.
+    path = f"/api/v1/statements/{a.partnership_id}/{a.payee_id}/{a.payer_id}"
+    statement = client.get(f"{path}?as_at={TODAY.isoformat()}", headers=vcse)
+    assert statement.status_code == 200, statement.get_json()
+    body = statement.get_json()
+    balances = world.api.ok(
+        "GET",
+        f"/partnerships/{a.partnership_id}/balances?as_at={TODAY.isoformat()}",
+        a.tokens["partner_viewer"],
+    )["organisations"][0]
+    totals = body["totals"]
+    assert (
+        totals["open_pence"] == balances["outstanding_pence"] + balances["awaiting_approval_pence"]
+    )
+    assert totals["approved_outstanding_pence"] == balances["outstanding_pence"]
+    assert totals["overdue_pence"] == balances["overdue_pence"]
+    assert totals["open_pence"] > 0
+    pdf = client.get(
+        f"{path}?format=pdf", headers={"Authorization": f"Bearer {a.tokens['finance']}"}
+    )
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert (
+        client.get(
+            path, headers={"Authorization": f"Bearer {world.b.tokens['finance']}"}
+        ).status_code
+        == 404
+    )
+
+    indicators = client.get(
+        f"/api/v1/indicators/partnerships/{a.partnership_id}",
+        headers={"Authorization": f"Bearer {a.tokens['partner_viewer']}"},
+    )
+    assert indicators.status_code == 200, indicators.get_json()
+    assert "figures" in indicators.get_json()
+
+
+def test_a_rebuild_from_the_topic_equals_the_live_read_model(
+    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+) -> None:
+    history = ledger_history(sqlite_url, START)
+    with running_relay(sqlite_url, kafka_settings) as relay:
+        relay.wait_caught_up()
+        engine = make_engine(notifier_url)
+        consume_all(engine, kafka_settings, group="live")
+        live = snapshot(engine)
+        with engine.connect() as connection:
+            alerts_before = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
+        assert live["nf_claims"], "the live read model has claims"
+        clear_read_model(engine)
+        assert not snapshot(engine)["nf_claims"]
+        consume_all(engine, kafka_settings, group="rebuild")
+    assert snapshot(engine) == live
+    with engine.connect() as connection:
+        alerts_after = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
+    assert alerts_after == alerts_before, "replaying raised no alert twice"
+    assert history.events
+
+
+def test_poison_messages_go_to_the_dead_letter_topic(
+    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+) -> None:
+    history = ledger_history(sqlite_url, START)
+    config = kafka_client_config(kafka_settings)
+    producer = KafkaProducer(acks="all", **config)
+    good = history.records()
+    headers = dict(good[0].headers)
+    poison = [
+        (b"{malformed", list(headers.items())),
+        (good[0].value[: len(good[0].value) // 2], list(headers.items())),
+        (good[0].value, [*{**headers, "ce_type": b"uk.bridges.ledger.ClaimTeleported.v1"}.items()]),
+        (
+            good[0].value,
+            [*{**headers, "ce_type": b"uk.bridges.ledger.OrganisationRegistered.v7"}.items()],
+        ),
+    ]
+    for record in good[:10]:
+        producer.send(events_topic, key=record.key, value=record.value, headers=record.headers)
+    for value, poison_headers in poison:
+        producer.send(events_topic, key=b"poison", value=value, headers=poison_headers)
+    for record in good[10:]:
+        producer.send(events_topic, key=record.key, value=record.value, headers=record.headers)
+    producer.flush()
+    producer.close()
+
+    engine = make_engine(notifier_url)
+    consumer = consume_all(engine, kafka_settings)
+    assert consumer.applied_total == len(good)
+    dead = read_topic(kafka_settings.bootstrap_servers, kafka_settings.dlq_topic)
+    reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+    assert len(dead) == 4
+    assert any("not JSON" in r for r in reasons)
+    assert any("unknown event type" in r for r in reasons)
+    assert any("schema version" in r for r in reasons)
+    assert all(dict(r.headers)["dlq_topic"] == events_topic.encode() for r in dead)
+    with engine.connect() as connection:
+        assert len(connection.execute(select(tables.claims.c.id)).all()) == 5
+    assert date.today() >= START
