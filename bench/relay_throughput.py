@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kafka.admin import KafkaAdminClient  # noqa: E402
+
 from services.ledger.application import Ledger  # noqa: E402
 from services.ledger.relay import (  # noqa: E402
     Relay,
@@ -66,11 +68,25 @@ def fill_store(store: EventStore, events: int) -> None:
                 remaining -= 1
 
 
+CREATED: list[str] = []
+
+
 def new_topic(settings: KafkaSettings, label: str) -> KafkaSettings:
     unique = f"bench.{label}.{uuid.uuid4().hex[:8]}"
     topics = dataclasses.replace(settings, events_topic=unique, dlq_topic=f"{unique}.dlq")
     ensure_topics(kafka_client_config(topics), event_topics(topics, partitions=6))
+    CREATED.extend([topics.events_topic, topics.dlq_topic])
     return topics
+
+
+def delete_topics(settings: KafkaSettings) -> None:
+    """The bench's topics go when it ends: a broker with many dead topics restarts slowly."""
+    if CREATED:
+        admin = KafkaAdminClient(**kafka_client_config(settings))
+        try:
+            admin.delete_topics(CREATED)
+        finally:
+            admin.close()
 
 
 def time_relay(url: str, settings: KafkaSettings, batch_size: int) -> float:
@@ -121,8 +137,6 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
 
-    configure_logging("info")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     settings = KafkaSettings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/ledger.db"
@@ -137,14 +151,19 @@ def main() -> None:
             f"relay throughput: {events} events, batch {args.batch_size}, broker "
             f"{settings.bootstrap_servers}, database {url.split(':')[0]}"
         )
+        configure_logging("info")
+        logging.getLogger("kafka").setLevel(logging.WARNING)
         relay_times, bare_times = [], []
-        for round_ in range(1, args.rounds + 1):
-            bare_times.append(time_bare_producer(url, settings))
-            relay_times.append(time_relay(url, settings, args.batch_size))
-            print(
-                f"  round {round_}: bare producer {events / bare_times[-1]:,.0f} events/s, "
-                f"relay {events / relay_times[-1]:,.0f} events/s"
-            )
+        try:
+            for round_ in range(1, args.rounds + 1):
+                bare_times.append(time_bare_producer(url, settings))
+                relay_times.append(time_relay(url, settings, args.batch_size))
+                print(
+                    f"  round {round_}: bare producer {events / bare_times[-1]:,.0f} events/s, "
+                    f"relay {events / relay_times[-1]:,.0f} events/s"
+                )
+        finally:
+            delete_topics(settings)
     relay_rate, bare_rate = events / min(relay_times), events / min(bare_times)
     print(f"relay           {relay_rate:,.0f} events/s (best of {args.rounds})")
     print(f"bare producer   {bare_rate:,.0f} events/s (baseline, same records and settings)")

@@ -62,15 +62,53 @@ def notifier() -> None:
     type=int,
     help="Prometheus metrics port (0 to disable).",
 )
-def notifier_run(database_url: str | None, group: str, metrics_port: int) -> None:
+@click.option(
+    "--batch-size",
+    envvar="BRIDGES_NOTIFIER_BATCH_SIZE",
+    default=500,
+    show_default=True,
+    type=int,
+    help="Most records applied in one transaction.",
+)
+@click.option(
+    "--session-timeout-ms",
+    envvar="BRIDGES_NOTIFIER_SESSION_TIMEOUT_MS",
+    default=10_000,
+    show_default=True,
+    type=int,
+    help="How soon the group notices a dead instance and moves its partitions.",
+)
+@click.option(
+    "--instance-id",
+    envvar="BRIDGES_NOTIFIER_INSTANCE_ID",
+    default=None,
+    help="A stable name for this instance (e.g. its host name): a restarted instance takes "
+    "its partitions back at once instead of waiting for the session timeout.",
+)
+def notifier_run(
+    database_url: str | None,
+    group: str,
+    metrics_port: int,
+    batch_size: int,
+    session_timeout_ms: int,
+    instance_id: str | None,
+) -> None:
     from services.notifier.runner import run_notifier
 
     settings, engine = _engine(database_url)
     kafka = KafkaSettings.from_env()
+    config = {
+        **kafka_client_config(kafka),
+        "session_timeout_ms": session_timeout_ms,
+        "heartbeat_interval_ms": max(session_timeout_ms // 3, 500),
+    }
+    if instance_id:
+        config["group_instance_id"] = instance_id
     run_notifier(
         engine,
         settings=settings,
-        kafka_config=kafka_client_config(kafka),
+        kafka_config=config,
+        max_records=batch_size,
         topic=kafka.events_topic,
         dlq_topic=kafka.dlq_topic,
         group=group,

@@ -63,6 +63,7 @@ def run_notifier(
     dlq_topic: str,
     group: str,
     metrics_port: int,
+    max_records: int = 500,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> None:
     from .scheduler import tick
@@ -79,6 +80,7 @@ def run_notifier(
         after_batch=raise_alerts_for,
         clock=clock,
         registry=registry,
+        max_records=max_records,
     )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 

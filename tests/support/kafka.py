@@ -52,6 +52,8 @@ def kafka_script(*args: str, timeout: float = 240) -> str:
         text=True,
         timeout=timeout,
         check=False,
+        # A restart after SIGKILL recovers every partition: give a loaded machine time.
+        env={**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")},
     )
     if result.returncode != 0:
         pytest.fail(

@@ -15,7 +15,7 @@ from services.notifier.scheduler import tick
 from services.notifier.settings import NotifierSettings
 from shared.sql import begin_write
 from tests.integration.notifier.alerts_world import NOW, PAYEE, NotifierWorld
-from tests.integration.notifier.receivers import SmtpServer, running_smtp_server
+from tests.support.receivers import SmtpServer, running_smtp_server
 
 SUBMITTED = date(2026, 3, 2)
 

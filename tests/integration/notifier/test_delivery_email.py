@@ -18,7 +18,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.store.tables import delivery_attempts
 from shared.sql import begin_write
 from tests.integration.notifier.alerts_world import NOW, NotifierWorld
-from tests.integration.notifier.receivers import SmtpServer, free_port, running_smtp_server
+from tests.support.receivers import SmtpServer, free_port, running_smtp_server
 
 SUBMITTED = date(2026, 3, 2)
 

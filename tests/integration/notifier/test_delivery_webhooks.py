@@ -24,7 +24,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.store.tables import delivery_attempts, subscriptions
 from shared.sql import begin_write
 from tests.integration.notifier.alerts_world import PAYEE, NotifierWorld
-from tests.integration.notifier.receivers import (
+from tests.support.receivers import (
     SmtpServer,
     WebhookReceiver,
     running_smtp_server,

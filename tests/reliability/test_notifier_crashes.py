@@ -1,0 +1,221 @@
+"""R3: the notifier process dies at random points — mid-batch, before the commit, after the
+commit, after sending an email or webhook but before recording it — 20 times while events keep
+arriving. Afterwards every alert identity exists exactly once and equals what a clean run
+raises from the same topic; every delivery was sent, and each receiver saw every message id
+(duplicates are only possible after an `after_send` crash, and carry the same id, so the
+receiver's dedupe makes each alert arrive once)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from services.notifier.delivery.subscriptions import create_subscription
+from services.notifier.faults import CRASH_EXIT_CODE
+from services.notifier.scheduler import check
+from services.notifier.store import tables
+from services.notifier.store.migrate import upgrade
+from shared.settings import KafkaSettings
+from shared.sql import begin_write, make_engine
+from tests.support.clock import MovableClock
+from tests.support.kafka import running_relay, topic_size
+from tests.support.notifier_run import consume_all
+from tests.support.receivers import running_smtp_server, running_webhook_receiver
+from tests.support.world import World
+
+BRIDGES = str(Path(sys.executable).with_name("bridges"))
+SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261126"))
+CRASHES = 20
+TODAY = datetime.now(UTC).date()
+
+
+def late_claims(world: World, clock: MovableClock, rng: random.Random, count: int) -> None:
+    """Claims of tenant A submitted 35–70 days ago: approved, part paid, queried or waiting."""
+    a = world.a
+    for _ in range(count):
+        clock.set(TODAY - timedelta(days=rng.randint(35, 70)))
+        claim = world.submit(a, clock.today())
+        clock.advance(rng.randint(0, 4))
+        fate = rng.random()
+        if fate < 0.5:
+            claim = world.act(a, claim, "approve", "approver")
+            if fate < 0.25:
+                clock.advance(rng.randint(1, 10))
+                world.pay(a, claim, claim["amount_pence"] // 2, clock.today())
+        elif fate < 0.6:
+            world.act(a, claim, "query", "approver", {"question": "Which ward?"})
+    clock.set(TODAY)
+
+
+def run_notifier(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [BRIDGES, "notifier", "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def settled(engine: Any, expected_events: int) -> bool:
+    with engine.connect() as connection:
+        processed = connection.execute(
+            select(func.count()).select_from(tables.processed_events)
+        ).scalar_one()
+        pending = connection.execute(
+            select(func.count())
+            .select_from(tables.deliveries)
+            .where(tables.deliveries.c.status == "pending")
+        ).scalar_one()
+    return processed >= expected_events and pending == 0
+
+
+def identities(engine: Any) -> Counter[tuple[str, str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(tables.alerts.c.subject_id, tables.alerts.c.kind, tables.alerts.c.level)
+        ).all()
+    return Counter((r.subject_id, r.kind, r.level) for r in rows)
+
+
+def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
+    tmp_path: Path, sqlite_url: str, kafka_settings: KafkaSettings, events_topic: str
+) -> None:
+    from services.ledger.api.app import create_app
+    from shared.settings import LedgerSettings
+    from tests.support.world import ApiClient, build_world
+
+    rng = random.Random(SEED)
+    print(f"seed={SEED}")
+    clock = MovableClock(TODAY - timedelta(days=80))
+    app = create_app(LedgerSettings(database_url=sqlite_url), clock=clock, testing=True)
+    world = build_world(
+        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
+    )
+    late_claims(world, clock, rng, 12)
+
+    notifier_url = f"sqlite:///{tmp_path / 'notifier.db'}"
+    upgrade(notifier_url)
+    engine = make_engine(notifier_url)
+    with running_smtp_server() as smtp, running_webhook_receiver() as hooks:
+        with begin_write(engine) as connection:
+            create_subscription(
+                connection,
+                organisation_id=world.a.payee_id,
+                created_by=world.a.person_ids["vcse_admin"],
+                channel="webhook",
+                target=hooks.url,
+                now=datetime.now(UTC),
+                allow_loopback=True,
+            )
+        env = {
+            **os.environ,
+            "NOTIFIER_DATABASE_URL": notifier_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+            "BRIDGES_EVENTS_TOPIC": kafka_settings.events_topic,
+            "BRIDGES_DLQ_TOPIC": kafka_settings.dlq_topic,
+            "BRIDGES_NOTIFIER_GROUP": f"crash-{uuid.uuid4().hex[:8]}",
+            "BRIDGES_NOTIFIER_METRICS_PORT": "0",
+            "BRIDGES_NOTIFIER_BATCH_SIZE": "15",
+            "BRIDGES_NOTIFIER_SESSION_TIMEOUT_MS": "6000",
+            "BRIDGES_NOTIFIER_INSTANCE_ID": "notifier-under-test",
+            "BRIDGES_NOTIFIER_TICK_SECONDS": "1",
+            "BRIDGES_SMTP_HOST": "127.0.0.1",
+            "BRIDGES_SMTP_PORT": str(smtp.port),
+            "BRIDGES_WEBHOOK_ALLOW_LOOPBACK": "true",
+            "BRIDGES_DELIVERY_LEASE_SECONDS": "1",
+            "BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS": "0.2",
+            "BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS": "1",
+            "BRIDGES_NOTIFIER_CRASH": "mid_batch,before_commit,after_commit,after_send:0.08",
+        }
+        log = tmp_path / "notifier.log"
+        crashes: Counter[str] = Counter()
+        with running_relay(sqlite_url, kafka_settings) as relay:
+            relay.wait_caught_up()
+            deadline = time.monotonic() + 240
+            for run in range(CRASHES):
+                assert time.monotonic() < deadline, f"too slow; crashes so far {crashes}"
+                if run == CRASHES // 2:
+                    late_claims(world, clock, rng, 6)  # a second wave arrives mid-run
+                    relay.wait_caught_up()
+                env["BRIDGES_NOTIFIER_CRASH_SEED"] = str(rng.randrange(1 << 30))
+                process = run_notifier(env, log)
+                try:
+                    code = process.wait(timeout=rng.uniform(3, 8))
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)  # no crash point reached yet: kill -9
+                    process.wait()
+                    code = -9
+                crashes[f"exit {code}"] += 1
+            relay.wait_caught_up()
+            expected = topic_size(kafka_settings.bootstrap_servers, events_topic)
+            # The last run without faults: it must finish the work the crashes left.
+            env.pop("BRIDGES_NOTIFIER_CRASH")
+            process = run_notifier(env, log)
+            try:
+                while not settled(engine, expected):
+                    assert time.monotonic() < deadline + 120, "the notifier never settled"
+                    assert process.poll() is None, log.read_text()[-3000:]
+                    time.sleep(0.5)
+                time.sleep(1.5)  # one more tick: nothing new may appear
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+
+        # The reference: a clean consumer of the same topic, then the same rule check.
+        reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+        upgrade(reference_url)
+        reference = make_engine(reference_url)
+        consume_all(reference, kafka_settings)
+        check(reference, TODAY, datetime.now(UTC))
+        check(engine, TODAY, datetime.now(UTC))  # the same as-at pass on the crashed one
+
+        raised = identities(engine)
+        expected_alerts = identities(reference)
+        duplicated = sum(n - 1 for n in raised.values() if n > 1)
+        missing = set(expected_alerts) - set(raised)
+        extra = set(raised) - set(expected_alerts)
+
+        with engine.connect() as connection:
+            deliveries = connection.execute(
+                select(
+                    tables.deliveries.c.channel,
+                    tables.deliveries.c.message_id,
+                    tables.deliveries.c.status,
+                )
+            ).all()
+        queued = {(d.channel, d.message_id) for d in deliveries}
+        unsent = [d for d in deliveries if d.status != "sent"]
+        got_email = Counter(
+            r.message["Message-ID"].strip("<>").split("@")[0] for r in smtp.inbox.accepted
+        )
+        got_hooks = Counter(h.headers["webhook-id"] for h in hooks.hits if h.status == 200)
+        received = {("email", m) for m in got_email} | {("webhook", m) for m in got_hooks}
+        receiver_duplicates = sum(n - 1 for n in (got_email + got_hooks).values() if n > 1)
+
+    print(
+        f"crashes={sum(crashes.values())} {dict(crashes)} events={expected} "
+        f"alerts={len(raised)} alerts_dup={duplicated} missing={len(missing)} "
+        f"extra={len(extra)} deliveries={len(queued)} received={len(received)} "
+        f"receiver_duplicates={receiver_duplicates}"
+    )
+    assert sum(crashes.values()) >= CRASHES
+    assert crashes[f"exit {CRASH_EXIT_CODE}"] >= 5, crashes
+    assert raised, "the run raised alerts"
+    assert duplicated == 0
+    assert not missing, missing
+    assert not extra, extra
+    assert not unsent, unsent
+    assert received == queued, (queued - received, received - queued)
