@@ -26,12 +26,12 @@ from sqlalchemy import Connection, Engine, select
 
 from shared.calendar import london_date
 from shared.events.catalogue import EventDecodeError
-from shared.events.wire import from_record
+from shared.events.wire import ReceivedEvent, from_record
 from shared.logging import get_logger
 from shared.sql import begin_write, insert_for
 
 from . import faults
-from .projection import apply_event
+from .projection import Projection
 from .store.tables import consumer_offsets, processed_events
 
 log = get_logger("notifier.consumer")
@@ -85,30 +85,38 @@ def apply_batch(
     result = BatchResult()
     next_offsets: dict[tuple[str, int], int] = {}
     poison: list[DeadLetter] = []
-    seen: set[str] = set()
+    decoded: list[ReceivedEvent] = []
     for record in records:
         next_offsets[(record.topic, record.partition)] = record.offset + 1
         try:
-            received = from_record(record.key, record.value, record.headers)
+            decoded.append(from_record(record.key, record.value, record.headers))
         except EventDecodeError as error:
             poison.append(DeadLetter(record, str(error)))
-            continue
+    seen = _processed(connection, [str(r.envelope.event_id) for r in decoded])
+    projection = Projection(connection)
+    processed: list[dict[str, Any]] = []
+    changed_claims: dict[str, None] = {}
+    for received in decoded:
         event_id = str(received.envelope.event_id)
-        if event_id in seen or _processed(connection, event_id):
+        if event_id in seen:
             result.duplicates += 1
             continue
         seen.add(event_id)
-        changed = apply_event(connection, received.envelope, received.event)
-        connection.execute(
-            processed_events.insert().values(
-                event_id=event_id,
-                global_position=received.envelope.global_position,
-                processed_at=now,
-            )
+        for claim_id in projection.apply(received.envelope, received.event):
+            changed_claims[claim_id] = None
+        processed.append(
+            {
+                "event_id": event_id,
+                "global_position": received.envelope.global_position,
+                "processed_at": now,
+            }
         )
         result.applied += 1
-        result.changed_claims.extend(c for c in changed if c not in result.changed_claims)
         faults.maybe_crash("mid_batch")
+    projection.flush()
+    if processed:
+        connection.execute(processed_events.insert(), processed)
+    result.changed_claims = list(changed_claims)
     if poison:
         dead_letter(poison)  # acknowledged by the broker before the offsets move past them
         result.dead_lettered = len(poison)
@@ -132,11 +140,17 @@ def apply_batch(
     return result
 
 
-def _processed(connection: Connection, event_id: str) -> bool:
-    found = connection.execute(
-        select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
-    ).first()
-    return found is not None
+def _processed(connection: Connection, event_ids: list[str]) -> set[str]:
+    """Which of these events were applied before (one query per 500 ids)."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start : start + 500]
+        found.update(
+            connection.execute(
+                select(processed_events.c.event_id).where(processed_events.c.event_id.in_(chunk))
+            ).scalars()
+        )
+    return found
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
