@@ -44,6 +44,7 @@ typecheck: install
 
 openapi: install
 	$(VENV)/bin/bridges ledger openapi --write services/ledger/openapi.json
+	$(VENV)/bin/bridges notifier openapi --write services/notifier/openapi.json
 
 bench: install
 	bash deploy/local/bench.sh

@@ -187,3 +187,18 @@ def notifier_rebuild(database_url: str | None, group: str) -> None:
         engine, kafka_client_config(kafka), kafka.events_topic, kafka.dlq_topic, group
     )
     click.echo(f"read model rebuilt from {kafka.events_topic}: {applied} events applied")
+
+
+@notifier.command("openapi", help="Print the notifier's OpenAPI document, or write it to a file.")
+@click.option("--write", "path", type=click.Path(dir_okay=False), default=None)
+def notifier_openapi(path: str | None) -> None:
+    from pathlib import Path
+
+    from services.notifier.api.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+    if path:
+        Path(path).write_text(text)
+        click.echo(f"wrote {path}")
+    else:
+        click.echo(text, nl=False)
