@@ -112,13 +112,15 @@ def ledger_openapi(path: str | None) -> None:
 @_database_option
 @click.option(
     "--topic",
+    show_envvar=True,
     envvar="BRIDGES_EVENTS_TOPIC",
     default="bridges.ledger.events",
     show_default=True,
-    help="Events topic (env BRIDGES_EVENTS_TOPIC).",
+    help="Events topic.",
 )
 @click.option(
     "--batch-size",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_BATCH_SIZE",
     default=500,
     show_default=True,
@@ -127,6 +129,7 @@ def ledger_openapi(path: str | None) -> None:
 )
 @click.option(
     "--poll-interval",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_POLL_INTERVAL",
     default=0.2,
     show_default=True,
@@ -135,6 +138,7 @@ def ledger_openapi(path: str | None) -> None:
 )
 @click.option(
     "--metrics-port",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_METRICS_PORT",
     default=9464,
     show_default=True,
@@ -143,6 +147,7 @@ def ledger_openapi(path: str | None) -> None:
 )
 @click.option(
     "--metrics-host",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_METRICS_HOST",
     default="127.0.0.1",
     show_default=True,
@@ -150,6 +155,7 @@ def ledger_openapi(path: str | None) -> None:
 )
 @click.option(
     "--lease-seconds",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_LEASE_SECONDS",
     default=15.0,
     show_default=True,
@@ -158,6 +164,7 @@ def ledger_openapi(path: str | None) -> None:
 )
 @click.option(
     "--name",
+    show_envvar=True,
     envvar="BRIDGES_RELAY_NAME",
     default=None,
     help="Name of the relay's recorded progress (default: the topic's name).",
@@ -367,14 +374,16 @@ def kafka() -> None:
 )
 @click.option(
     "--partitions",
+    show_envvar=True,
     envvar="BRIDGES_EVENTS_PARTITIONS",
     default=6,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Partitions of a new topic (env BRIDGES_EVENTS_PARTITIONS).",
+    help="Partitions of a new topic.",
 )
 @click.option(
     "--replication-factor",
+    show_envvar=True,
     envvar="BRIDGES_EVENTS_REPLICATION_FACTOR",
     default=1,
     show_default=True,
@@ -383,13 +392,22 @@ def kafka() -> None:
 )
 @click.option(
     "--min-insync-replicas",
+    show_envvar=True,
     envvar="BRIDGES_EVENTS_MIN_INSYNC_REPLICAS",
     default=None,
     type=click.IntRange(min=1),
     help="min.insync.replicas of the topics: 2 with replication factor 3 (default: broker's).",
 )
-@click.option("--topic", envvar="BRIDGES_EVENTS_TOPIC", default=None, help="Events topic.")
-@click.option("--dlq-topic", envvar="BRIDGES_DLQ_TOPIC", default=None, help="Dead-letter topic.")
+@click.option(
+    "--topic", envvar="BRIDGES_EVENTS_TOPIC", show_envvar=True, default=None, help="Events topic."
+)
+@click.option(
+    "--dlq-topic",
+    envvar="BRIDGES_DLQ_TOPIC",
+    show_envvar=True,
+    default=None,
+    help="Dead-letter topic.",
+)
 def kafka_init(
     partitions: int,
     replication_factor: int,
