@@ -56,6 +56,8 @@ class LedgerSettings:
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # The notifier's HTTP API, which the web pages call for alerts, statements and indicators.
+    notifier_url: str = "http://127.0.0.1:8001"
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -71,6 +73,7 @@ class LedgerSettings:
             session_hours=_int("BRIDGES_SESSION_HOURS", 12),
             login_max_failures=_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
+            notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
         )
 
 

@@ -8,9 +8,12 @@ var="${BRIDGES_VAR_DIR:-$root/var}/demo"
 mkdir -p "$var"
 export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///$var/ledger.db}"
 port="${BRIDGES_LEDGER_PORT:-8000}"
-topic="${BRIDGES_EVENTS_TOPIC:-bridges.ledger.events}"
-export BRIDGES_EVENTS_TOPIC="$topic"
 bridges=".venv/bin/bridges"
+export NOTIFIER_DATABASE_URL="${DEMO_NOTIFIER_DATABASE_URL:-sqlite:///$var/notifier.db}"
+notifier_port="${BRIDGES_NOTIFIER_PORT:-8001}"
+export BRIDGES_NOTIFIER_URL="http://127.0.0.1:$notifier_port"
+smtp_port="${BRIDGES_SMTP_PORT:-1025}"
+export BRIDGES_SMTP_HOST=127.0.0.1 BRIDGES_SMTP_PORT="$smtp_port"
 
 stop_pid() {
   local file="$1"
@@ -28,6 +31,9 @@ stop_pid() {
 
 case "${1:-up}" in
   down)
+    stop_pid "$var/notifier-api.pid"
+    stop_pid "$var/notifier.pid"
+    stop_pid "$var/smtp.pid"
     stop_pid "$var/relay.pid"
     stop_pid "$var/ledger.pid"
     echo "demo stopped"
@@ -42,11 +48,15 @@ bash deploy/local/assets.sh
 # Events go to a local Kafka broker through the relay (the ledger itself never waits for Kafka).
 bash deploy/local/kafka.sh up >/dev/null
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
-"$bridges" kafka init >/dev/null
 if [ ! -s "$var/seed.json" ]; then
   "$bridges" demo seed --json > "$var/seed.json.tmp"
   mv "$var/seed.json.tmp" "$var/seed.json"
+  # Each demo database gets its own topics, so a fresh demo never meets an older one's events.
+  echo "bridges.demo.$(date +%Y%m%d%H%M%S).events" > "$var/topic"
 fi
+topic="${BRIDGES_EVENTS_TOPIC:-$(cat "$var/topic" 2>/dev/null || echo bridges.ledger.events)}"
+export BRIDGES_EVENTS_TOPIC="$topic" BRIDGES_DLQ_TOPIC="$topic.dlq"
+"$bridges" kafka init >/dev/null
 
 stop_pid "$var/ledger.pid"
 # The demo is plain http on 127.0.0.1, so its session cookie cannot be Secure-only
@@ -65,11 +75,30 @@ stop_pid "$var/relay.pid"
 setsid nohup "$bridges" ledger relay > "$var/relay.log" 2>&1 &
 echo $! > "$var/relay.pid"
 
-.venv/bin/python - "$var/seed.json" "$port" "$topic" "$KAFKA_BOOTSTRAP_SERVERS" "$var/relay.log" <<'PY'
+# The notifier: its own SQLite database, the consumer + scheduler, and its API. Alert emails
+# go to a local SMTP sink that files each message in $var/mail (a maildir) to look at.
+stop_pid "$var/smtp.pid"
+setsid nohup .venv/bin/python -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
+  -c aiosmtpd.handlers.Mailbox "$var/mail" > "$var/smtp.log" 2>&1 &
+echo $! > "$var/smtp.pid"
+stop_pid "$var/notifier.pid"
+BRIDGES_NOTIFIER_INSTANCE_ID=demo BRIDGES_NOTIFIER_TICK_SECONDS="${BRIDGES_NOTIFIER_TICK_SECONDS:-30}" \
+  setsid nohup "$bridges" notifier run --metrics-port 0 > "$var/notifier.log" 2>&1 &
+echo $! > "$var/notifier.pid"
+stop_pid "$var/notifier-api.pid"
+setsid nohup "$bridges" notifier serve --port "$notifier_port" > "$var/notifier-api.log" 2>&1 &
+echo $! > "$var/notifier-api.pid"
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$notifier_port/readyz" >/dev/null 2>&1; then break; fi
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$notifier_port/readyz" >/dev/null || { echo "notifier API did not start; see $var/notifier-api.log" >&2; exit 1; }
+
+.venv/bin/python - "$var/seed.json" "$port" "$topic" "$KAFKA_BOOTSTRAP_SERVERS" "$var/relay.log" "$notifier_port" "$var" <<'PY'
 import json, sys
 seed = json.load(open(sys.argv[1]))
 port = sys.argv[2]
-topic, bootstrap, relay_log = sys.argv[3:6]
+topic, bootstrap, relay_log, notifier_port, var = sys.argv[3:8]
 base = f"http://127.0.0.1:{port}"
 print()
 print("Bridges demo is running (SQLite, demo partnership loaded).")
@@ -78,6 +107,10 @@ print(f"  API docs        {base}/docs   (OpenAPI: {base}/openapi.json)")
 print(f"  Health          {base}/healthz   Metrics: {base}/metrics")
 print(f"  Partnership     {seed['partnership_id']}")
 print(f"  Events topic    {topic} on Kafka {bootstrap}   (relay log: {relay_log})")
+notifier = f"http://127.0.0.1:{notifier_port}"
+print(f"  Notifier API    {notifier}/api/v1/alerts   docs: {notifier}/docs   "
+      f"(logs: {var}/notifier.log)")
+print(f"  Alert emails    {var}/mail/new/   (a local SMTP sink on 127.0.0.1)")
 print("  Demo API tokens (send as 'Authorization: Bearer <token>'):")
 for role, token in seed["tokens"].items():
     print(f"    {role:15} {token}")
@@ -93,6 +126,10 @@ if web:
 else:
     print(f"Web forms: {base}/sign-in (this demo was seeded before passwords existed: "
           "run make demo-stop, delete var/demo, then make demo)")
+print()
+print("See an overdue alert appear 40 days from now (the notifier evaluates its rules as at any day):")
+print(f"  NOTIFIER_DATABASE_URL=sqlite:///{var}/notifier.db .venv/bin/bridges notifier check --as-of "
+      "$(date -d '+40 days' +%F)")
 print()
 print("Stop it with: make demo-stop")
 PY

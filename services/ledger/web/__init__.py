@@ -24,10 +24,11 @@ from ..errors import Forbidden, NotFound
 from . import charts, presenters
 from .forms import SignOutForm
 from .navigation import navigation
+from .notifier_client import NotifierClient
 from .security import web_security_headers
 from .sessions import load_signed_in
 from .throttle import SignInThrottle
-from .views import account, balances, claims, decisions, payments
+from .views import account, alerts, balances, claims, decisions, indicators, payments, statements
 
 HERE = Path(__file__).resolve().parent
 ERROR_TITLES = {
@@ -116,7 +117,14 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     def _overdue(due: date | None) -> bool:
         return due is not None and presenters.is_overdue(due, ledger.today())
 
-    bp.add_app_template_global(charts.aging_chart, "aging_chart")
+    for chart in (
+        "aging_chart",
+        "days_to_pay_chart",
+        "aging_over_time_chart",
+        "on_time_chart",
+    ):
+        bp.add_app_template_global(getattr(charts, chart), chart)
+    bp.add_app_template_filter(charts.days_to_pay_label, "days_to_pay_label")
 
     @bp.record_once
     def _globals(state: Any) -> None:
@@ -165,6 +173,11 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     decisions.register(bp, ledger)
     payments.register(bp, ledger)
     balances.register(bp, ledger)
+    # Alerts, statements and indicators live in the notifier: fetched over its HTTP API.
+    notifier = NotifierClient(settings.notifier_url, ledger.token_key)
+    alerts.register(bp, ledger, notifier)
+    statements.register(bp, ledger, notifier)
+    indicators.register(bp, ledger, notifier)
     return bp
 
 

@@ -1,5 +1,6 @@
-"""The service navigation. It grows by adding an item: alerts, statements and indicators
-(from the notifier) slot in here, each shown to the roles that may use it."""
+"""The service navigation. It grows by adding an item, each shown to the roles that may use
+it: alerts, statements and indicators (fetched from the notifier) go to everyone in a
+partnership, as the notifier scopes what each role sees there."""
 
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ NAV_ITEMS: list[NavItem] = [
         ("web.new_payment", "web.reverse_payment"),
     ),
     NavItem("Balances", "web.balances", _sees_claims, ("web.partnership_balances",)),
+    # From the notifier, for everyone in a partnership; it scopes each person's view.
+    NavItem("Statements", "web.statements", _sees_claims, ("web.statement_download",)),
+    NavItem("Indicators", "web.indicators", _sees_claims),
+    NavItem("Alerts", "web.alerts", _sees_claims, ("web.acknowledge_alert",)),
 ]
 
 
