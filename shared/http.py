@@ -5,10 +5,13 @@ headers."""
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from collections.abc import Callable
 
 import flask_smorest
+import structlog
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +29,8 @@ from shared.problems import (
     problem_response,
     validation_problem,
 )
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class ProblemApi(flask_smorest.Api):  # type: ignore[misc]
@@ -122,6 +127,11 @@ def install_request_metrics(app: Flask, registry: CollectorRegistry, service: st
     @app.before_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()
+        # A request id the client sent (if it looks sane), else a new one: it becomes the
+        # events' correlation_id and is echoed back, so a support call can find the events.
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
     @app.after_request
     def _record(response: Response) -> Response:
@@ -130,6 +140,9 @@ def install_request_metrics(app: Flask, registry: CollectorRegistry, service: st
         if started is not None:
             latency.labels(request.method, endpoint).observe(time.perf_counter() - started)
         requests_total.labels(request.method, endpoint, str(response.status_code)).inc()
+        if g.get("request_id"):
+            response.headers.setdefault("X-Request-ID", g.request_id)
+        structlog.contextvars.clear_contextvars()
         return response
 
 

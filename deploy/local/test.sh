@@ -7,7 +7,7 @@ cd "$root"
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here) and
 # check pages against GOV.UK Frontend and axe-core from npm.
-command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 bash deploy/local/assets.sh
 
 bash deploy/local/postgres.sh up

@@ -66,8 +66,11 @@ class Ledger:
         *,
         settings: LedgerSettings | None = None,
         clock: Clock | None = None,
+        correlation_id: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.store = store
+        # Who asked, for the events' correlation_id: the HTTP layer passes the request id.
+        self.correlation_id = correlation_id
         self.settings = settings or LedgerSettings()
         self.clock: Clock = clock or utc_now
         self.idempotency = IdempotencyStore(store.engine)
@@ -103,7 +106,7 @@ class Ledger:
             new_events,
             partition_key=partition_key,
             actor=principal.person_id if principal else None,
-            correlation_id=_correlation_id(),
+            correlation_id=self.correlation_id(),
             occurred_at=self.clock(),
         )
         projections.project(uow.connection, stored)
@@ -571,17 +574,6 @@ def _organisation(row: Any) -> Organisation:
         company_number=row.company_number,
         contact_email=row.contact_email,
     )
-
-
-def _correlation_id() -> str | None:
-    try:
-        from flask import g, has_request_context
-
-        if has_request_context():
-            return g.get("request_id")
-    except ImportError:  # pragma: no cover
-        pass
-    return None
 
 
 def encode_cursor(position: int) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, has_request_context, request
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
@@ -80,7 +80,7 @@ def create_app(
 
     engine = make_engine(settings.database_url)
     store = EventStore(engine)
-    ledger = Ledger(store, settings=settings, clock=clock)
+    ledger = Ledger(store, settings=settings, clock=clock, correlation_id=_request_id)
     app.extensions["bridges.ledger"] = ledger
 
     registry = CollectorRegistry()
@@ -115,3 +115,7 @@ def _check_schema(engine: Engine) -> None:
     """Ready when the database answers and holds the event log."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1 FROM events WHERE 1 = 0"))
+
+
+def _request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None

@@ -36,7 +36,7 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
-class Hours(fields.Field):
+class Hours(fields.Field):  # type: ignore[type-arg]
     """Hours as a string ("3.5") or a JSON number; the domain checks the quarter steps."""
 
     def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]

@@ -202,7 +202,7 @@ def build_routes(
                         else Scope(partnership_id=partnership_id, payee_id=entity_id)
                     )
                 indicators = indicators_for(connection, scope, Period(start, end), today=today)
-            return indicators.to_json()  # type: ignore[no-any-return]
+            return indicators.to_json()
 
         return get
 

@@ -133,3 +133,19 @@ def test_cursor_paging_walks_every_claim_once(world: World) -> None:
     assert set(seen) == created
     filtered = world.api.ok("GET", "/claims?status=approved", token)
     assert filtered["items"] == []
+
+
+def test_a_request_id_becomes_the_events_correlation_id(world: World) -> None:
+    response = world.api.post(
+        "/claims",
+        world.a.tokens["vcse_member"],
+        world.claim_body(world.a, TODAY),
+        headers={"X-Request-ID": "support-call-42"},
+    )
+    assert response.headers["X-Request-ID"] == "support-call-42"
+    history = world.api.ok(
+        "GET", f"/claims/{response.get_json()['id']}/history", world.a.tokens["vcse_member"]
+    )
+    assert history["events"][0]["correlation_id"] == "support-call-42"
+    generated = world.api.get("/claims", world.a.tokens["vcse_member"]).headers["X-Request-ID"]
+    assert len(generated) == 32

@@ -4,7 +4,7 @@ three server-side SVG charts each with a data table, and the payers' payment pra
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +83,15 @@ def figure_value(value: Any, unit: str) -> str:
     return text
 
 
+def month_name(month: str) -> str:
+    """'2026-10' → 'October 2026'."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return month
+    return f"{first:%B %Y}"
+
+
 def benchmark_tag(met: bool | None) -> dict[str, str]:
     if met is None:
         return {"text": "No data", "classes": "govuk-tag--grey"}
@@ -116,6 +125,7 @@ def figure_groups(figures: dict[str, Any]) -> list[dict[str, Any]]:
 def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
     bp.add_app_template_filter(figure_value, "figure_value")
     bp.add_app_template_filter(benchmark_tag, "benchmark_tag")
+    bp.add_app_template_filter(month_name, "month_name")
 
     @bp.route("/indicators")
     @requires(sees_notifier_pages)
@@ -167,6 +177,10 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             render_template(
                 "indicators/index.html",
                 partnerships=partnerships,
+                partnership_items=[
+                    {"value": p["id"], "text": p["name"], "selected": p is partnership}
+                    for p in partnerships
+                ],
                 partnership=partnership,
                 scope=scope,
                 organisation_name=person.organisation_name,

@@ -260,6 +260,7 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             render_template(
                 "statements/index.html",
                 pairs=pairs,
+                pair_items=_pair_items(pairs, pair),
                 pair=pair,
                 kind=kind,
                 as_at_form=as_at_form,
@@ -267,6 +268,7 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 end_form=end_form,
                 errors=errors,
                 statement=statement,
+                statement_aging=_aging(statement),
                 downloads=downloads,
                 unavailable=unavailable,
             ),
@@ -317,6 +319,23 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
         # A statement is someone's finances: keep it out of shared caches and the history.
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _pair_items(pairs: list[Pair], chosen: Pair | None) -> list[dict[str, Any]]:
+    items = [{"value": p.agreement_id, "text": p.label, "selected": p == chosen} for p in pairs]
+    if chosen is None:
+        items.insert(0, {"value": "", "text": "Choose whose statement", "selected": True})
+    return items
+
+
+def _aging(statement: dict[str, Any] | None) -> dict[str, int]:
+    """An outstanding statement's owed amounts per aging bucket, for the chart."""
+    if statement is None or statement.get("kind") != "outstanding":
+        return {}
+    return {
+        bucket: int(total.get("open_pence") or 0)
+        for bucket, total in (statement.get("buckets") or {}).items()
+    }
 
 
 def _fill_blank(form: DateParts, value: date) -> None:
