@@ -73,6 +73,7 @@ _INK, _SECONDARY, _GRID = "#0b0c0c", "#505a5f", "#b1b4b6"
 _GOOD, _BAD = "#1d70b8", "#d4351c"  # blue: within the benchmark; red: outside it
 _FONT = 'font-family="arial, sans-serif"'
 _CHART_WIDTH, _PLOT_HEIGHT = 640, 220
+_NOTHING_DUE = "–"
 
 
 def _text(
@@ -84,11 +85,14 @@ def _text(
     anchor: str = "start",
     bold: bool = False,
     fill: str = _INK,
+    halo: bool = False,
 ) -> str:
     weight = ' font-weight="bold"' if bold else ""
+    # A white outline under the letters keeps a label legible where it crosses a line.
+    outline = ' stroke="#ffffff" stroke-width="4" paint-order="stroke"' if halo else ""
     return (
         f'<text x="{x:g}" y="{y:g}" {_FONT} font-size="{size}" text-anchor="{anchor}"'
-        f'{weight} fill="{fill}">{escape(content)}</text>'
+        f'{weight} fill="{fill}"{outline}>{escape(content)}</text>'
     )
 
 
@@ -107,14 +111,17 @@ def _nice_step(largest: float, ticks: int = 4) -> float:
     if largest <= 0:
         return 1
     raw = largest / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
-    for multiple in (1, 2, 2.5, 5, 10):
+    magnitude = math.pow(10, math.floor(math.log10(raw)))
+    for multiple in (1.0, 2.0, 2.5, 5.0):
         if multiple * magnitude >= raw:
             return multiple * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+    return 10 * magnitude
 
 
 def _axis_ticks(largest: float, *, whole: bool) -> list[float]:
+    """Gridline values from 0 to a round top with room above the largest value (for the
+    labels written on top of the columns)."""
+    largest = largest * 1.1
     step = _nice_step(largest)
     if whole:
         step = max(1, math.ceil(step))
@@ -184,7 +191,12 @@ def _legend(items: Sequence[tuple[str, str]], y: float, column_width: int = 205)
         row, column = divmod(index, 3)
         x = column * column_width
         top = y + row * 24
-        parts.append(f'<rect x="{x}" y="{top:g}" width="14" height="14" fill="{colour}"></rect>')
+        if colour:
+            parts.append(
+                f'<rect x="{x}" y="{top:g}" width="14" height="14" fill="{colour}"></rect>'
+            )
+        else:  # a mark drawn in the chart itself, e.g. "–" for a month with nothing due
+            parts.append(_text(x + 7, top + 12, _NOTHING_DUE, size=14, anchor="middle", bold=True))
         parts.append(_text(x + 20, top + 12, label, size=14))
     return parts
 
@@ -277,7 +289,7 @@ def days_to_pay_chart(
             f'<line x1="{x:g}" y1="{frame.top - 20:g}" x2="{x:g}" y2="{frame.bottom:g}" '
             f'stroke="{_INK}" stroke-width="2" stroke-dasharray="6 4"></line>'
         )
-        parts.append(_text(x + 6, frame.top - 8, "30-day limit", size=13, bold=True))
+        parts.append(_text(x + 6, frame.top - 14, "30-day limit", size=13, bold=True))
     parts.append(
         _text(
             frame.left + (_CHART_WIDTH - frame.left - frame.right) / 2,
@@ -336,9 +348,10 @@ def aging_over_time_chart(
                 f'fill="{_BAR_COLOURS[bucket]}" stroke="#ffffff" stroke-width="1"></rect>'
             )
             base = top
-        parts.append(
-            _text(centre, base - 6, compact_money(total), size=12, anchor="middle", bold=True)
-        )
+        if total:  # an empty month has no column; the axis and the table say £0
+            parts.append(
+                _text(centre, base - 6, compact_money(total), size=12, anchor="middle", bold=True)
+            )
     for index, (first, second) in enumerate(_month_labels(days)):
         centre = frame.centre(index)
         parts.append(_text(centre, frame.bottom + 18, first, size=13, anchor="middle"))
@@ -382,17 +395,22 @@ def on_time_chart(
     ticks = [0.0, 25.0, 50.0, 75.0, 100.0]
     parts = _open_svg(chart_id, title, description, height)
     parts += _legend(
-        [(_GOOD, f"{target:g}% or more on time"), (_BAD, f"Under {target:g}% on time")], 0, 220
+        [
+            (_GOOD, f"{target:g}% or more on time"),
+            (_BAD, f"Under {target:g}% on time"),
+            ("", "No claims due"),
+        ],
+        0,
+        215,
     )
     parts.append(_text(0, frame.top - 14, "Paid on time", size=13, bold=True))
     parts += _grid(frame, ticks, lambda v: f"{v:g}%")
+    labels: list[str] = []
     for index, rate in enumerate(rates):
         centre = frame.centre(index)
         if rate is None:
             parts.append(
-                _text(
-                    centre, frame.bottom - 8, "none due", size=11, anchor="middle", fill=_SECONDARY
-                )
+                _text(centre, frame.bottom - 6, _NOTHING_DUE, size=14, anchor="middle", bold=True)
             )
             continue
         top = frame.y(rate, 100)
@@ -400,10 +418,9 @@ def on_time_chart(
         parts.append(
             _column(centre - frame.bar_width / 2, top, frame.bar_width, frame.bottom - top, colour)
         )
-        label_y = top - 6 if rate < 88 else top + 16  # inside a tall column, clear of the line
-        fill = _INK if rate < 88 else "#ffffff"
-        parts.append(
-            _text(centre, label_y, f"{rate:.0f}%", size=12, anchor="middle", bold=True, fill=fill)
+        # Drawn after the target line (below), so the outline keeps it legible across it.
+        labels.append(
+            _text(centre, top - 6, f"{rate:.0f}%", size=12, anchor="middle", bold=True, halo=True)
         )
     line_y = frame.y(target, 100)
     parts.append(
@@ -413,6 +430,7 @@ def on_time_chart(
     parts.append(
         _text(_CHART_WIDTH - frame.right + 8, line_y + 5, f"{target:g}% target", size=13, bold=True)
     )
+    parts += labels
     for index, (first, second) in enumerate(_month_labels([_month_end(m) for m in months])):
         centre = frame.centre(index)
         parts.append(_text(centre, frame.bottom + 18, first, size=13, anchor="middle"))

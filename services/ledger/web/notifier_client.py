@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from flask import g, has_request_context
 
 from shared.logging import get_logger
 from shared.tokens import issue_token
@@ -188,12 +189,15 @@ class NotifierClient:
     ) -> requests.Response:
         # Minted for this call only (see the module docstring); never logged.
         token = issue_token(person_id, self._key)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "*/*"}
+        if has_request_context() and g.get("request_id"):
+            headers["X-Request-ID"] = str(g.request_id)  # one id in both services' logs
         try:
             response = self._session().request(
                 method,
                 self.base_url + path,
                 params=params,
-                headers={"Authorization": f"Bearer {token}", "Accept": "*/*"},
+                headers=headers,
                 timeout=self.timeout,
                 allow_redirects=False,
             )

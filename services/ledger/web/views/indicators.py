@@ -141,7 +141,8 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             partnership = next((p for p in partnerships if p["id"] == chosen), None)
             if partnership is None:
                 abort(404)
-        scope = request.args.get("scope") if request.args.get("scope") in SCOPES else SCOPES[0]
+        typed_scope = request.args.get("scope", "")
+        scope = typed_scope if typed_scope in SCOPES else SCOPES[0]
         # A GET form (nothing changes), so no CSRF token. Default: the year to today.
         start_form = DateParts(request.args, prefix="start")
         end_form = DateParts(request.args, prefix="end")
@@ -163,9 +164,9 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 query = {"start": start, "end": end, "partnership_id": partnership["id"]}
             try:
                 result = notifier.indicators(principal.person_id, endpoint, entity, **query)
-            except NotifierNotFound:
-                abort(404)
-            except (NotifierRefused, NotifierUnavailable):
+            except (NotifierNotFound, NotifierRefused, NotifierUnavailable):
+                # Not found: the ledger says the person belongs to the partnership, so the
+                # notifier has not caught up with the events yet. All: not available now.
                 unavailable = True
 
         payer_names: dict[str, str] = {}

@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ...access import APPROVING_ROLES, VCSE_ROLES, Principal
@@ -67,7 +67,7 @@ def visible_pairs(ledger: Ledger, principal: Principal) -> list[Pair]:
     organisation's people its own, a payer's approvers and finance theirs (the notifier
     applies the same rule)."""
     org = principal.organisation_id
-    rules = []
+    rules: list[ColumnElement[bool]] = []
     if "partner_viewer" in principal.roles:
         member_of = select(partnership_members.c.partnership_id).where(
             partnership_members.c.organisation_id == org
@@ -206,7 +206,8 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 pair = pair_of(pairs, chosen, ledger)
                 if pair is None:
                     abort(404)  # another tenant's, or no such agreement: never say which
-        kind = request.args.get("kind") if request.args.get("kind") in KINDS else "outstanding"
+        typed_kind = request.args.get("kind", "")
+        kind = typed_kind if typed_kind in KINDS else "outstanding"
         as_at_form = DateParts(request.args, prefix="as_at")
         start_form = DateParts(request.args, prefix="start")
         end_form = DateParts(request.args, prefix="end")
@@ -230,7 +231,9 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             try:
                 statement = notifier.statement(principal.person_id, *pair.ids, **query)
             except NotifierNotFound:
-                abort(404)
+                # The ledger says the person may see it, so the notifier has not caught up
+                # with the events yet (a new agreement, say): not available right now.
+                unavailable = True
             except NotifierRefused as refused:
                 for field_name, messages in refused.errors.items():
                     if field_name in DateErrors.LABELS:
@@ -241,18 +244,15 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 unavailable = True
         downloads = []
         if statement is not None and pair is not None:
+            link: dict[str, Any] = {
+                "agreement": pair.agreement_id,
+                **{k: v.isoformat() if isinstance(v, date) else v for k, v in query.items()},
+            }
             downloads = [
                 {
                     "format": fmt,
                     "label": label,
-                    "href": url_for(
-                        "web.statement_download",
-                        agreement=pair.agreement_id,
-                        format=fmt,
-                        **{
-                            k: v.isoformat() if isinstance(v, date) else v for k, v in query.items()
-                        },
-                    ),
+                    "href": url_for("web.statement_download", format=fmt, **link),
                 }
                 for fmt, label in FORMATS.items()
             ]
@@ -285,11 +285,11 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
         pair = pair_of(visible_pairs(ledger, principal), request.args.get("agreement", ""), ledger)
         if pair is None:
             abort(404)
-        kind = request.args.get("kind")
+        kind = request.args.get("kind", "")
         if kind not in KINDS:
             abort(400)
         try:
-            dates = {
+            dates: dict[str, Any] = {
                 name: date.fromisoformat(request.args[name])
                 for name in ("as_at", "start", "end")
                 if request.args.get(name)
@@ -300,20 +300,20 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             download = notifier.statement_file(
                 principal.person_id, *pair.ids, fmt, kind=kind, **dates
             )
-        except NotifierNotFound:
-            abort(404)
         except NotifierRefused:
             abort(400)
-        except NotifierUnavailable:
+        except (NotifierUnavailable, NotifierNotFound):  # not found: not caught up yet
             flash(
                 "The statement could not be downloaded because statements are not available "
                 "right now. Try again in a few minutes.",
                 "error",
             )
-            back = {k: v.isoformat() for k, v in dates.items()}
-            return redirect(
-                url_for("web.statements", agreement=pair.agreement_id, kind=kind, **_parts(back))
-            )
+            back: dict[str, Any] = {
+                "agreement": pair.agreement_id,
+                "kind": kind,
+                **_parts({k: v.isoformat() for k, v in dates.items()}),
+            }
+            return redirect(url_for("web.statements", **back))
         response = Response(download.content, content_type=download.content_type)
         response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         # A statement is someone's finances: keep it out of shared caches and the history.
