@@ -1,7 +1,7 @@
 """Alerts, statements and indicators in headless Chromium: a partner viewer signs in, looks at
 the alerts and acknowledges one, opens a statement and downloads the PDF, and views the
 indicators with their charts; then the same pages with the notifier stopped. The ledger's web
-pages fetch from a real notifier API (tests/browser/notifier_helpers.py). Every page is
+pages fetch from a real notifier API (tests/support/notifier_pages.py). Every page is
 checked with axe-core and screenshotted to var/screenshots/notifier-pages/."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
+from tests.support.notifier_pages import PASSWORD, Scene, Served, notifier_scene, pence
+
 from .conftest import _require_built_assets
 from .helpers import PageChecks, money_text
-from .notifier_helpers import PASSWORD, Scene, Served, notifier_scene, pence
 
 
 @pytest.fixture(scope="module")

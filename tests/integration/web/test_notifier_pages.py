@@ -1,6 +1,6 @@
 """The alerts, statements and indicators pages: the ledger's web front end (Flask's test
 client) fetching from a REAL notifier API served on 127.0.0.1, whose read model was built
-from the ledger's own events (see tests/browser/notifier_helpers.py). Tenant isolation,
+from the ledger's own events (see tests/support/notifier_pages.py). Tenant isolation,
 acknowledging with CSRF, statements that agree with the balances page, CSV and PDF
 downloads, indicators with three charts and their text alternatives, and every page still
 answering when the notifier is down."""
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from services.ledger.web.notifier_client import NotifierClient, NotifierUnavailable
 from services.notifier.store import tables
 from shared.tokens import token_key
-from tests.browser.notifier_helpers import TODAY, Scene, notifier_scene, pence
+from tests.support.notifier_pages import TODAY, Scene, notifier_scene, pence
 
 from .conftest import Browser
 
