@@ -60,7 +60,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str,
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     else:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         pytest.fail((tmp_path / "ledger.log").read_text())
     yield {"base": base, "seed": seed, "env": env}
     os.killpg(process.pid, signal.SIGTERM)
