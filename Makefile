@@ -40,7 +40,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy shared services/ledger/domain
+	$(VENV)/bin/mypy shared services
 
 openapi: install
 	$(VENV)/bin/bridges ledger openapi --write services/ledger/openapi.json
