@@ -323,20 +323,16 @@ class EventConsumer:
     def run(self, *, until_caught_up: bool = False) -> None:
         """Consume until stopped (or, with `until_caught_up`, until no lag is left)."""
         self.start()
-        idle_polls = 0
         while not self._stopping.is_set():
             try:
-                result = self.poll_once()
+                self.poll_once()
             except Exception:
                 log.exception("batch failed; it will be retried from the stored offsets")
                 self._rewind()
                 time.sleep(1)
                 continue
-            if until_caught_up:
-                has_assignment = bool(self._consumer.assignment())
-                idle_polls = idle_polls + 1 if not result.applied and not result.duplicates else 0
-                if has_assignment and idle_polls >= 2 and self.lag() == 0:
-                    break
+            if until_caught_up and self._consumer.assignment() and self.lag() == 0:
+                break
 
     def _rewind(self) -> None:
         assigned = list(self._consumer.assignment())
