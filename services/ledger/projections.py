@@ -1,8 +1,8 @@
 """Keep the ledger's read views in step with the log.
 
 Called inside the unit of work that appended the events, so a view row and the events it
-comes from commit together. `rebuild` replays the whole log into empty views: the views are
-a cache of the events, never a second source of truth.
+comes from commit together: the views are a cache of the events, never a second source of
+truth.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from shared.events.envelope import StoredEvent
 
@@ -219,20 +219,3 @@ def _payment_reversed(connection: Connection, event: StoredEvent, data: Mapping[
     )
     for allocation in data["allocations"]:
         _settle(connection, allocation["claim_id"], -allocation["amount_pence"])
-
-
-VIEW_TABLES = (
-    allocations,
-    payments,
-    claims,
-    agreements,
-    partnership_members,
-    partnerships,
-)
-
-
-def clear_views(connection: Connection) -> None:
-    """Empty the views derived from events (people and organisations stay: tokens hang on
-    them); used before a full rebuild of the claim-side views."""
-    for table in VIEW_TABLES:
-        connection.execute(delete(table))
