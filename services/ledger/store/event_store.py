@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, func, insert, select, text
+from sqlalchemy import Connection, Engine, Row, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.ledger.store.engine import WRITE_OPTION, insert_for
@@ -38,6 +38,10 @@ from shared.events.envelope import NewEvent, StoredEvent
 
 # "bridges1" in ASCII: the key of the transaction-scoped advisory lock that serialises writers.
 WRITER_LOCK_KEY = 0x6272696467657331
+
+
+# Built once: constructing an INSERT per event cost more than the database's own work.
+_INSERT_EVENT = insert(events).returning(events.c.global_position)
 
 
 class EventStoreError(Exception):
@@ -141,21 +145,20 @@ class UnitOfWork:
                 for version, event in enumerate(new_events, start=expected_version + 1):
                     data = json.loads(json.dumps(dict(event.data)))
                     position = connection.execute(
-                        insert(events)
-                        .values(
-                            event_id=str(event.event_id),
-                            stream_id=stream_id,
-                            stream_version=version,
-                            type=event.type,
-                            schema_version=event.schema_version,
-                            partition_key=partition_key,
-                            occurred_at=when,
-                            actor=actor,
-                            correlation_id=correlation_id,
-                            causation_id=causation_id,
-                            data=data,
-                        )
-                        .returning(events.c.global_position)
+                        _INSERT_EVENT,
+                        {
+                            "event_id": str(event.event_id),
+                            "stream_id": stream_id,
+                            "stream_version": version,
+                            "type": event.type,
+                            "schema_version": event.schema_version,
+                            "partition_key": partition_key,
+                            "occurred_at": when,
+                            "actor": actor,
+                            "correlation_id": correlation_id,
+                            "causation_id": causation_id,
+                            "data": data,
+                        },
                     ).scalar_one()
                     stored.append(
                         StoredEvent(
@@ -225,12 +228,12 @@ class EventStore:
                     unit._close()
 
     def _lock_writers(self, connection: Connection) -> None:
+        # One round trip: both values are integers of ours, not input.
         try:
-            connection.execute(
-                text("SELECT set_config('lock_timeout', :timeout, true)"),
-                {"timeout": f"{self._lock_timeout_ms}ms"},
+            connection.exec_driver_sql(
+                f"SET LOCAL lock_timeout = '{int(self._lock_timeout_ms)}ms'; "
+                f"SELECT pg_advisory_xact_lock({int(WRITER_LOCK_KEY)})"
             )
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
         except OperationalError as error:
             raise _writer_busy_or(error) from error
 
