@@ -36,10 +36,10 @@ from sqlalchemy import Engine, insert  # noqa: E402
 
 from services.notifier.data import load_base_rates  # noqa: E402
 from services.notifier.model import ClaimTimeline  # noqa: E402
+from services.notifier.projection import claim_row  # noqa: E402
 from services.notifier.statements import Statement, monthly_statements, render  # noqa: E402
 from services.notifier.statements.production import first_working_day  # noqa: E402
 from services.notifier.store.migrate import upgrade  # noqa: E402
-from services.notifier.store.read_model import fact_to_json  # noqa: E402
 from services.notifier.store.tables import (  # noqa: E402
     agreements,
     claims,
@@ -157,29 +157,6 @@ def _organisation_history(
     return list(timelines.values())
 
 
-def _claim_row(timeline: ClaimTimeline, position: int) -> dict[str, object]:
-    last_day = max(fact.on for fact in timeline.facts)
-    state = timeline.state_as_at(last_day)
-    assert state is not None
-    return {
-        "id": timeline.claim_id,
-        "partnership_id": timeline.partnership_id,
-        "agreement_id": timeline.agreement_id,
-        "payer_id": timeline.payer_id,
-        "payee_id": timeline.payee_id,
-        "submitted_by": timeline.submitted_by,
-        "submitted_on": timeline.submitted_on,
-        "approval_due": timeline.approval_due,
-        "base_payment_due": timeline.base_payment_due,
-        "status": state.status,
-        "claimed_pence": state.claimed_pence,
-        "approved_pence": state.approved_pence,
-        "paid_pence": state.paid_pence,
-        "facts": [fact_to_json(f) for f in timeline.facts],
-        "last_position": position,
-    }
-
-
 def build_read_model(engine: Engine, orgs: int, months: int, seed: int) -> int:
     """Write the read model; return the number of claims."""
     rng = random.Random(seed)
@@ -226,7 +203,7 @@ def build_read_model(engine: Engine, orgs: int, months: int, seed: int) -> int:
             for payee in payees:
                 for timeline in _organisation_history(rng, partnership_id, payer_id, payee, months):
                     total += 1
-                    rows.append(_claim_row(timeline, total))
+                    rows.append(claim_row(timeline, total))
             connection.execute(insert(claims), rows)
     return total
 

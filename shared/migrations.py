@@ -8,14 +8,15 @@ autogenerate=True)`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, MetaData, text
 
 from shared.sql import WRITE_OPTION, make_engine
 
@@ -92,3 +93,51 @@ def _sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
+
+
+def run_environment(
+    metadata: MetaData, url: Callable[[], str], version_table: str = "alembic_version"
+) -> None:
+    """The body of a service's Alembic `env.py`: online with the connection `upgrade` passed
+    (or its own, under `migration_connection`), or offline to SQL."""
+    from alembic import context
+
+    config = context.config
+    common: dict[str, Any] = {
+        "target_metadata": metadata,
+        "compare_type": True,
+        "version_table": version_table,
+    }
+    if context.is_offline_mode():
+        address = url()
+        context.configure(
+            url=address,
+            literal_binds=True,
+            dialect_opts={"paramstyle": "named"},
+            render_as_batch=address.startswith("sqlite"),
+            **common,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            render_as_batch=connection.dialect.name == "sqlite",
+            transactional_ddl=True,
+            **common,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    given = config.attributes.get("connection")
+    if given is not None:
+        run(given)
+        return
+    engine = make_engine(url())
+    try:
+        with migration_connection(engine) as own:
+            run(own)
+    finally:
+        engine.dispose()

@@ -235,7 +235,7 @@ class Projection:
         for claim_id in sorted(self._dirty):
             known = self._loaded[claim_id]
             assert known is not None
-            rows.append(_claim_row(*known))
+            rows.append(claim_row(*known))
         self._dirty.clear()
         if rows:
             self.connection.execute(_upsert_statement(self.connection, claims, "id"), rows)
@@ -249,7 +249,8 @@ def apply_event(connection: Connection, envelope: StoredEvent, event: object) ->
     return changed
 
 
-def _claim_row(timeline: ClaimTimeline, position: int) -> dict[str, Any]:
+def claim_row(timeline: ClaimTimeline, position: int) -> dict[str, Any]:
+    """The nf_claims row of a timeline whose last applied event is at `position`."""
     last_day = max(fact.on for fact in timeline.facts)
     state = timeline.state_as_at(last_day)
     assert state is not None
