@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 from shared.events import catalogue
 
 from ..access import Principal
-from ..application import Ledger, payment_view, stream
+from ..application import Ledger, stream
+from ..documents import payment_view
 from ..domain.agreement import Agreement
 from ..domain.payment import Payment
 from ..store.event_store import UnitOfWork
