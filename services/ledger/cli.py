@@ -1,0 +1,435 @@
+"""`bridges db|ledger|users|demo|kafka …`: the ledger's commands (database, serving, the relay,
+people and tokens, the demo partnership, the Kafka topics)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from shared.principal import ROLES
+from shared.settings import REPO_ROOT, LedgerSettings
+
+
+def _database_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--database-url",
+        envvar="DATABASE_URL",
+        default=None,
+        help="SQLAlchemy URL of the ledger database (env DATABASE_URL; default SQLite in var/).",
+    )(function)
+
+
+def _settings(database_url: str | None) -> LedgerSettings:
+    settings = LedgerSettings.from_env()
+    if database_url:
+        settings = LedgerSettings(**{**settings.__dict__, "database_url": database_url})
+    return settings
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@click.group(help="The ledger's database.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Create or upgrade the ledger's schema to the newest migration.")
+@_database_option
+@click.option("--revision", default="head", show_default=True, help="Alembic revision.")
+def db_upgrade(database_url: str | None, revision: str) -> None:
+    from services.ledger.store.migrate import upgrade
+
+    settings = _settings(database_url)
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url, revision)
+    click.echo(f"ledger database at {revision}")
+
+
+@click.group(help="The ledger service.")
+def ledger() -> None:
+    pass
+
+
+@ledger.command("serve", help="Serve the ledger API under gunicorn.")
+@click.option("--host", envvar="BRIDGES_LEDGER_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="BRIDGES_LEDGER_PORT", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    envvar="BRIDGES_LEDGER_WORKERS",
+    default=None,
+    type=int,
+    help="gunicorn workers (default from deploy/gunicorn.conf.py).",
+)
+@_database_option
+def ledger_serve(host: str, port: int, workers: int | None, database_url: str | None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    config = REPO_ROOT / "deploy" / "gunicorn.conf.py"
+    argv = ["gunicorn", "--bind", f"{host}:{port}"]
+    if config.exists():
+        argv += ["--config", str(config)]
+    if workers:
+        argv += ["--workers", str(workers)]
+    argv.append("services.ledger.api.app:create_app()")
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - our own argv
+
+
+@ledger.command("openapi", help="Print the OpenAPI document, or write it to a file.")
+@click.option("--write", "path", type=click.Path(dir_okay=False), default=None)
+def ledger_openapi(path: str | None) -> None:
+    from services.ledger.api.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+    if path:
+        Path(path).write_text(text)
+        click.echo(f"wrote {path}")
+    else:
+        click.echo(text, nl=False)
+
+
+@ledger.command(
+    "relay",
+    help=(
+        "Publish the ledger's events to Kafka (the transactional outbox relay): in order, at "
+        "least once, keyed by partnership. Waits while another relay publishes from the same "
+        "database. Stops cleanly after the current batch on SIGTERM or Ctrl-C. Connection "
+        "settings: KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*."
+    ),
+)
+@_database_option
+@click.option(
+    "--topic",
+    show_envvar=True,
+    envvar="BRIDGES_EVENTS_TOPIC",
+    default="bridges.ledger.events",
+    show_default=True,
+    help="Events topic.",
+)
+@click.option(
+    "--batch-size",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_BATCH_SIZE",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events per batch; progress is recorded once a batch is acknowledged.",
+)
+@click.option(
+    "--poll-interval",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_POLL_INTERVAL",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds between looks at the store when there is nothing new.",
+)
+@click.option(
+    "--metrics-port",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_METRICS_PORT",
+    default=9464,
+    show_default=True,
+    type=click.IntRange(min=0, max=65535),
+    help="Port of the Prometheus metrics (lag); 0 disables them.",
+)
+@click.option(
+    "--metrics-host",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_METRICS_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics listen on.",
+)
+@click.option(
+    "--lease-seconds",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_LEASE_SECONDS",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="SQLite only: how long a stopped relay's lease blocks another relay from taking over.",
+)
+@click.option(
+    "--name",
+    show_envvar=True,
+    envvar="BRIDGES_RELAY_NAME",
+    default=None,
+    help="Name of the relay's recorded progress (default: the topic's name).",
+)
+def ledger_relay(
+    database_url: str | None,
+    topic: str,
+    batch_size: int,
+    poll_interval: float,
+    metrics_port: int,
+    metrics_host: str,
+    lease_seconds: float,
+    name: str | None,
+) -> None:
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from services.ledger.relay import Relay, RelayMetrics, RelayOptions, make_producer
+    from services.ledger.store import EventStore, make_engine
+    from shared.logging import configure_logging
+    from shared.settings import KafkaSettings
+
+    configure_logging()
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
+    settings = _settings(database_url)
+    kafka = KafkaSettings.from_env()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    metrics = RelayMetrics()
+    if metrics_port:
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+    engine = make_engine(settings.database_url)
+    relay = Relay(
+        EventStore(engine),
+        lambda: make_producer(kafka),
+        RelayOptions(
+            topic=topic,
+            name=name,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            lease_seconds=lease_seconds,
+        ),
+        metrics=metrics,
+    )
+    try:
+        relay.run(stop)
+    finally:
+        engine.dispose()
+
+
+@click.group(help="People and their API tokens.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Add a person with roles and print a new API token (shown once).")
+@click.option("--org", "org", required=True, help="Organisation id or exact name.")
+@click.option(
+    "--org-kind",
+    type=click.Choice(["vcse", "statutory"]),
+    default=None,
+    help="Register the organisation first if no organisation has that name.",
+)
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice(ROLES),
+    help="Role; repeat for several.",
+)
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Full name (default: the email's local part).")
+@click.option(
+    "--password",
+    default=None,
+    help="Web sign-in password (visible to other users of this machine: prefer --password-stdin).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the web sign-in password from the first line of standard input.",
+)
+@_database_option
+def users_create(
+    org: str,
+    org_kind: str | None,
+    roles: tuple[str, ...],
+    email: str,
+    name: str | None,
+    password: str | None,
+    password_stdin: bool,
+    database_url: str | None,
+) -> None:
+    from services.ledger.application import Ledger
+    from services.ledger.store import EventStore, make_engine
+    from services.ledger.web.passwords import set_password
+
+    password = _password_option(password, password_stdin)
+    settings = _settings(database_url)
+    ledger_app = Ledger(EventStore(make_engine(settings.database_url)), settings=settings)
+    with ledger_app.store.unit_of_work() as uow:
+        organisation = ledger_app.find_organisation(uow, org)
+        if organisation is None:
+            if org_kind is None:
+                raise click.UsageError(f"no organisation {org!r}; pass --org-kind to register it")
+            organisation_id = ledger_app.register_organisation(
+                uow, None, {"name": org, "kind": org_kind}
+            )["id"]
+        else:
+            organisation_id = organisation.id
+        person = ledger_app.add_person(
+            uow,
+            None,
+            organisation_id,
+            {"name": name or email.split("@")[0], "email": email, "roles": list(roles)},
+        )
+        token = ledger_app.issue_token(uow, person["id"])
+        if password is not None:
+            set_password(uow.connection, person["id"], password)
+    click.echo(
+        json.dumps({"person_id": person["id"], "organisation_id": organisation_id, "token": token})
+    )
+
+
+def _password_option(password: str | None, from_stdin: bool) -> str | None:
+    """The password given by --password or --password-stdin (checked before anything is
+    written, so a bad one leaves no half-made person behind)."""
+    from services.ledger.web.passwords import check_new_password
+
+    if password is not None and from_stdin:
+        raise click.UsageError("give --password or --password-stdin, not both")
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if password is not None:
+        problem = check_new_password(password)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
+    return password
+
+
+@users.command("set-password", help="Set (or reset) a person's web sign-in password.")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="The new password (prefer --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_database_option
+def users_set_password(
+    email: str, password: str | None, password_stdin: bool, database_url: str | None
+) -> None:
+    from sqlalchemy import func, select
+
+    from services.ledger.store import make_engine
+    from services.ledger.store.views import people
+    from services.ledger.web.passwords import set_password
+
+    password = _password_option(password, password_stdin)
+    if password is None:
+        raise click.UsageError("give --password or --password-stdin")
+    engine = make_engine(_settings(database_url).database_url)
+    with engine.begin() as connection:
+        person_id = connection.execute(
+            select(people.c.id).where(func.lower(people.c.email) == email.strip().lower())
+        ).scalar()
+        if person_id is None:
+            raise click.UsageError(f"no person with the email {email!r}")
+        set_password(connection, person_id, password)
+    click.echo(f"password set for {email}")
+
+
+@click.group(help="The demo partnership.")
+def demo() -> None:
+    pass
+
+
+@demo.command("seed", help="Load the demo partnership and print its ids and one token per role.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the default is text).")
+@_database_option
+def demo_seed(as_json: bool, database_url: str | None) -> None:
+    from services.ledger.demo import seed
+
+    settings = _settings(database_url)
+    result = seed(settings)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"partnership {result['partnership_id']}")
+        for role, token in result["tokens"].items():
+            click.echo(f"{role:15} {token}")
+        click.echo(f"web sign-in password for every demo person: {result['web']['password']}")
+
+
+@click.group(help="The Kafka cluster the ledger publishes to (env KAFKA_BOOTSTRAP_SERVERS etc.).")
+def kafka() -> None:
+    pass
+
+
+@kafka.command(
+    "init",
+    help=(
+        "Create the events topic and its dead-letter topic if they do not exist (retention.ms=-1)"
+        " and say, for each, whether it was created or already existed."
+    ),
+)
+@click.option(
+    "--partitions",
+    show_envvar=True,
+    envvar="BRIDGES_EVENTS_PARTITIONS",
+    default=6,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Partitions of a new topic.",
+)
+@click.option(
+    "--replication-factor",
+    show_envvar=True,
+    envvar="BRIDGES_EVENTS_REPLICATION_FACTOR",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Replicas of each partition: 3 on a three-broker cluster.",
+)
+@click.option(
+    "--min-insync-replicas",
+    show_envvar=True,
+    envvar="BRIDGES_EVENTS_MIN_INSYNC_REPLICAS",
+    default=None,
+    type=click.IntRange(min=1),
+    help="min.insync.replicas of the topics: 2 with replication factor 3 (default: broker's).",
+)
+@click.option(
+    "--topic", envvar="BRIDGES_EVENTS_TOPIC", show_envvar=True, default=None, help="Events topic."
+)
+@click.option(
+    "--dlq-topic",
+    envvar="BRIDGES_DLQ_TOPIC",
+    show_envvar=True,
+    default=None,
+    help="Dead-letter topic.",
+)
+def kafka_init(
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int | None,
+    topic: str | None,
+    dlq_topic: str | None,
+) -> None:
+    import dataclasses
+
+    from services.ledger.relay.topics import ensure_topics, event_topics
+    from shared.settings import KafkaSettings, kafka_client_config
+
+    settings = KafkaSettings.from_env()
+    if topic:
+        settings = dataclasses.replace(settings, events_topic=topic)
+    if dlq_topic:
+        settings = dataclasses.replace(settings, dlq_topic=dlq_topic)
+    try:
+        specs = event_topics(
+            settings,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            min_insync_replicas=min_insync_replicas,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    for outcome in ensure_topics(kafka_client_config(settings), specs):
+        click.echo(outcome.describe())
+
+
+LEDGER_GROUPS = (db, ledger, users, demo, kafka)
