@@ -20,6 +20,7 @@ def consume_all(
     group: str | None = None,
     after_batch: AfterBatch | None = raise_alerts_for,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    max_records: int = 500,
 ) -> EventConsumer:
     """Consume the topic into the notifier database until no lag is left."""
     consumer = EventConsumer(
@@ -30,6 +31,7 @@ def consume_all(
         group=group or f"notifier-test-{uuid.uuid4().hex[:8]}",
         after_batch=after_batch,
         clock=clock,
+        max_records=max_records,
     )
     try:
         consumer.run(until_caught_up=True)
