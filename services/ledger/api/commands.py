@@ -6,7 +6,6 @@ retries with the same `Idempotency-Key` gets the original answer whether or not 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,23 +19,12 @@ from ..access import Principal
 from ..application import Ledger
 from ..store import idempotency
 from ..store.event_store import UnitOfWork
+from ..store.idempotency import request_fingerprint
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
 CommandResult = tuple[Mapping[str, Any], Mapping[str, str]]
-
-
-def request_fingerprint(method: str, path: str, body: Any) -> str:
-    """What makes two requests "the same" for an idempotency key: method, path and the JSON
-    body, whatever its key order or whitespace."""
-    canonical = json.dumps(
-        {"method": method, "path": path, "body": body},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _request_hash() -> str:

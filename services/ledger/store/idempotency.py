@@ -16,6 +16,8 @@ That holds because completion happens under the event store's writer lock.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -181,3 +183,15 @@ class IdempotencyStore:
                 )
             )
             return result.rowcount
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """What makes two requests "the same" for an idempotency key: method, path and the JSON
+    body, whatever its key order or whitespace."""
+    canonical = json.dumps(
+        {"method": method, "path": path, "body": body},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

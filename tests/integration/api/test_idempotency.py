@@ -7,8 +7,8 @@ import threading
 
 from flask import Flask
 
-from services.ledger.api.commands import request_fingerprint
 from services.ledger.store import idempotency_scope
+from services.ledger.store.idempotency import request_fingerprint
 from tests.integration.api.conftest import TODAY
 from tests.support.world import ApiClient, World
 

@@ -3,6 +3,7 @@ versions, payments across several claims and their reversal, sessions and cookie
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -188,3 +189,33 @@ def _principal(world: World, role: str) -> Any:
     loaded = load_person(world.ledger.store.engine, world.a.person_ids[role])
     assert loaded is not None
     return loaded[0].principal
+
+
+def test_a_claim_form_submitted_twice_makes_one_claim(
+    world: World, browser_for: Any, clock: MovableClock
+) -> None:
+    member: Browser = browser_for("vcse_member")
+    day = clock.today() - timedelta(days=1)
+    fields = {
+        "agreement_id": world.a.agreement_id,
+        "lines-0-worked_on-day": str(day.day),
+        "lines-0-worked_on-month": str(day.month),
+        "lines-0-worked_on-year": str(day.year),
+        "lines-0-hours": "2",
+        "lines-0-activity": "meeting",
+        "lines-0-worker": "Amina Khan",
+        "lines-0-description": "Programme board",
+    }
+    check = member.post("/claims/new", {**fields, "action": "check"})
+    assert check.status_code == 200
+    page = check.get_data(as_text=True)
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f]{32})"', page)
+    assert submission_id, "the check page carries a one-time submission id"
+    before = world.events_written()
+    submit = {**fields, "action": "submit", "submission_id": submission_id.group(1)}
+    first = member.post("/claims/new", submit)
+    again = member.post("/claims/new", submit)  # a second press, or the form resent
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert world.events_written() == before + 1
+    assert "was already submitted" in member.text(again.headers["Location"])

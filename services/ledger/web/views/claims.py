@@ -3,6 +3,7 @@ saving), see claims and their clocks, answer a query, withdraw."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,14 @@ from ...access import VCSE_ROLES, can_act_for_payee, can_decide_for_payer
 from ...application import Ledger
 from ...domain.claim import UNDECIDED, submit_claim
 from ...domain.errors import ValidationFailed
+from ...store.event_store import UnitOfWork
+from ...store.idempotency import (
+    InFlight,
+    Mismatch,
+    Replay,
+    idempotency_scope,
+    request_fingerprint,
+)
 from ..forms import (
     ACTIVITY_CHOICES,
     CATEGORY_CHOICES,
@@ -183,6 +192,49 @@ def _when(event: Any) -> date | None:
     return None
 
 
+class OneSubmission:
+    """A claim form submits once: the check page carries a one-time submission id, used as
+    the idempotency key of the submission (a second press, a refresh or a resent form finds
+    the claim the first one made instead of making another)."""
+
+    SCOPE_PATH = "/claims/new"
+
+    def __init__(self, ledger: Ledger, person_id: str, submission_id: str | None) -> None:
+        self.ledger = ledger
+        self.key = submission_id if submission_id and len(submission_id) <= 64 else None
+        self.scope = idempotency_scope(person_id, "POST", self.SCOPE_PATH)
+
+    def begin(self, data: dict[str, Any]) -> str | None:
+        """None to go ahead; the claim id when this submission was already made. Raises
+        `InFlight` while the same submission is still being saved."""
+        if self.key is None:
+            return None
+        fingerprint = request_fingerprint("POST", self.SCOPE_PATH, data)
+        outcome = self.ledger.idempotency.begin(
+            self.scope, self.key, fingerprint, self.ledger.settings.idempotency_lease_seconds
+        )
+        if isinstance(outcome, Replay):
+            return str(outcome.body["id"])
+        if isinstance(outcome, Mismatch | InFlight):
+            raise SubmissionInProgress()
+        return None
+
+    def saved(self, uow: UnitOfWork, claim: dict[str, Any]) -> dict[str, Any]:
+        if self.key is not None:
+            self.ledger.idempotency.complete(
+                uow, self.scope, self.key, 201, {}, {"id": claim["id"]}
+            )
+        return claim
+
+    def abandon(self) -> None:
+        if self.key is not None:
+            self.ledger.idempotency.abandon(self.scope, self.key)
+
+
+class SubmissionInProgress(Exception):
+    """The same claim form is being submitted right now (a double press)."""
+
+
 def register(bp: Blueprint, ledger: Ledger) -> None:
     @bp.route("/claims")
     @signed_in
@@ -246,9 +298,29 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             return _edit(form, errors, choices, status=400)
         if action != "submit":
             payer = next(a for a in choices if a["id"] == data["agreement_id"])
-            return render_template("claims/check.html", form=form, preview=preview, payer=payer)
-        result = run(ledger, errors, lambda uow: ledger.submit_claim(uow, principal, data))
+            return render_template(
+                "claims/check.html",
+                form=form,
+                preview=preview,
+                payer=payer,
+                submission_id=uuid.uuid4().hex,
+            )
+        submission = OneSubmission(ledger, principal.person_id, request.form.get("submission_id"))
+        try:
+            earlier = submission.begin(data)
+        except SubmissionInProgress:
+            errors.add("_schema", "This claim is already being submitted: check your claims")
+            return _edit(form, errors, choices, status=409)
+        if earlier is not None:
+            flash(f"Claim {claim_reference(earlier)} was already submitted.", "success")
+            return redirect(url_for("web.claim", claim_id=earlier))
+        result = run(
+            ledger,
+            errors,
+            lambda uow: submission.saved(uow, ledger.submit_claim(uow, principal, data)),
+        )
         if result is None:
+            submission.abandon()
             return _edit(form, errors, choices, status=400)
         flash(
             f"Claim {claim_reference(result['id'])} submitted for "
