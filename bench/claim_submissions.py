@@ -41,8 +41,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,59 +83,10 @@ def bare_app() -> Any:
 # ------------------------------------------------------------------------------ the database
 
 
-def postgres_url(given: str | None) -> str:
-    if given:
-        return given
-    output = subprocess.run(
-        ["bash", str(ROOT / "deploy/local/postgres.sh"), "url"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return output.stdout.strip()
-
-
-def admin_connect(url: Any) -> Any:
-    import psycopg
-
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname=url.database if url.database else "postgres",
-        autocommit=True,
-    )
-
-
-def ensure_postgres(url: Any, start: bool) -> None:
-    """The server answers; if not (and the URL is the local default), start it."""
-    import psycopg
-
-    try:
-        admin_connect(url.set(database="postgres")).close()
-    except psycopg.OperationalError:
-        if not start:
-            raise
-        subprocess.run(["bash", str(ROOT / "deploy/local/postgres.sh"), "up"], check=True)
-
-
-@contextmanager
-def throwaway_database(url: Any) -> Iterator[Any]:
-    """A new, empty database on the server of `url`, dropped afterwards."""
-    name = f"bench_claims_{uuid.uuid4().hex[:12]}"
-    server = url.set(database="postgres")
-    with admin_connect(server) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name)
-    finally:
-        with admin_connect(server) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def count(url: Any, sql: str) -> int:
-    with admin_connect(url) as connection:
+    from _postgres import admin_connect
+
+    with admin_connect(url, url.database) as connection:
         return int(connection.execute(sql).fetchone()[0])
 
 
@@ -330,11 +279,15 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    from _postgres import admin_connect, ensure_postgres, postgres_url, throwaway_database
     from sqlalchemy.engine import make_url
 
     url = make_url(postgres_url(args.database_url))
     ensure_postgres(url, start=args.database_url is None)
-    with tempfile.TemporaryDirectory(prefix="bench-claims-") as tmp, throwaway_database(url) as db:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-claims-") as tmp,
+        throwaway_database(url, "bench_claims") as db,
+    ):
         db_url = db.render_as_string(hide_password=False)
         env = {**os.environ, "DATABASE_URL": db_url, "BRIDGES_VAR_DIR": tmp}
         env[BARE_URL_ENV] = db_url
@@ -343,7 +296,7 @@ def main() -> None:
         cli(env, "db", "upgrade")
         seed = json.loads(cli(env, "demo", "seed", "--json"))
         token, agreement_id = seed["tokens"]["vcse_member"], seed["agreements"][0]["id"]
-        with admin_connect(db) as connection:
+        with admin_connect(db, db.database) as connection:
             connection.execute(
                 f"CREATE TABLE {BARE_TABLE} (id bigserial PRIMARY KEY, body jsonb NOT NULL)"
             )

@@ -31,20 +31,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+from _postgres import ensure_postgres, postgres_url, throwaway_database  # noqa: E402
 from eventsourcing.persistence import (  # noqa: E402
     ApplicationRecorder,
     InfrastructureFactory,
@@ -216,52 +214,6 @@ def check(name: str, expected: int, stored: int, distinct: int) -> None:
 # ------------------------------------------------------------------------------ databases
 
 
-def postgres_url(given: str | None) -> str:
-    if given:
-        return given
-    output = subprocess.run(
-        ["bash", str(ROOT / "deploy/local/postgres.sh"), "url"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return output.stdout.strip()
-
-
-def ensure_postgres(url: URL, start: bool) -> None:
-    """The server answers; if not (and the URL is the local default), start it."""
-    try:
-        admin_connect(url).close()
-    except psycopg.OperationalError:
-        if not start:
-            raise
-        subprocess.run(["bash", str(ROOT / "deploy/local/postgres.sh"), "up"], check=True)
-
-
-def admin_connect(url: URL) -> psycopg.Connection[Any]:
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-@contextmanager
-def throwaway_database(url: URL) -> Iterator[URL]:
-    """A new, empty database on the server of `url`, dropped afterwards."""
-    name = f"bench_appends_{uuid.uuid4().hex[:12]}"
-    with admin_connect(url) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name)
-    finally:
-        with admin_connect(url) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def eventsourcing_postgres_env(url: URL) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -282,7 +234,7 @@ def measure(
         if kind == "sqlite":
             return run_ours(f"sqlite:///{tmp / f'ours-{uuid.uuid4().hex[:8]}.db'}", workload)
         assert pg_url is not None
-        with throwaway_database(pg_url) as db:
+        with throwaway_database(pg_url, "bench_appends") as db:
             return run_ours(db.render_as_string(hide_password=False), workload)
 
     def theirs() -> float:
@@ -291,7 +243,7 @@ def measure(
             env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
             return run_eventsourcing(env, workload)
         assert pg_url is not None
-        with throwaway_database(pg_url) as db:
+        with throwaway_database(pg_url, "bench_appends") as db:
             return run_eventsourcing(eventsourcing_postgres_env(db), workload)
 
     order: list[Callable[[], float]] = [ours, theirs] if ours_first else [theirs, ours]

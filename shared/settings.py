@@ -9,17 +9,35 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """An integer variable; `default` when unset or empty."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, not {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
-def _bool(name: str) -> bool | None:
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """A number variable; `default` when unset or empty."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_flag(name: str) -> bool | None:
     """A yes/no variable: 1/true/yes/on or 0/false/no/off; None when unset."""
     raw = os.environ.get(name, "").strip().lower()
     if raw == "":
@@ -29,6 +47,12 @@ def _bool(name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A yes/no variable; `default` when unset."""
+    flag = env_flag(name)
+    return default if flag is None else flag
 
 
 def var_dir_path() -> Path:
@@ -63,16 +87,16 @@ class LedgerSettings:
     def from_env(cls) -> LedgerSettings:
         return cls(
             database_url=os.environ.get("DATABASE_URL") or default_ledger_database_url(),
-            max_body_bytes=_int("BRIDGES_MAX_BODY_BYTES", 1_000_000),
-            max_page_size=_int("BRIDGES_MAX_PAGE_SIZE", 200),
-            idempotency_lease_seconds=_int("BRIDGES_IDEMPOTENCY_LEASE_SECONDS", 30),
+            max_body_bytes=env_int("BRIDGES_MAX_BODY_BYTES", 1_000_000),
+            max_page_size=env_int("BRIDGES_MAX_PAGE_SIZE", 200),
+            idempotency_lease_seconds=env_int("BRIDGES_IDEMPOTENCY_LEASE_SECONDS", 30),
             public_url=os.environ.get("BRIDGES_LEDGER_URL", "http://127.0.0.1:8000"),
             secret_key=os.environ.get("BRIDGES_SECRET_KEY") or None,
-            secure_cookies=_bool("BRIDGES_SECURE_COOKIES"),
+            secure_cookies=env_flag("BRIDGES_SECURE_COOKIES"),
             var_dir=str(var_dir_path()),
-            session_hours=_int("BRIDGES_SESSION_HOURS", 12),
-            login_max_failures=_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
-            login_window_seconds=_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
+            session_hours=env_int("BRIDGES_SESSION_HOURS", 12),
+            login_max_failures=env_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
+            login_window_seconds=env_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
             notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
         )
 

@@ -13,7 +13,10 @@ if [ "$#" -gt 0 ]; then
   benches=()
   for name in "$@"; do benches+=("bench/${name%.py}.py"); done
 else
-  benches=(bench/*.py)
+  benches=()
+  for bench in bench/*.py; do
+    case "$(basename "$bench")" in _*) ;; *) benches+=("$bench") ;; esac  # _*.py are helpers
+  done
 fi
 
 status=0

@@ -15,7 +15,7 @@ from sqlalchemy import insert, or_, select
 
 from shared.calendar import london_date
 from shared.events import catalogue
-from shared.events.envelope import NewEvent, StoredEvent
+from shared.events.envelope import StoredEvent
 from shared.settings import LedgerSettings
 from shared.tokens import hash_token, issue_token, token_key
 
@@ -96,14 +96,10 @@ class Ledger:
         events: Sequence[Any],
         partition_key: str,
     ) -> list[StoredEvent]:
-        new_events = []
-        for event in events:
-            event_type, version, data = catalogue.to_data(event)
-            new_events.append(NewEvent(type=event_type, data=data, schema_version=version))
         stored = uow.append(
             stream_id,
             expected_version,
-            new_events,
+            [catalogue.new_event(event) for event in events],
             partition_key=partition_key,
             actor=principal.person_id if principal else None,
             correlation_id=self.correlation_id(),
@@ -114,7 +110,7 @@ class Ledger:
 
     @staticmethod
     def _decode(stored: Sequence[StoredEvent]) -> list[Any]:
-        return [catalogue.from_data(e.type, e.schema_version, e.data) for e in stored]
+        return [catalogue.from_stored(e) for e in stored]
 
     # ---- organisations, people, partnerships, agreements --------------------------------
 
@@ -256,11 +252,17 @@ class Ledger:
         self._append(uow, principal, stream("agreement", agreement_id), 0, [event], partnership_id)
         return agreement_view(Agreement.replay([event]), version=1)
 
-    def _load_agreement(self, uow: UnitOfWork, agreement_id: str) -> Agreement | None:
+    def load_agreement(self, uow: UnitOfWork, agreement_id: str) -> Agreement | None:
         events = uow.read_stream(stream("agreement", agreement_id))
         if not events:
             return None
         return Agreement.replay(self._decode(events))
+
+    def load_payment(self, uow: UnitOfWork, payment_id: str) -> Payment | None:
+        events = uow.read_stream(stream("payment", payment_id))
+        if not events:
+            return None
+        return Payment.replay(self._decode(events))
 
     def issue_token(self, uow: UnitOfWork, person_id: str) -> str:
         """A new API token for a person; only its digest is stored, so show it once."""
@@ -320,7 +322,7 @@ class Ledger:
     def submit_claim(
         self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
     ) -> dict[str, Any]:
-        agreement = self._load_agreement(uow, data["agreement_id"])
+        agreement = self.load_agreement(uow, data["agreement_id"])
         if agreement is None or not (
             access.can_act_for_payee(principal, agreement.payee_id)
             or access.can_decide_for_payer(principal, agreement.payer_id)
@@ -365,7 +367,7 @@ class Ledger:
         by = principal.person_id
         event: Any
         if action == "amend":
-            agreement = self._load_agreement(uow, claim.agreement_id)
+            agreement = self.load_agreement(uow, claim.agreement_id)
             assert agreement is not None
             event = claim.amend(
                 data["lines"], data.get("expenses", []), agreement=agreement, by=by, today=today
@@ -431,11 +433,8 @@ class Ledger:
         payment_id: str,
         data: Mapping[str, Any],
     ) -> dict[str, Any]:
-        stored = uow.read_stream(stream("payment", payment_id))
-        if not stored:
-            raise NotFound("payment")
-        payment = Payment.replay(self._decode(stored))
-        if principal.organisation_id not in (payment.payer_id, payment.payee_id):
+        payment = self.load_payment(uow, payment_id)
+        if payment is None or principal.organisation_id not in (payment.payer_id, payment.payee_id):
             raise NotFound("payment")
         if not access.can_pay_for_payer(principal, payment.payer_id):
             raise Forbidden("only the payer's finance officers may reverse payments")
@@ -444,11 +443,11 @@ class Ledger:
             uow,
             principal,
             stream("payment", payment_id),
-            len(stored),
+            payment.version,
             [event],
             payment.partnership_id,
         )
-        return payment_view(Payment.replay([*self._decode(stored), event]))
+        return payment_view(payment.apply(event))
 
     # ---- reads -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from shared.settings import var_dir_path
+from shared.settings import env_bool, env_float, env_int, var_dir_path
 
 
 def default_notifier_database_url() -> str:
@@ -18,43 +18,6 @@ def _text(name: str, default: str) -> str:
 
 def _optional(name: str) -> str | None:
     return os.environ.get(name) or None
-
-
-def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, not {raw!r}") from exc
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = os.environ.get(name, "").strip()
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be true or false, not {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -88,29 +51,33 @@ class NotifierSettings:
 
     @classmethod
     def from_env(cls) -> NotifierSettings:
-        digest_hour = _int("BRIDGES_NOTIFIER_DIGEST_HOUR", 7)
+        digest_hour = env_int("BRIDGES_NOTIFIER_DIGEST_HOUR", 7, minimum=0)
         if digest_hour > 23:
             raise ValueError(f"BRIDGES_NOTIFIER_DIGEST_HOUR must be 0 to 23, not {digest_hour}")
-        jitter = _float("BRIDGES_DELIVERY_JITTER", 0.5)
+        jitter = env_float("BRIDGES_DELIVERY_JITTER", 0.5, minimum=0)
         if jitter > 1:
             raise ValueError(f"BRIDGES_DELIVERY_JITTER must be between 0 and 1, not {jitter}")
         return cls(
             database_url=_text("NOTIFIER_DATABASE_URL", default_notifier_database_url()),
             smtp_host=_text("BRIDGES_SMTP_HOST", "127.0.0.1"),
-            smtp_port=_int("BRIDGES_SMTP_PORT", 1025, minimum=1),
+            smtp_port=env_int("BRIDGES_SMTP_PORT", 1025, minimum=1),
             smtp_from=_text("BRIDGES_SMTP_FROM", "Bridges <alerts@bridges.localhost>"),
             smtp_username=_optional("BRIDGES_SMTP_USERNAME"),
             smtp_password=_optional("BRIDGES_SMTP_PASSWORD"),
-            smtp_starttls=_bool("BRIDGES_SMTP_STARTTLS", False),
-            smtp_timeout_seconds=_float("BRIDGES_SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
-            webhook_allow_loopback=_bool("BRIDGES_WEBHOOK_ALLOW_LOOPBACK", False),
-            webhook_timeout_seconds=_float("BRIDGES_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1),
-            delivery_max_attempts=_int("BRIDGES_DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
-            delivery_backoff_base_seconds=_float("BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS", 30.0),
-            delivery_backoff_cap_seconds=_float("BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS", 3600.0),
+            smtp_starttls=env_bool("BRIDGES_SMTP_STARTTLS", False),
+            smtp_timeout_seconds=env_float("BRIDGES_SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+            webhook_allow_loopback=env_bool("BRIDGES_WEBHOOK_ALLOW_LOOPBACK", False),
+            webhook_timeout_seconds=env_float("BRIDGES_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            delivery_max_attempts=env_int("BRIDGES_DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
+            delivery_backoff_base_seconds=env_float(
+                "BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS", 30.0, minimum=0
+            ),
+            delivery_backoff_cap_seconds=env_float(
+                "BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS", 3600.0, minimum=0
+            ),
             delivery_jitter=jitter,
-            delivery_lease_seconds=_int("BRIDGES_DELIVERY_LEASE_SECONDS", 120, minimum=1),
-            delivery_batch_size=_int("BRIDGES_DELIVERY_BATCH_SIZE", 100, minimum=1),
-            tick_seconds=_int("BRIDGES_NOTIFIER_TICK_SECONDS", 60, minimum=1),
+            delivery_lease_seconds=env_int("BRIDGES_DELIVERY_LEASE_SECONDS", 120, minimum=1),
+            delivery_batch_size=env_int("BRIDGES_DELIVERY_BATCH_SIZE", 100, minimum=1),
+            tick_seconds=env_int("BRIDGES_NOTIFIER_TICK_SECONDS", 60, minimum=1),
             digest_hour=digest_hour,
         )

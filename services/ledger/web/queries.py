@@ -8,13 +8,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from shared.events import catalogue
-
 from ..access import Principal
-from ..application import Ledger, stream
+from ..application import Ledger
 from ..documents import payment_view
-from ..domain.agreement import Agreement
-from ..domain.payment import Payment
 from ..store.event_store import UnitOfWork
 from ..store.views import (
     agreements,
@@ -69,14 +65,6 @@ def agreements_for_payee(ledger: Ledger, principal: Principal) -> list[dict[str,
     return [dict(row._mapping) for row in rows]
 
 
-def load_agreement(uow: UnitOfWork, agreement_id: str) -> Agreement | None:
-    events = uow.read_stream(stream("agreement", agreement_id))
-    if not events:
-        return None
-    decoded: list[Any] = [catalogue.from_data(e.type, e.schema_version, e.data) for e in events]
-    return Agreement.replay(decoded)
-
-
 def partnerships_of(ledger: Ledger, principal: Principal) -> list[dict[str, Any]]:
     with ledger.reading() as uow:
         rows = uow.connection.execute(
@@ -107,20 +95,17 @@ def payments_of(ledger: Ledger, principal: Principal, limit: int = 100) -> list[
             .order_by(payments.c.paid_on.desc(), payments.c.id)
             .limit(limit)
         ).scalars()
-        return [view for i in list(ids) if (view := _payment(uow, i)) is not None]
+        return [view for i in list(ids) if (view := _payment(ledger, uow, i)) is not None]
 
 
 def visible_payment(ledger: Ledger, principal: Principal, payment_id: str) -> dict[str, Any] | None:
     with ledger.reading() as uow:
-        view = _payment(uow, payment_id)
+        view = _payment(ledger, uow, payment_id)
     if view is None or principal.organisation_id not in (view["payer_id"], view["payee_id"]):
         return None
     return view
 
 
-def _payment(uow: UnitOfWork, payment_id: str) -> dict[str, Any] | None:
-    events = uow.read_stream(stream("payment", payment_id))
-    if not events:
-        return None
-    decoded: list[Any] = [catalogue.from_data(e.type, e.schema_version, e.data) for e in events]
-    return payment_view(Payment.replay(decoded))
+def _payment(ledger: Ledger, uow: UnitOfWork, payment_id: str) -> dict[str, Any] | None:
+    payment = ledger.load_payment(uow, payment_id)
+    return None if payment is None else payment_view(payment)

@@ -142,9 +142,8 @@ def test_partial_approval_without_a_reason(w: World) -> None:
 
 
 def test_self_approval(w: World) -> None:
-    # A person with both a VCSE role and an approver role cannot exist (roles fit the
-    # organisation's kind), so self-approval is tried by an approver who amended the claim
-    # through the domain... the API path: an approver may not approve what they submitted.
+    # Roles must fit the organisation's kind, so no real person both submits and approves:
+    # the rule is tried through the application service with the submitter as approver.
     submitted = w.submit(w.a, TODAY)
     ledger = w.ledger
     from services.ledger.access import Principal

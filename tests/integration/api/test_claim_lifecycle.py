@@ -112,6 +112,7 @@ def test_amend_while_queried_answers_the_query_and_reprices(both_world: World) -
     claim = w.act(a, claim, "query", "approver", {"question": "Was this training?"})
     body = w.claim_body(a, TODAY - timedelta(days=1))
     body["lines"][0]["activity"] = "training"
+    body["lines"][0]["hours"] = "3"
     body.pop("agreement_id")
     response = w.api.call(
         "PATCH",
@@ -125,9 +126,12 @@ def test_amend_while_queried_answers_the_query_and_reprices(both_world: World) -
     assert amended["status"] == "submitted"
     assert amended["version"] == 3
     assert response.headers["ETag"] == '"3"'
-    # Training has its own hourly rate (2000) and no half-day rate of its own: the default
-    # half-day rate still applies per rate kind, so 3.5 h is 8000.
-    assert amended["lines"][0]["rate_basis"] in {"half_day", "hourly"}
+    # Training has its own hourly rate: 3 h × 2000, where a meeting would be 3 × 2500.
+    assert (amended["lines"][0]["rate_basis"], amended["lines"][0]["amount_pence"]) == (
+        "hourly",
+        6000,
+    )
+    assert amended["amount_pence"] == 6000 + 5000 + 1240
 
 
 def test_withdraw_and_reject_are_final(both_world: World) -> None:

@@ -5,7 +5,7 @@ topic that equals the live read model, and poison messages dead-lettered."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
@@ -127,7 +127,7 @@ def test_events_flow_to_alerts_and_statements(
 def test_a_rebuild_from_the_topic_equals_the_live_read_model(
     sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
 ) -> None:
-    history = ledger_history(sqlite_url, START)
+    ledger_history(sqlite_url, START)
     with running_relay(sqlite_url, kafka_settings) as relay:
         relay.wait_caught_up()
         engine = make_engine(notifier_url)
@@ -143,7 +143,6 @@ def test_a_rebuild_from_the_topic_equals_the_live_read_model(
     with engine.connect() as connection:
         alerts_after = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
     assert alerts_after == alerts_before, "replaying raised no alert twice"
-    assert history.events
 
 
 def test_poison_messages_go_to_the_dead_letter_topic(
@@ -184,4 +183,3 @@ def test_poison_messages_go_to_the_dead_letter_topic(
     assert all(dict(r.headers)["dlq_topic"] == events_topic.encode() for r in dead)
     with engine.connect() as connection:
         assert len(connection.execute(select(tables.claims.c.id)).all()) == 5
-    assert date.today() >= START

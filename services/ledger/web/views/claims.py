@@ -46,7 +46,7 @@ from ..forms import (
     parse_pounds,
 )
 from ..presenters import FormErrors, claim_reference, long_date, money
-from ..queries import agreements_for_payee, load_agreement, names_of_organisations, names_of_people
+from ..queries import agreements_for_payee, names_of_organisations, names_of_people
 from ..sessions import current_person, requires, signed_in
 from .common import all_claims, claim_command_page, run
 
@@ -278,7 +278,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             errors.add("agreement_id", "is required")
             return _edit(form, errors, choices, status=400)
         with ledger.reading() as uow:
-            agreement = load_agreement(uow, data["agreement_id"])
+            agreement = ledger.load_agreement(uow, data["agreement_id"])
         assert agreement is not None
         try:
             # The domain prices the lines (price_line) exactly as a submission will, and
