@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from shared.claim_position import settlement_status
 from shared.events.envelope import StoredEvent
 
 from .store.views import (
@@ -177,12 +178,7 @@ def _settle(connection: Connection, claim_id: str, paid_change: int) -> None:
         select(claims.c.approved_pence, claims.c.paid_pence).where(claims.c.id == claim_id)
     ).one()
     paid = row.paid_pence + paid_change
-    if paid <= 0:
-        status = "approved"
-    elif paid >= row.approved_pence:
-        status = "paid"
-    else:
-        status = "part_paid"
+    status = settlement_status(row.approved_pence, paid)
     connection.execute(
         update(claims).where(claims.c.id == claim_id).values(paid_pence=paid, status=status)
     )

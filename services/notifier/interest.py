@@ -14,7 +14,8 @@ The day count follows the claim's own facts (`ClaimTimeline`): interest for day 
 amount open at the end of day D−1, provided the claim was overdue then (open, not queried,
 not rejected or withdrawn, and D after its payment due as known then). So a claim paid on day
 D pays for day D (the usual "days late" count), a part payment lowers the next day's amount,
-a reversal raises it again, and while a claim is queried (the dispute clock) nothing accrues.
+a reversal raises it again, and while a query raised on or before payment due is open (the
+dispute clock) nothing accrues; a query raised after payment due stops nothing.
 The open amount is the approved amount less payments, or the claimed amount while a claim
 waits for approval: a payer cannot escape lateness by not approving. A claim rejected or
 withdrawn as at the date owes nothing.
@@ -138,7 +139,7 @@ def _overdue_stretches(timeline: ClaimTimeline, as_at: date) -> list[_Stretch]:
     for index, day in enumerate(fact_days):
         state = timeline.state_as_at(day)
         assert state is not None
-        if state.status == "queried" or state.status in FINAL or state.open_pence <= 0:
+        if state.clock_paused or state.status in FINAL or state.open_pence <= 0:
             continue
         # Interest days D with D−1 in [day, next day − 1], D after payment due, D ≤ as_at.
         last = fact_days[index + 1] if index + 1 < len(fact_days) else as_at

@@ -190,6 +190,11 @@ class ClaimSubmitted:
     approval_due: date
     payment_due: date  # before any query extends it
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.submitted_on
+
 
 @dataclass(frozen=True)
 class ClaimAmended:
@@ -204,6 +209,11 @@ class ClaimAmended:
     amount_pence: int
     answers_query: bool = False
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.amended_on
+
 
 @dataclass(frozen=True)
 class ClaimQueried:
@@ -215,6 +225,11 @@ class ClaimQueried:
     queried_on: date
     question: str
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.queried_on
+
 
 @dataclass(frozen=True)
 class ClaimQueryAnswered:
@@ -225,6 +240,11 @@ class ClaimQueryAnswered:
     answered_by: str
     answered_on: date
     answer: str
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.answered_on
 
 
 @dataclass(frozen=True)
@@ -241,6 +261,11 @@ class ClaimApproved:
     claimed_pence: int
     reason: str | None = None
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.approved_on
+
 
 @dataclass(frozen=True)
 class ClaimRejected:
@@ -252,6 +277,11 @@ class ClaimRejected:
     rejected_on: date
     reason: str
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.rejected_on
+
 
 @dataclass(frozen=True)
 class ClaimWithdrawn:
@@ -261,6 +291,11 @@ class ClaimWithdrawn:
     claim_id: str
     withdrawn_by: str
     withdrawn_on: date
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.withdrawn_on
 
 
 # ---- payments --------------------------------------------------------------------------------
@@ -281,6 +316,11 @@ class PaymentRecorded:
     amount_pence: int
     allocations: tuple[Allocation, ...]
 
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.paid_on
+
 
 @dataclass(frozen=True)
 class PaymentReversed:
@@ -295,6 +335,11 @@ class PaymentReversed:
     reversed_on: date
     reason: str
     allocations: tuple[Allocation, ...]
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.reversed_on
 
 
 ClaimEvent: TypeAlias = (

@@ -152,11 +152,13 @@ def build_world(api: ApiClient, ledger: Ledger, today: date) -> World:
             {"name": "Olu Operator", "email": "ops@bridges.example", "roles": ["operator"]},
         )
         operator_token = ledger.issue_token(uow, operator["id"])
-    tenants = [_tenant(api, ledger, operator_token, name, today) for name in ("a", "b")]
+    tenants = [add_tenant(api, ledger, operator_token, name, today) for name in ("a", "b")]
     return World(api=api, ledger=ledger, operator_token=operator_token, a=tenants[0], b=tenants[1])
 
 
-def _tenant(api: ApiClient, ledger: Ledger, operator: str, name: str, today: date) -> Tenant:
+def add_tenant(api: ApiClient, ledger: Ledger, operator: str, name: str, today: date) -> Tenant:
+    """A statutory payer, a VCSE organisation, their partnership and agreement, and one person
+    per role."""
     payer = api.ok(
         "POST", "/organisations", operator, {"name": f"ICB {name.upper()}", "kind": "statutory"}
     )

@@ -120,20 +120,43 @@ def test_position_as_at_follows_the_dated_events() -> None:
     assert reversed_ == claim.position_as_at(date(2026, 6, 15))
 
 
-def test_a_queried_claim_is_not_overdue_and_its_due_date_moves() -> None:
+def test_a_claim_queried_before_payment_due_is_not_overdue_and_its_due_date_moves() -> None:
     story = ClaimStory(on=SUBMITTED)
-    story.then(story.claim.query("Which meeting?", by=APPROVER, today=date(2026, 5, 10)))
+    story.then(story.claim.query("Which meeting?", by=APPROVER, today=date(2026, 4, 28)))
     queried = story.claim.position_as_at(date(2026, 5, 20))
     assert queried is not None
     assert queried.status == "queried"
-    assert queried.payment_due == DUE + timedelta(days=10)
+    assert queried.payment_due == DUE + timedelta(days=22)
     assert (queried.days_overdue, queried.overdue_pence, queried.bucket) == (0, 0, "not_due")
-    story.then(story.claim.answer("The board", by=SUBMITTER, today=date(2026, 5, 24)))
+    story.then(story.claim.answer("The board", by=SUBMITTER, today=date(2026, 5, 12)))
     answered = story.claim.position_as_at(date(2026, 6, 1))
     assert answered is not None
     # 14 days queried: due 16 May, overdue 16 days (awaiting approval).
     assert answered.payment_due == date(2026, 5, 16)
     assert (answered.days_overdue, answered.overdue_pence) == (16, 5000)
+
+
+def test_a_query_raised_after_payment_due_stops_no_clock() -> None:
+    """The payer was already late: a dispute must be raised without undue delay."""
+    story = ClaimStory(on=SUBMITTED)
+    story.then(story.claim.query("Which meeting?", by=APPROVER, today=date(2026, 5, 10)))
+    queried = story.claim.position_as_at(date(2026, 5, 20))
+    assert queried is not None
+    assert (queried.status, queried.payment_due) == ("queried", DUE)
+    assert (queried.days_overdue, queried.overdue_pence, queried.bucket) == (18, 5000, "1-30")
+    story.then(story.claim.answer("The board", by=SUBMITTER, today=date(2026, 5, 24)))
+    answered = story.claim.position_as_at(date(2026, 6, 1))
+    assert answered is not None
+    assert (answered.payment_due, answered.days_overdue) == (DUE, 30)
+
+
+def test_a_query_on_the_due_day_still_counts() -> None:
+    story = ClaimStory(on=SUBMITTED)
+    story.then(story.claim.query("Which meeting?", by=APPROVER, today=DUE))
+    story.then(story.claim.answer("The board", by=SUBMITTER, today=DUE + timedelta(days=4)))
+    answered = story.claim.position_as_at(DUE + timedelta(days=10))
+    assert answered is not None
+    assert (answered.payment_due, answered.days_overdue) == (DUE + timedelta(days=4), 6)
 
 
 def test_rejected_and_withdrawn_claims_owe_nothing() -> None:

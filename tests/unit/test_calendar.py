@@ -101,9 +101,9 @@ def test_working_days_between_counts_the_end_not_the_start() -> None:
         assert working_days_between(thursday, end, "northern_ireland") == days
 
 
-def test_payment_due_counts_calendar_days_and_queried_days() -> None:
+def test_payment_due_at_receipt_counts_calendar_days() -> None:
     assert payment_due(date(2026, 4, 2), 30) == date(2026, 5, 2)
-    assert payment_due(date(2026, 4, 2), 30, queried_days=4) == date(2026, 5, 6)
+    assert payment_due(date(2026, 1, 30), 30) == date(2026, 3, 1)
 
 
 def test_london_date_of_an_instant() -> None:

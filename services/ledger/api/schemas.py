@@ -10,6 +10,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from shared.claim_position import CLAIM_STATUSES
+
 ACTIVITIES = (
     "meeting",
     "co_design",
@@ -23,7 +25,6 @@ ACTIVITIES = (
 EXPENSE_CATEGORIES = ("travel", "subsistence", "childcare", "care", "materials", "venue", "other")
 NATIONS = ("england", "wales", "scotland", "northern_ireland")
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
-CLAIM_STATUSES = ("submitted", "queried", "approved", "part_paid", "paid", "rejected", "withdrawn")
 
 Pence = fields.Integer  # strict integers only: 12.5 or "12" is refused
 _positive = validate.Range(min=1, error="must be a positive whole number of pence")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
 from typing import TypedDict
 
 from shared.aging import AGING_BUCKETS, aging_bucket
+from shared.claim_position import Position
 
 __all__ = [
     "AGING_BUCKETS",
@@ -18,38 +17,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ClaimPosition:
-    """One claim as known on ``as_at``: money, clocks and lateness.
-
-    ``outstanding_pence`` is approved − paid; ``awaiting_approval_pence`` the claimed amount of
-    a claim not yet decided. Both count as open, and both are overdue past payment due: a payer
-    cannot escape lateness by not approving. A queried claim is never overdue (the dispute
-    clock has stopped), nor is a rejected or withdrawn one.
-    """
-
-    claim_id: str
-    partnership_id: str
-    payer_id: str
-    payee_id: str
-    as_at: date
-    status: str
-    claimed_pence: int
-    approved_pence: int
-    paid_pence: int
-    outstanding_pence: int
-    awaiting_approval_pence: int
-    submitted_on: date
-    approval_due: date
-    payment_due: date
-    approval_overdue: bool
-    days_overdue: int
-    overdue_pence: int
-    bucket: str | None  # None when nothing is open
-
-    @property
-    def open_pence(self) -> int:
-        return self.outstanding_pence + self.awaiting_approval_pence
+# One claim as known on a date: the rules live in `shared.claim_position`.
+ClaimPosition = Position
 
 
 class BalanceSummary(TypedDict):

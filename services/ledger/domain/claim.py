@@ -14,9 +14,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
+from shared.claim_position import (
+    APPROVED,
+    CLAIM_STATUSES,
+    FINAL,
+    PAYABLE,
+    UNDECIDED,
+    ClaimTerms,
+    Fact,
+    facts_of,
+    outstanding_pence,
+    position_as_at,
+    settlement_status,
+)
 from shared.events.types import (
     ACTIVITIES,
     EXPENSE_CATEGORIES,
@@ -37,15 +50,11 @@ from shared.money import format_pence
 
 from . import clocks
 from .agreement import Agreement, price_line
-from .balances import ClaimPosition, aging_bucket
+from .balances import ClaimPosition
 from .errors import InvalidTransition, NotAllowed
 from .validation import REASON_MAX, Problems
 
-CLAIM_STATUSES = ("submitted", "queried", "approved", "part_paid", "paid", "rejected", "withdrawn")
-UNDECIDED = frozenset({"submitted", "queried"})
-APPROVED = frozenset({"approved", "part_paid", "paid"})
-PAYABLE = frozenset({"approved", "part_paid"})
-FINAL = frozenset({"rejected", "withdrawn"})
+__all__ = ["APPROVED", "CLAIM_STATUSES", "FINAL", "PAYABLE", "UNDECIDED", "Claim", "submit_claim"]
 
 LINE_FIELDS = ("worked_on", "hours", "activity", "worker", "description")
 EXPENSE_FIELDS = ("category", "amount_pence", "description")
@@ -66,11 +75,6 @@ class Query:
     answer: str | None = None
     answered_by: str | None = None
     closed_on: date | None = None
-
-    def days_open(self, as_at: date) -> int:
-        """Calendar days the claim waited on the VCSE side, up to ``as_at``."""
-        end = as_at if self.closed_on is None else min(self.closed_on, as_at)
-        return clocks.days_between(self.queried_on, end)
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ class Claim:
     @property
     def outstanding_pence(self) -> int:
         """Approved and not yet paid (0 until approved)."""
-        return self.approved_pence - self.paid_pence if self.status in APPROVED else 0
+        return outstanding_pence(self.status, self.approved_pence, self.paid_pence)
 
     @property
     def awaiting_approval_pence(self) -> int:
@@ -137,7 +141,7 @@ class Claim:
 
     @property
     def last_event_on(self) -> date:
-        return max(event_date(event) for event in self.history)
+        return max(event.effective_on for event in self.history)
 
     @property
     def payable_from(self) -> date | None:
@@ -148,13 +152,36 @@ class Claim:
         reversals = [s.reversed_on for s in self.payments if s.reversed_on is not None]
         return max([self.approved_on, *reversals])
 
+    @property
+    def terms(self) -> ClaimTerms:
+        return ClaimTerms(
+            claim_id=self.id,
+            partnership_id=self.partnership_id,
+            payer_id=self.payer_id,
+            payee_id=self.payee_id,
+            submitted_on=self.submitted_on,
+            approval_due=self.approval_due,
+            base_payment_due=self.base_payment_due,
+        )
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        """What the claim's history says of it, dated (`shared.claim_position`)."""
+        return facts_of(self.id, self.history)
+
     def queried_days(self, as_at: date) -> int:
-        """Calendar days spent queried up to ``as_at`` (an open query counts to ``as_at``)."""
-        return sum(query.days_open(as_at) for query in self.queries)
+        """Calendar days the dispute clock added up to ``as_at`` (an open query counts to
+        ``as_at``; a query raised after payment due adds nothing)."""
+        return self._position_on(as_at).queried_days
 
     def payment_due(self, as_at: date) -> date:
         """Receipt + payment terms + the days spent queried (the dispute clock)."""
-        return self.base_payment_due + timedelta(days=self.queried_days(as_at))
+        return self._position_on(as_at).payment_due
+
+    def _position_on(self, as_at: date) -> ClaimPosition:
+        position = position_as_at(self.terms, self.facts, max(as_at, self.submitted_on))
+        assert position is not None
+        return position
 
     # ---- rebuilding from events --------------------------------------------------------
 
@@ -262,7 +289,7 @@ class Claim:
                 for s in self.payments
             )
         paid = sum(s.amount_pence for s in payments if s.reversed_on is None)
-        status = "approved" if paid == 0 else "paid" if paid >= self.approved_pence else "part_paid"
+        status = settlement_status(self.approved_pence, paid)
         return replace(self, payments=payments, status=status, history=(*self.history, event))
 
     # ---- commands ----------------------------------------------------------------------
@@ -379,39 +406,9 @@ class Claim:
     # ---- positions ---------------------------------------------------------------------
 
     def position_as_at(self, as_at: date) -> ClaimPosition | None:
-        """The claim as known on ``as_at`` (events dated later are ignored); None if it was
+        """The claim as known on ``as_at`` (facts dated later are ignored); None if it was
         not yet submitted."""
-        known = [event for event in self.history if event_date(event) <= as_at]
-        if not known:
-            return None
-        claim = Claim.replay(known) if len(known) < len(self.history) else self
-        return claim._position(as_at)
-
-    def _position(self, as_at: date) -> ClaimPosition:
-        due = self.payment_due(as_at)
-        open_pence = self.outstanding_pence + self.awaiting_approval_pence
-        lateness_counts = open_pence > 0 and self.status not in {"queried", *FINAL}
-        days_overdue = clocks.days_between(due, as_at) if lateness_counts else 0
-        return ClaimPosition(
-            claim_id=self.id,
-            partnership_id=self.partnership_id,
-            payer_id=self.payer_id,
-            payee_id=self.payee_id,
-            as_at=as_at,
-            status=self.status,
-            claimed_pence=self.amount_pence,
-            approved_pence=self.approved_pence,
-            paid_pence=self.paid_pence,
-            outstanding_pence=self.outstanding_pence,
-            awaiting_approval_pence=self.awaiting_approval_pence,
-            submitted_on=self.submitted_on,
-            approval_due=self.approval_due,
-            payment_due=due,
-            approval_overdue=self.status in UNDECIDED and as_at > self.approval_due,
-            days_overdue=days_overdue,
-            overdue_pence=open_pence if days_overdue > 0 else 0,
-            bucket=aging_bucket(days_overdue) if open_pence > 0 else None,
-        )
+        return position_as_at(self.terms, self.facts, as_at)
 
 
 def submit_claim(
@@ -445,27 +442,6 @@ def submit_claim(
         ),
         payment_due=clocks.payment_due(today, agreement.payment_terms_days),
     )
-
-
-def event_date(event: ClaimHistoryEvent) -> date:
-    """The calendar date an event took effect."""
-    if isinstance(event, ClaimSubmitted):
-        return event.submitted_on
-    if isinstance(event, ClaimAmended):
-        return event.amended_on
-    if isinstance(event, ClaimQueried):
-        return event.queried_on
-    if isinstance(event, ClaimQueryAnswered):
-        return event.answered_on
-    if isinstance(event, ClaimApproved):
-        return event.approved_on
-    if isinstance(event, ClaimRejected):
-        return event.rejected_on
-    if isinstance(event, ClaimWithdrawn):
-        return event.withdrawn_on
-    if isinstance(event, PaymentRecorded):
-        return event.paid_on
-    return event.reversed_on
 
 
 def _close_query(

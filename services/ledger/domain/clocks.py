@@ -1,5 +1,5 @@
-"""The two clocks of a claim: approval (working days, never paused) and payment (calendar
-days, paused while the claim is queried)."""
+"""The two clocks a claim starts with at receipt: approval (working days, never paused) and
+payment (calendar days). How queries extend payment due is `shared.claim_position`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ def approval_due(submitted_on: date, sla_working_days: int, nation: str) -> date
     return add_working_days(submitted_on, sla_working_days, nation)
 
 
-def payment_due(submitted_on: date, payment_terms_days: int, queried_days: int = 0) -> date:
-    """Receipt plus the payment terms plus the calendar days spent waiting on the VCSE side."""
-    return submitted_on + timedelta(days=payment_terms_days + queried_days)
-
-
-def days_between(start: date, end: date) -> int:
-    """Calendar days from start to end, never negative."""
-    return max(0, (end - start).days)
+def payment_due(submitted_on: date, payment_terms_days: int) -> date:
+    """Receipt plus the payment terms, before any query extends it (the dispute clock)."""
+    return submitted_on + timedelta(days=payment_terms_days)

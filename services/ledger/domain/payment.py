@@ -9,7 +9,7 @@ from datetime import date
 from shared.events.types import Allocation, PaymentEvent, PaymentRecorded, PaymentReversed
 from shared.money import format_pence
 
-from .claim import PAYABLE, Claim
+from .claim import PAYABLE, UNDECIDED, Claim
 from .errors import InvalidTransition
 from .validation import REASON_MAX, Problems
 
@@ -200,6 +200,6 @@ def _claim(
 def _not_payable(claim: Claim) -> str:
     if claim.status == "paid":
         return "the claim is already paid in full"
-    if claim.status in {"submitted", "queried"}:
+    if claim.status in UNDECIDED:
         return "the claim is not approved yet"
     return f"a {claim.status} claim cannot be paid"

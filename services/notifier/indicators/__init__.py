@@ -14,7 +14,7 @@ from datetime import date
 from ..interest import BaseRateHistory
 from ..model import ClaimTimeline
 from .benchmarks import BENCHMARKS_LINE, Benchmark
-from .figures import Figure, Indicators, Period, Scope, compute_figures
+from .figures import Figure, Indicators, Period, Scope, asked_on, compute_figures
 from .practices import PaymentPracticesReport, half_years, payment_practices_report
 from .series import aging_over_time, days_to_pay_histogram, on_time_by_month
 
@@ -46,7 +46,7 @@ def compute_indicators(
         "aging_by_month_end": aging_over_time(
             [view.timeline for view in views], replace(period, end=day)
         ),
-        "on_time_by_month": on_time_by_month(views, period),
+        "on_time_by_month": on_time_by_month(views, period, asked_on(period, as_at)),
     }
     payers = sorted({view.timeline.payer_id for view in views})
     reports = tuple(

@@ -8,8 +8,12 @@ in short:
   reversals), claims paid in full, interest accrued;
 - *positions* are as at the end of the period (or ``as_at``, when the period runs past today):
   outstanding, overdue, overdue hours;
-- *on time* looks at the claims whose payment due (the dispute clock, as at the end) falls in
-  the period.
+- *on time* looks at the claims whose payment due (the dispute clock) falls in the period and
+  can be judged on the day asked: paid in full on or before payment due (on time), or payment
+  due passed without it (late). A claim due today, or later, and not yet paid is not judged:
+  it is not late yet (`shared.claim_position.on_time`).
+- *days to pay* beside the claims still unpaid past due, so a payer cannot look fast by
+  leaving its oldest debts unpaid.
 
 Hours approved and paid are the claim's hours pro rata by amount (a claim approved at 80% of
 its claimed amount counts 80% of its hours as approved); claims carry hours, not payments.
@@ -23,8 +27,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from shared.claim_position import on_time
+
 from ..interest import BaseRateHistory, late_payment_interest
-from ..model import APPROVED_FACT, FINAL, PAID, REVERSED, ClaimState, ClaimTimeline
+from ..model import APPROVED_FACT, PAID, REVERSED, ClaimState, ClaimTimeline
 from .benchmarks import (
     CENTRAL_GOVERNMENT_5_DAYS,
     CENTRAL_GOVERNMENT_5_DAYS_P90,
@@ -121,9 +127,11 @@ class ClaimView:
     @property
     def amount_due_pence(self) -> int:
         """What the payer owes in all: the approved amount once approved, else the claimed."""
-        if self.end is None or self.end.status in FINAL:
-            return 0
-        return self.end.approved_pence if self.end.approved_on else self.end.claimed_pence
+        return 0 if self.end is None else self.end.amount_due_pence
+
+    def on_time(self, today: date) -> bool | None:
+        """Paid on time (True), late (False), or not judged yet on ``today`` (None)."""
+        return None if self.end is None else on_time(self.end, today)
 
 
 @dataclass(frozen=True)
@@ -297,39 +305,51 @@ def due_in(views: Iterable[ClaimView], start: date, end: date) -> list[ClaimView
     ]
 
 
-def paid_on_time(view: ClaimView) -> bool:
-    """Paid in full on or before payment due."""
-    state = view.end
-    return (
-        state is not None
-        and state.paid_in_full_on is not None
-        and (state.paid_in_full_on <= state.payment_due)
+@dataclass(frozen=True)
+class OnTime:
+    """The claims due in a span that can be judged on ``today``, and those paid on time."""
+
+    judged: tuple[ClaimView, ...]
+    on_time: tuple[ClaimView, ...]
+
+    @property
+    def value_judged_pence(self) -> int:
+        return sum(view.amount_due_pence for view in self.judged)
+
+    @property
+    def value_on_time_pence(self) -> int:
+        return sum(view.amount_due_pence for view in self.on_time)
+
+
+def on_time_in(views: Iterable[ClaimView], start: date, end: date, today: date) -> OnTime:
+    """Of the claims due in [start, end], those judged on ``today`` and those paid on time."""
+    judged = [view for view in due_in(views, start, end) if view.on_time(today) is not None]
+    return OnTime(tuple(judged), tuple(view for view in judged if view.on_time(today)))
+
+
+def _on_time_figures(views: list[ClaimView], period: Period, today: date) -> list[Figure]:
+    rate = on_time_in(views, period.start, period.end, today)
+    judged = (
+        "Of the claims whose payment due falls in the period and has passed (a claim due today "
+        "is not yet late; one already paid in full on time counts as on time)"
     )
-
-
-def _on_time_figures(views: list[ClaimView], period: Period) -> list[Figure]:
-    due = due_in(views, period.start, period.end)
-    on_time = [view for view in due if paid_on_time(view)]
-    value_due = sum(view.amount_due_pence for view in due)
-    value_on_time = sum(view.amount_due_pence for view in on_time)
     return [
         Figure(
             "paid_within_terms_by_number_percent",
-            percent(len(on_time), len(due)),
+            percent(len(rate.on_time), len(rate.judged)),
             "percent",
-            "Of the claims whose payment due falls in the period, the share paid in full on or "
-            "before payment due, by number.",
+            f"{judged}, the share paid in full on or before payment due, by number.",
             (NHS_BPPC,),
-            count=len(due),
+            count=len(rate.judged),
         ),
         Figure(
             "paid_within_terms_by_value_percent",
-            percent(value_on_time, value_due),
+            percent(rate.value_on_time_pence, rate.value_judged_pence),
             "percent",
             "The same by value: the amount due (approved, or claimed while awaiting approval) "
-            "of the claims paid in full on time over that of all claims due in the period.",
+            "of the claims paid in full on time over that of all the claims judged.",
             (NHS_BPPC,),
-            count=len(due),
+            count=len(rate.judged),
         ),
     ]
 
@@ -343,6 +363,24 @@ def days_to_pay(views: Iterable[ClaimView], start: date, end: date) -> list[int]
         and view.end.paid_in_full_on is not None
         and start <= view.end.paid_in_full_on <= end
     ]
+
+
+@dataclass(frozen=True)
+class UnpaidPastDue:
+    """Claims still owed past payment due on a day, and the age (days since receipt) of the
+    oldest: what a days-to-pay figure cannot show."""
+
+    claims: int
+    oldest_age_days: int | None
+
+
+def unpaid_past_due(positions: Iterable[ClaimState | None]) -> UnpaidPastDue:
+    ages = [
+        (position.as_at - position.submitted_on).days
+        for position in positions
+        if position is not None and position.days_overdue > 0
+    ]
+    return UnpaidPastDue(len(ages), max(ages) if ages else None)
 
 
 def _speed_figures(views: list[ClaimView], period: Period) -> list[Figure]:
@@ -362,6 +400,12 @@ def _speed_figures(views: list[ClaimView], period: Period) -> list[Figure]:
     pay_note = (
         "Days from receipt (submission) to payment in full, for the claims paid in full in "
         "the period"
+    )
+    owed = unpaid_past_due(view.end for view in views)
+    owed_note = (
+        "Claims still owed past payment due at the end of the period (or today), whatever "
+        "period they fell due in: days-to-pay figures count only claims paid, so read them "
+        "beside these"
     )
     return [
         Figure(
@@ -418,6 +462,21 @@ def _speed_figures(views: list[ClaimView], period: Period) -> list[Figure]:
             (CENTRAL_GOVERNMENT_5_DAYS,),
             count=len(to_pay),
         ),
+        Figure(
+            "unpaid_past_due_claims",
+            owed.claims,
+            "count",
+            f"{owed_note}: how many.",
+            count=owed.claims,
+        ),
+        Figure(
+            "oldest_unpaid_past_due_age_days",
+            owed.oldest_age_days,
+            "days",
+            f"{owed_note}: the age of the oldest, in days since receipt (submission).",
+            (STATUTORY_30_DAYS,),
+            count=owed.claims,
+        ),
     ]
 
 
@@ -458,6 +517,12 @@ def _interest_figures(
     ]
 
 
+def asked_on(period: Period, as_at: date | None) -> date:
+    """The day a question about ``period`` is asked: ``as_at``, or else the day after the
+    period (a complete period)."""
+    return period.end + timedelta(days=1) if as_at is None else as_at
+
+
 def compute_figures(
     timelines: Iterable[ClaimTimeline],
     scope: Scope,
@@ -466,13 +531,16 @@ def compute_figures(
     *,
     as_at: date | None = None,
 ) -> tuple[date, list[ClaimView], tuple[Figure, ...]]:
-    """Every figure for the scope and period; positions as at ``as_at`` (default the end)."""
-    day = period.end if as_at is None else min(as_at, period.end)
+    """Every figure for the scope and period, asked on ``as_at`` (today; default: after the
+    period, which is then complete). Positions are as at the earlier of the period's end and
+    ``as_at``; on-time rates judge only what has fallen due by then."""
+    today = asked_on(period, as_at)
+    day = min(today, period.end)
     views = claim_views(timelines, scope, day)
     figures = (
         _volume_figures(views, period)
         + _position_figures(views)
-        + _on_time_figures(views, period)
+        + _on_time_figures(views, period, today)
         + _speed_figures(views, period)
         + _interest_figures(views, period, day, rates)
     )

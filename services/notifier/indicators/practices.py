@@ -12,9 +12,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from shared.claim_position import paid_on_time
+
 from .benchmarks import COMPACT_10_DAYS, NHS_BPPC, STATUTORY_30_DAYS
-from .figures import ClaimView, Period, json_number, paid_on_time
-from .stats import mean, percent, shares_of_100
+from .figures import ClaimView, Period, json_number, unpaid_past_due
+from .stats import mean, percent
 
 
 def half_year(day: date) -> Period:
@@ -44,6 +46,8 @@ class PaymentPracticesReport:
     paid_in_31_to_60_days_percent: Decimal | None
     paid_after_60_days_percent: Decimal | None
     paid_within_terms_percent: Decimal | None
+    unpaid_past_due_invoices: int  # as at ``as_at``, whenever they fell due
+    oldest_unpaid_past_due_age_days: int | None
 
     @property
     def complete(self) -> bool:
@@ -71,9 +75,15 @@ class PaymentPracticesReport:
             "paid_in_31_to_60_days_percent": json_number(self.paid_in_31_to_60_days_percent),
             "paid_after_60_days_percent": json_number(self.paid_after_60_days_percent),
             "paid_within_terms_percent": json_number(self.paid_within_terms_percent),
+            "unpaid_past_due_invoices": self.unpaid_past_due_invoices,
+            "oldest_unpaid_past_due_age_days": self.oldest_unpaid_past_due_age_days,
             "basis": (
                 "Claims of the payer paid in full in the half year; days from receipt "
-                "(submission) to payment in full. The three shares add up to 100%."
+                "(submission) to payment in full. Each share is rounded half up to one decimal "
+                "place on its own, as every percentage Bridges shows, so the three may add up "
+                "to 99.9 or 100.1. Beside them, the payer's claims still unpaid past payment due "
+                "at the end of the half year (or today): how many, and the oldest one's age in "
+                "days since receipt."
             ),
         }
 
@@ -95,22 +105,28 @@ def payment_practices_report(
         for view in paid
         if view.end is not None and view.end.paid_in_full_on is not None
     ]
-    bands = [
-        sum(1 for d in days if d <= 30),
-        sum(1 for d in days if 30 < d <= 60),
-        sum(1 for d in days if d > 60),
-    ]
-    exact = shares_of_100(bands)
-    shares: list[Decimal | None] = [None, None, None] if exact is None else list(exact)
+    within_30 = sum(1 for d in days if d <= 30)
+    within_60 = sum(1 for d in days if 30 < d <= 60)
+    over_60 = sum(1 for d in days if d > 60)
+    report_as_at = min(as_at, period.end)
+    owed = unpaid_past_due(
+        view.timeline.state_as_at(report_as_at)
+        for view in views
+        if view.timeline.payer_id == payer_id
+    )
     return PaymentPracticesReport(
         payer_id=payer_id,
         period=period,
-        as_at=min(as_at, period.end),
+        as_at=report_as_at,
         invoices_paid=len(paid),
         value_paid_pence=sum(view.end.paid_pence for view in paid if view.end is not None),
         average_days_to_pay=mean(days),
-        paid_within_30_days_percent=shares[0],
-        paid_in_31_to_60_days_percent=shares[1],
-        paid_after_60_days_percent=shares[2],
-        paid_within_terms_percent=percent(sum(1 for v in paid if paid_on_time(v)), len(paid)),
+        paid_within_30_days_percent=percent(within_30, len(days)),
+        paid_in_31_to_60_days_percent=percent(within_60, len(days)),
+        paid_after_60_days_percent=percent(over_60, len(days)),
+        paid_within_terms_percent=percent(
+            sum(1 for v in paid if v.end is not None and paid_on_time(v.end)), len(paid)
+        ),
+        unpaid_past_due_invoices=owed.claims,
+        oldest_unpaid_past_due_age_days=owed.oldest_age_days,
     )

@@ -11,7 +11,7 @@ from shared.aging import AGING_BUCKETS
 
 from ..model import ClaimTimeline
 from .benchmarks import NHS_BPPC
-from .figures import ClaimView, Period, days_to_pay, due_in, json_number, paid_on_time
+from .figures import ClaimView, Period, days_to_pay, json_number, on_time_in
 from .stats import percent
 
 # (label, fewest days, most days or None): edges at the benchmarks' 5, 10 and 30 days.
@@ -87,23 +87,23 @@ def aging_over_time(timelines: Sequence[ClaimTimeline], period: Period) -> list[
     return points
 
 
-def on_time_by_month(views: Sequence[ClaimView], period: Period) -> list[dict[str, Any]]:
+def on_time_by_month(
+    views: Sequence[ClaimView], period: Period, today: date
+) -> list[dict[str, Any]]:
+    """Per month of the period, the on-time rate of the claims due that month, judged on
+    ``today`` (a claim not yet due, or due today and unpaid, is not judged)."""
     points = []
     for month in months(period):
-        due = due_in(views, month.start, month.end)
-        on_time = [view for view in due if paid_on_time(view)]
-        rate = percent(len(on_time), len(due))
+        judged = on_time_in(views, month.start, month.end, today)
+        rate = percent(len(judged.on_time), len(judged.judged))
         points.append(
             {
                 "month": month.start.strftime("%Y-%m"),
-                "due": len(due),
-                "paid_on_time": len(on_time),
+                "due": len(judged.judged),
+                "paid_on_time": len(judged.on_time),
                 "on_time_percent": json_number(rate),
                 "by_value_percent": json_number(
-                    percent(
-                        sum(view.amount_due_pence for view in on_time),
-                        sum(view.amount_due_pence for view in due),
-                    )
+                    percent(judged.value_on_time_pence, judged.value_judged_pence)
                 ),
                 "target_percent": json_number(NHS_BPPC.target),
                 "met": None if rate is None else rate >= NHS_BPPC.target,

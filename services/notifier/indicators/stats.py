@@ -1,4 +1,8 @@
-"""Small exact statistics for the indicators: Decimal results, no floats."""
+"""Small exact statistics for the indicators: Decimal results, no floats.
+
+Every percentage Bridges shows is rounded half up to one decimal place, on its own (`percent`):
+one rounding for one figure wherever it appears, so shares of a whole may add up to 99.9 or
+100.1 rather than two reports showing one figure two ways."""
 
 from __future__ import annotations
 
@@ -44,18 +48,3 @@ def percent(part: int, whole: int) -> Decimal | None:
     if whole == 0:
         return None
     return (Decimal(100) * part / whole).quantize(TENTH, rounding=ROUND_HALF_UP)
-
-
-def shares_of_100(counts: Sequence[int]) -> list[Decimal] | None:
-    """Each count as a percentage to one decimal place, summing to exactly 100.0: tenths are
-    handed out by the largest remainder (ties to the earlier count). None if all are zero."""
-    total = sum(counts)
-    if total == 0:
-        return None
-    exact = [Decimal(1000) * count / total for count in counts]
-    tenths = [int(value) for value in exact]  # floor: the values are not negative
-    spare = 1000 - sum(tenths)
-    by_remainder = sorted(range(len(counts)), key=lambda i: (-(exact[i] - tenths[i]), i))
-    for index in by_remainder[:spare]:
-        tenths[index] += 1
-    return [(Decimal(value) / 10).quantize(TENTH) for value in tenths]

@@ -152,10 +152,11 @@ def payment_alerts(
     as_of: date,
     names: Mapping[str, str],
 ) -> list[AlertCandidate]:
-    """The reminder the schedule calls for, while money is open and the claim is not queried.
-    Claims still waiting for approval are included: a payer cannot escape lateness by not
-    approving."""
-    if state.status in FINAL or state.status == "queried" or not state.is_open:
+    """The reminder the schedule calls for, while money is open and the payment clock runs
+    (a query raised on or before payment due stops it; one raised later does not: the payer was
+    already late). Claims still waiting for approval are included: a payer cannot escape
+    lateness by not approving."""
+    if state.status in FINAL or state.clock_paused or not state.is_open:
         return []
     if state.open_pence <= 0:
         return []

@@ -3,8 +3,9 @@
 - On-time rate: of a payer's claims in one partnership whose payment due falls in the 90 days
   ending on `as_of` (as_of − 89 … as_of), the share paid in full on or before payment due.
   Rejected and withdrawn claims, and claims approved at £0, are not judged; claims still
-  waiting for approval or payment are judged late once their due day has come. Below 95% is a
-  breach, judged only on at least 5 claims (fewer says too little about a payer).
+  waiting for approval or payment are judged late once their due day has passed (a claim due
+  today is not late yet: `shared.claim_position.on_time`). Below 95% is a breach, judged only
+  on at least 5 claims (fewer says too little about a payer).
 - Owed > 60 days: any open amount more than 60 days past its payment due (queried claims are
   paused and do not count), per (partnership, payer, VCSE organisation).
 
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.notifier.model import APPROVED, FINAL, ClaimState, ClaimTimeline
+from services.notifier.model import ClaimState, ClaimTimeline
+from shared.claim_position import on_time
 
 from .candidates import (
     EQUITY_BREACH,
@@ -77,20 +79,15 @@ def on_time_rate(timelines: Iterable[ClaimTimeline], as_of: date) -> OnTimeRate:
     late: list[str] = []
     for timeline in timelines:
         state = timeline.state_as_at(as_of)
-        if state is None or not _judged(state, start, as_of):
+        if state is None or not start <= state.payment_due <= as_of:
+            continue
+        verdict = on_time(state, as_of)
+        if verdict is None:
             continue
         judged.append(timeline.claim_id)
-        if state.paid_in_full_on is None or state.paid_in_full_on > state.payment_due:
+        if not verdict:
             late.append(timeline.claim_id)
     return OnTimeRate(start, as_of, tuple(judged), tuple(late))
-
-
-def _judged(state: ClaimState, start: date, end: date) -> bool:
-    if state.status in FINAL:
-        return False
-    if state.status in APPROVED and state.approved_pence == 0:
-        return False
-    return start <= state.payment_due <= end
 
 
 def equity_alerts(

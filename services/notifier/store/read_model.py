@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -56,10 +57,12 @@ def fact_to_json(fact: Fact) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": fact.kind, "on": fact.on.isoformat()}
     if fact.amount_pence:
         data["amount_pence"] = fact.amount_pence
-    for name in ("payment_id", "text", "hours"):
+    for name in ("payment_id", "text"):
         value = getattr(fact, name)
         if value is not None:
             data[name] = value
+    if fact.hours is not None:
+        data["hours"] = str(fact.hours)
     return data
 
 
@@ -70,7 +73,7 @@ def fact_from_json(data: Mapping[str, Any]) -> Fact:
         amount_pence=int(data.get("amount_pence", 0)),
         payment_id=data.get("payment_id"),
         text=data.get("text"),
-        hours=data.get("hours"),
+        hours=Decimal(data["hours"]) if data.get("hours") is not None else None,
     )
 
 

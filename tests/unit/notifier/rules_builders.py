@@ -64,6 +64,7 @@ class ClaimStory:
     agreement: AgreementTerms
     timeline: ClaimTimeline
     payments: list[str] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)  # as recorded, from the submission
 
     @property
     def id(self) -> str:
@@ -71,6 +72,7 @@ class ClaimStory:
 
     def _apply(self, event: object) -> ClaimStory:
         self.timeline = self.timeline.apply(event)
+        self.events.append(event)
         return self
 
     def amend(self, on: date, amount: int, answers_query: bool = False) -> ClaimStory:
@@ -154,4 +156,4 @@ def submit(
         approval_due=approval_due(on, agreement.approval_sla_working_days, agreement.nation),
         payment_due=payment_due(on, agreement.payment_terms_days),
     )
-    return ClaimStory(agreement, ClaimTimeline.submitted(event))
+    return ClaimStory(agreement, ClaimTimeline.submitted(event), events=[event])

@@ -29,7 +29,7 @@ def claim(
         submitted_on,
         submitted_on + timedelta(days=7),
         submitted_on + timedelta(days=30),
-        (Fact("submitted", submitted_on, amount, hours="4"), *facts),
+        (Fact("submitted", submitted_on, amount, hours=Decimal("4")), *facts),
     )
 
 
@@ -203,3 +203,42 @@ def test_chart_series() -> None:
         "2026-03": (1, 0, False),
     }
     assert {p["target_percent"] for p in series["on_time_by_month"]} == {95}
+
+
+APRIL = Period(date(2026, 4, 1), date(2026, 4, 30))
+
+
+def on_time_figures(timelines: list[ClaimTimeline], as_at: date) -> tuple[Any, Any, Any]:
+    indicators = compute_indicators(timelines, ICB, APRIL, RATES, as_at=as_at)
+    figure = indicators.figure("paid_within_terms_by_number_percent")
+    (month,) = indicators.series["on_time_by_month"]
+    return figure.value, figure.count, (month["due"], month["on_time_percent"])
+
+
+def test_a_claim_not_yet_due_is_not_judged_late() -> None:
+    """Period 1–30 April asked on 15 April: a claim due 25 April and unpaid is not late."""
+    not_due = claim("x", d(3, 26), 10_000, Fact("approved", d(3, 30), 10_000))  # due 25 April
+    on_time = claim(
+        "y", d(3, 5), 10_000, Fact("approved", d(3, 6), 10_000), paid(d(4, 3), 10_000)
+    )  # due 4 April, paid 3 April
+    assert on_time_figures([not_due, on_time], d(4, 15)) == (Decimal("100.0"), 1, (1, 100))
+    # Once 25 April has passed unpaid it is late, in the figure and in the monthly series.
+    assert on_time_figures([not_due, on_time], d(5, 15)) == (Decimal("50.0"), 2, (2, 50))
+
+
+def test_a_claim_due_today_and_unpaid_is_not_late_in_indicators_ending_today() -> None:
+    due_today = claim("x", d(3, 16), 10_000, Fact("approved", d(3, 17), 10_000))  # due 15 April
+    assert on_time_figures([due_today], d(4, 15)) == (None, 0, (0, None))
+    assert on_time_figures([due_today], d(4, 16)) == (Decimal("0.0"), 1, (1, 0))
+
+
+def test_days_to_pay_sits_beside_the_claims_still_unpaid_past_due() -> None:
+    values = figures()
+    # At the end of March only d (never approved, due 3 March) is unpaid past due: 58 days
+    # since receipt on 1 February.
+    assert values["unpaid_past_due_claims"] == 1
+    assert values["oldest_unpaid_past_due_age_days"] == 58
+    indicators = compute_indicators(HISTORY, ICB, Q1, RATES)
+    (h1,) = [r for r in indicators.payment_practices if r.period.start == d(1, 1)]
+    assert (h1.unpaid_past_due_invoices, h1.oldest_unpaid_past_due_age_days) == (1, 58)
+    assert h1.to_json()["unpaid_past_due_invoices"] == 1

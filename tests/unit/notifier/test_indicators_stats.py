@@ -5,10 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from services.notifier.indicators.stats import mean, median, percent, percentile, shares_of_100
+from services.notifier.indicators.stats import mean, median, percent, percentile
 
 
 def test_median_of_odd_and_even_counts() -> None:
@@ -33,23 +31,3 @@ def test_mean_and_percent_round_half_up_to_one_decimal() -> None:
     assert percent(2, 3) == Decimal("66.7")
     assert percent(1, 8) == Decimal("12.5")
     assert percent(1, 0) is None
-
-
-def test_shares_of_100_add_up_even_when_thirds_do_not() -> None:
-    assert shares_of_100([1, 1, 1]) == [Decimal("33.4"), Decimal("33.3"), Decimal("33.3")]
-    assert shares_of_100([2, 1, 0]) == [Decimal("66.7"), Decimal("33.3"), Decimal("0.0")]
-    assert shares_of_100([0, 5, 0]) == [Decimal("0.0"), Decimal("100.0"), Decimal("0.0")]
-    assert shares_of_100([0, 0, 0]) is None
-
-
-@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=6))
-def test_shares_of_100_always_sum_to_exactly_100(counts: list[int]) -> None:
-    shares = shares_of_100(counts)
-    if sum(counts) == 0:
-        assert shares is None
-        return
-    assert shares is not None
-    assert sum(shares) == Decimal(100)
-    for count, share in zip(counts, shares, strict=True):
-        exact = Decimal(100) * count / sum(counts)
-        assert abs(share - exact) < Decimal("0.1")

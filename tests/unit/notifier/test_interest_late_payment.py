@@ -17,6 +17,7 @@ from services.notifier.interest import (
     statutory_rate_percent,
 )
 from services.notifier.model import ClaimTimeline, Fact
+from shared.money import round_half_up
 
 # A history made up for the tests, with changes on the reference dates' edges.
 RATES = BaseRateHistory(
@@ -41,7 +42,7 @@ def claim(amount: int, submitted_on: date, *facts: Fact, terms: int = 30) -> Cla
         submitted_on=submitted_on,
         approval_due=submitted_on + timedelta(days=7),
         base_payment_due=submitted_on + timedelta(days=terms),
-        facts=(Fact("submitted", submitted_on, amount, hours="10"), *facts),
+        facts=(Fact("submitted", submitted_on, amount, hours=Decimal("10")), *facts),
     )
 
 
@@ -144,7 +145,9 @@ def test_a_query_pauses_the_clock_and_moves_payment_due() -> None:
     assert later.days == 10
 
 
-def test_a_query_raised_after_payment_due_stops_interest_while_open() -> None:
+def test_a_query_raised_after_payment_due_stops_no_interest() -> None:
+    """The payer was already late (due 1 February): asking a question on the 10th stops
+    neither the clock nor the interest."""
     timeline = claim(
         100_000,
         SUBMITTED,
@@ -155,10 +158,10 @@ def test_a_query_raised_after_payment_due_stops_interest_while_open() -> None:
     while_queried = late_payment_interest(timeline, date(2026, 2, 15), RATES)
     after = late_payment_interest(timeline, date(2026, 2, 25), RATES)
 
-    assert while_queried.days == 9  # 2–10 February (queried during the 10th, not before it)
-    # Payment due moved by the 10 queried days to 11 February; 21–25 February count again.
-    assert after.days == 9 + 5
+    assert while_queried.days == 14  # 2–15 February
+    assert after.days == 24  # 2–25 February, nothing paused
     assert after.overdue_from == date(2026, 2, 2)
+    assert after.interest_pence == round_half_up(Decimal(100_000 * 24 * 12) / 36_500)
 
 
 def test_rejected_and_withdrawn_claims_owe_no_interest() -> None:

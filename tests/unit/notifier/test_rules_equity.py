@@ -130,15 +130,21 @@ def test_a_vcse_organisation_owed_more_than_60_days() -> None:
     )
 
 
-def test_owed_is_judged_per_vcse_organisation_and_a_query_pauses_it() -> None:
+def test_owed_is_judged_per_vcse_organisation_and_only_a_timely_query_pauses_it() -> None:
     hope = due_on(AS_OF - timedelta(days=70))
     # Never approved: still owed (the payer cannot escape lateness by not approving).
     bridge = submit(AS_OF - timedelta(days=100), agreement=terms(id="a2", payee_id="bridge"))
     owed = {a.payee_id for a in alerts([hope, bridge])}
     assert owed == {PAYEE, "bridge"}
+    # A query raised 65 days after payment due does not stop the clock: the payer was late.
     bridge.query(AS_OF - timedelta(days=5))
     owed = {a.payee_id for a in alerts([hope, bridge])}
-    assert owed == {PAYEE}
+    assert owed == {PAYEE, "bridge"}
+    # A query raised before payment due, and still open, pauses it.
+    roots = submit(AS_OF - timedelta(days=100), agreement=terms(id="a3", payee_id="roots"))
+    roots.query(AS_OF - timedelta(days=80))
+    owed = {a.payee_id for a in alerts([hope, bridge, roots])}
+    assert owed == {PAYEE, "bridge"}
 
 
 def test_payment_ends_the_owed_breach() -> None:
@@ -146,3 +152,14 @@ def test_payment_ends_the_owed_breach() -> None:
     assert breaches([story]) == ["owed_over_60_days"]
     story.pay(AS_OF, 23740)
     assert breaches([story]) == []
+
+
+def test_a_claim_due_today_and_unpaid_is_not_late_yet() -> None:
+    """Overdue means today > payment due: a claim due on `as_of` is not judged until tomorrow."""
+    on_time = [paid_on_time(d) for d in in_window(5)]
+    due_today = due_on(AS_OF)
+    rate = on_time_rate([s.timeline for s in [*on_time, due_today]], AS_OF)
+    assert (len(rate.judged), rate.on_time, rate.late) == (5, 5, ())
+    assert breaches([*on_time, due_today]) == []
+    tomorrow = on_time_rate([s.timeline for s in [*on_time, due_today]], AS_OF + timedelta(1))
+    assert (len(tomorrow.judged), tomorrow.late) == (6, (due_today.id,))

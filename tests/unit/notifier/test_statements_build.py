@@ -39,7 +39,7 @@ def claim(
         submitted_on=submitted_on,
         approval_due=submitted_on + timedelta(days=7),
         base_payment_due=submitted_on + timedelta(days=30),
-        facts=(Fact("submitted", submitted_on, amount, hours="4"), *facts),
+        facts=(Fact("submitted", submitted_on, amount, hours=Decimal("4")), *facts),
     )
 
 
@@ -146,7 +146,7 @@ def test_facts_that_contradict_each_other_do_not_balance() -> None:
         10_000,
         approved(date(2026, 2, 2), 10_000),
         paid(date(2026, 2, 3), 5_000, "pay9"),
-        Fact("amended", date(2026, 2, 4), 10_000, hours="4"),
+        Fact("amended", date(2026, 2, 4), 10_000, hours=Decimal("4")),
     )
 
     with pytest.raises(StatementDoesNotBalance):

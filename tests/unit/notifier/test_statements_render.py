@@ -44,7 +44,7 @@ def claim(claim_id: str, submitted_on: date, amount: int, *facts: Fact) -> Claim
         submitted_on,
         submitted_on + timedelta(days=7),
         submitted_on + timedelta(days=30),
-        (Fact("submitted", submitted_on, amount, hours="3"), *facts),
+        (Fact("submitted", submitted_on, amount, hours=Decimal("3")), *facts),
     )
 
 
