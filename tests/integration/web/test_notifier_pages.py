@@ -306,6 +306,11 @@ def test_the_indicators_page_shows_figures_benchmarks_and_three_charts(scene: Sc
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", charts[0], re.S)
     assert desc and "31 to 60 days: 1 claim" in unescape(desc.group(1))
     assert "data-practices" in page
+    # Days to pay beside what is still owed past due, so a payer cannot look fast by not paying.
+    owed = figures["unpaid_past_due_claims"]["value"]
+    assert re.search(rf'data-figure="unpaid_past_due_claims".*?data-value>{owed}<', page, re.S)
+    assert "Claims still unpaid past payment due" in page
+    assert "Still unpaid past due (oldest)" in page
 
 
 def test_indicators_of_the_own_organisation_and_a_period(scene: Scene) -> None:

@@ -36,6 +36,8 @@ FIGURE_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
             ("median_days_to_pay", "Median days to pay"),
             ("p90_days_to_pay", "90th percentile days to pay"),
             ("average_days_to_pay", "Average days to pay"),
+            ("unpaid_past_due_claims", "Claims still unpaid past payment due"),
+            ("oldest_unpaid_past_due_age_days", "Age of the oldest claim unpaid past due"),
             ("median_days_to_approve", "Median days to approve"),
             ("p90_days_to_approve", "90th percentile days to approve"),
         ],
