@@ -72,11 +72,11 @@ def build_routes(
             principal = authenticate()
             with engine.connect() as connection:
                 filters = scope_filters(principal, connection)
-                partnership = args.get("partnership_id")
                 try:
                     page = list_alerts(
                         connection,
                         **filters,
+                        partnership_id=args.get("partnership_id"),
                         status=args.get("status"),
                         kind=args.get("kind"),
                         claim_id=args.get("claim_id"),
@@ -85,10 +85,7 @@ def build_routes(
                     )
                 except InvalidCursor as error:
                     raise validation_problem({"cursor": [str(error) or "not a cursor"]}) from error
-            body = page.to_json()
-            if partnership:
-                body["items"] = [a for a in body["items"] if a["partnership_id"] == partnership]
-            return body
+            return page.to_json()
 
     @alerts_blp.route("/alerts/<alert_id>/acknowledge")
     class Acknowledge(MethodView):
