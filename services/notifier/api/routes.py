@@ -119,7 +119,10 @@ def build_routes(
         ) -> Response:
             """The statement both sides see for one VCSE organisation and one payer in a
             partnership: `outstanding` as at a date (aging, interest) or `activity` over a
-            period (opening, approvals, payments, reversals, closing)."""
+            period (opening, approvals, payments, reversals, closing). An outstanding
+            statement's `base_rate_data` says whether its interest uses a base rate after the
+            date the base rate data is confirmed to (then also a warning row in the CSV and a
+            warning in the PDF)."""
             principal = authenticate()
             today = london_date(clock())
             kind = args["kind"]
