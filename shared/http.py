@@ -85,8 +85,14 @@ def _json_error() -> str | None:
     return None
 
 
-def build_ops_blueprint(registry: CollectorRegistry, ready: Callable[[], None]) -> Blueprint:
-    """`/healthz` (the process answers), `/readyz` (`ready()` raises if not) and `/metrics`."""
+def build_ops_blueprint(
+    registry: CollectorRegistry,
+    ready: Callable[[], None],
+    detail: Callable[[], dict[str, object]] | None = None,
+) -> Blueprint:
+    """`/healthz` (the process answers), `/readyz` (`ready()` raises if not; `detail()`, if
+    given, adds what an operator should know without making the process unready) and
+    `/metrics`."""
     blueprint = Blueprint("ops", __name__)
 
     @blueprint.get("/healthz")
@@ -94,14 +100,16 @@ def build_ops_blueprint(registry: CollectorRegistry, ready: Callable[[], None]) 
         return {"status": "ok"}
 
     @blueprint.get("/readyz")
-    def readyz() -> dict[str, str]:
+    def readyz() -> dict[str, object]:
         try:
             ready()
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             raise Problem(
                 503, "not-ready", "Not ready", f"not ready: {type(exc).__name__}"
             ) from exc
-        return {"status": "ready"}
+        if detail is None:
+            return {"status": "ready"}
+        return {"status": "ready", "detail": detail()}
 
     @blueprint.get("/metrics")
     def metrics() -> Response:

@@ -58,15 +58,33 @@ class BaseRate:
 
 @dataclass(frozen=True)
 class BaseRateHistory:
-    """Bank Rate changes, oldest first."""
+    """Bank Rate changes, oldest first, and how far the history is known to be right.
+
+    ``confirmed_to`` is the last day on which the history is known to be right (the last
+    Monetary Policy Committee decision its authors checked); by default the last change's
+    date. A rate asked for a later day is the last known one, but Bank Rate may have changed
+    since: `is_unconfirmed` tells such a day."""
 
     rates: tuple[BaseRate, ...]
+    confirmed_to: date = date.min  # date.min: the last change's date
     _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.rates:
             raise ValueError("a base rate history needs at least one rate")
         object.__setattr__(self, "_days", tuple(rate.effective_from for rate in self.rates))
+        if self.confirmed_to == date.min:
+            object.__setattr__(self, "confirmed_to", self._days[-1])
+        elif self.confirmed_to < self._days[-1]:
+            raise ValueError(
+                f"confirmed_to {self.confirmed_to.isoformat()} is before the last change "
+                f"({self._days[-1].isoformat()})"
+            )
+
+    def is_unconfirmed(self, day: date) -> bool:
+        """True when ``day`` is after ``confirmed_to``: its rate is the last known one, but
+        nobody has checked that Bank Rate did not change by then."""
+        return day > self.confirmed_to
 
     def rate_on(self, day: date) -> Decimal:
         """The base rate in force on ``day`` (the last change on or before it)."""

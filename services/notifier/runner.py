@@ -16,9 +16,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry, start_http_server
 from sqlalchemy import Connection, Engine
 
+from shared.calendar import london_date
 from shared.logging import get_logger
 
 from .consumer import EventConsumer
+from .data import warn_of_stale_base_rates_at_start
 
 log = get_logger("notifier.runner")
 Clock = Callable[[], datetime]
@@ -93,6 +95,7 @@ def run_notifier(
     signal.signal(signal.SIGINT, stop)
     ticker.start()
     log.info("notifier running", topic=topic, group=group)
+    warn_of_stale_base_rates_at_start(london_date(clock()), process="notifier")
     try:
         consumer.run()
     finally:

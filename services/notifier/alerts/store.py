@@ -204,6 +204,7 @@ def list_alerts(
     *,
     organisation_ids: Iterable[str] | None = None,
     partnership_ids: Iterable[str] | None = None,
+    partnership_id: str | None = None,
     status: str | Iterable[str] | None = None,
     kind: str | Iterable[str] | None = None,
     claim_id: str | None = None,
@@ -212,7 +213,10 @@ def list_alerts(
 ) -> AlertPage:
     """Newest first. `organisation_ids` matches alerts whose payer or VCSE organisation is one
     of them, `partnership_ids` alerts of those partnerships (both given: either matches — a
-    partner viewer sees the partnership's alerts, an organisation its own). Cursor paging."""
+    partner viewer sees the partnership's alerts, an organisation its own): that is who may
+    see what. `partnership_id`, `status`, `kind` and `claim_id` then narrow it down. Every
+    condition is in the query, before its LIMIT, so each page is full until the last, and
+    only a page with more after it has a `next_cursor`. Cursor paging."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     query = select(alerts)
@@ -237,6 +241,8 @@ def list_alerts(
         query = query.where(alerts.c.kind.in_(kinds))
     if claim_id is not None:
         query = query.where(alerts.c.claim_id == claim_id)
+    if partnership_id is not None:
+        query = query.where(alerts.c.partnership_id == partnership_id)
     if cursor:
         at, identifier = _decode_cursor(cursor)
         query = query.where(

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
+from shared.calendar import london_date
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
@@ -25,6 +26,8 @@ from shared.settings import var_dir_path
 from shared.sql import make_engine
 from shared.tokens import token_key
 
+from ..base_rate_notice import today_notice
+from ..data import load_base_rates, warn_of_stale_base_rates_at_start
 from ..settings import NotifierSettings
 from .auth import authenticate
 from .routes import PREFIX, build_routes
@@ -68,6 +71,7 @@ def create_app(
     key = token_key(var_dir or var_dir_path())
     app.extensions["bridges.notifier.engine"] = engine
 
+    warn_of_stale_base_rates_at_start(london_date(clock()), process="notifier api")
     api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     for blueprint in build_routes(
@@ -75,7 +79,11 @@ def create_app(
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
     registry = CollectorRegistry()
-    app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
+    app.register_blueprint(
+        build_ops_blueprint(
+            registry, ready=lambda: _check_schema(engine), detail=lambda: _base_rate_detail(clock)
+        )
+    )
     install_request_metrics(app, registry, "notifier")
     install_security_headers(app)
 
@@ -89,6 +97,40 @@ def create_app(
         return problem_response(Problem(500, "internal", "Internal error", "the error was logged"))
 
     return app
+
+
+def _base_rate_detail(clock: Callable[[], datetime]) -> dict[str, object]:
+    """`/readyz`'s detail: whether a debt first overdue today gets a confirmed base rate.
+
+    Informational: stale base rate data does not make the notifier unready (statements and
+    indicators still answer, and say the interest rests on unconfirmed rates)."""
+    try:
+        rates = load_base_rates()
+    except ValueError as error:
+        return {"base_rate_data": "unreadable", "message": str(error)}
+    today = london_date(clock())
+    notice = today_notice(rates, today)
+    [reference] = notice.reference_dates
+    if notice.stale:
+        message = (
+            f"debts first overdue today use the base rate on {reference.isoformat()}, after "
+            f"the base rate data's confirmed_to ({notice.confirmed_to.isoformat()}): add any "
+            "change of Bank Rate since and move confirmed_to on (services/notifier/data/"
+            "base_rates.json, or the file BRIDGES_BASE_RATES_FILE names)"
+        )
+    else:
+        message = (
+            f"debts first overdue today use the base rate on {reference.isoformat()}, "
+            "within the confirmed data"
+        )
+    return {
+        "base_rate_data": "stale" if notice.stale else "ok",
+        "base_rates_confirmed_to": notice.confirmed_to.isoformat(),
+        "today": today.isoformat(),
+        "reference_date": reference.isoformat(),
+        "reference_dates_unconfirmed": [day.isoformat() for day in notice.unconfirmed],
+        "message": message,
+    }
 
 
 def _check_schema(engine: Engine) -> None:

@@ -72,11 +72,11 @@ def build_routes(
             principal = authenticate()
             with engine.connect() as connection:
                 filters = scope_filters(principal, connection)
-                partnership = args.get("partnership_id")
                 try:
                     page = list_alerts(
                         connection,
                         **filters,
+                        partnership_id=args.get("partnership_id"),
                         status=args.get("status"),
                         kind=args.get("kind"),
                         claim_id=args.get("claim_id"),
@@ -85,10 +85,7 @@ def build_routes(
                     )
                 except InvalidCursor as error:
                     raise validation_problem({"cursor": [str(error) or "not a cursor"]}) from error
-            body = page.to_json()
-            if partnership:
-                body["items"] = [a for a in body["items"] if a["partnership_id"] == partnership]
-            return body
+            return page.to_json()
 
     @alerts_blp.route("/alerts/<alert_id>/acknowledge")
     class Acknowledge(MethodView):
@@ -122,7 +119,10 @@ def build_routes(
         ) -> Response:
             """The statement both sides see for one VCSE organisation and one payer in a
             partnership: `outstanding` as at a date (aging, interest) or `activity` over a
-            period (opening, approvals, payments, reversals, closing)."""
+            period (opening, approvals, payments, reversals, closing). An outstanding
+            statement's `base_rate_data` says whether its interest uses a base rate after the
+            date the base rate data is confirmed to (then also a warning row in the CSV and a
+            warning in the PDF)."""
             principal = authenticate()
             today = london_date(clock())
             kind = args["kind"]

@@ -108,6 +108,27 @@ class SubscriptionList(ma.Schema):
     items = fields.List(fields.Nested(SubscriptionOut))
 
 
+class BaseRateDataOut(ma.Schema):
+    """Whether the interest shown rests on base rates the notifier's data is confirmed for
+    (also in outstanding statements as `base_rate_data`)."""
+
+    confirmed_to = fields.Date(
+        metadata={"description": "the last day the base rate data is known to be right"}
+    )
+    stale = fields.Boolean(
+        metadata={"description": "true when some interest uses a reference date after it"}
+    )
+    reference_dates = fields.List(
+        fields.Date(), metadata={"description": "the reference dates the interest uses"}
+    )
+    reference_dates_unconfirmed = fields.List(
+        fields.Date(), metadata={"description": "those after confirmed_to"}
+    )
+    message = fields.String(
+        allow_none=True, metadata={"description": "what to tell a reader when stale; else null"}
+    )
+
+
 class IndicatorsOut(ma.Schema):
     scope = fields.Dict()
     period = fields.Dict()
@@ -115,3 +136,4 @@ class IndicatorsOut(ma.Schema):
     figures = fields.Dict()
     series = fields.Dict()
     payment_practices = fields.List(fields.Dict())
+    base_rate_data = fields.Nested(BaseRateDataOut)

@@ -1,8 +1,10 @@
 """Packaged data of the notifier, and the loader of the Bank of England base rate history.
 
 `base_rates.json` is configuration with effective dates, not a constant: operators must add
-each change of Bank Rate (see README.md here), or point ``BRIDGES_BASE_RATES_FILE`` at a JSON
-file of the same shape, which then replaces the packaged one.
+each change of Bank Rate and move ``confirmed_to`` on after each decision of the Monetary
+Policy Committee (see README.md here), or point ``BRIDGES_BASE_RATES_FILE`` at a JSON file of
+the same shape, which then replaces the packaged one. An override may still be the older
+shape, a bare list of changes: it is then confirmed only to its last change's date.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
+from services.notifier.base_rate_notice import STALE_BASE_RATES
 from services.notifier.interest import BaseRate, BaseRateHistory
+from shared.logging import get_logger
 
 BASE_RATES_ENV = "BRIDGES_BASE_RATES_FILE"
 
@@ -29,6 +33,20 @@ def load_base_rates(environ: Mapping[str, str] | None = None) -> BaseRateHistory
     if override:
         return _load_file(str(Path(override).expanduser().resolve()))
     return _load_packaged()
+
+
+def warn_of_stale_base_rates_at_start(
+    today: date, *, process: str, environ: Mapping[str, str] | None = None
+) -> list[date]:
+    """When a process starts: warn in the log if a debt first overdue ``today`` already needs
+    a base rate after the data's ``confirmed_to`` (or if the data cannot be read); returns the
+    dates warned of."""
+    try:
+        rates = load_base_rates(environ)
+    except ValueError as error:
+        get_logger("notifier.base_rates").error("base rate data unreadable", error=str(error))
+        return []
+    return STALE_BASE_RATES.warn_at_start(rates, today, process=process)
 
 
 @functools.cache
@@ -50,8 +68,30 @@ def _load_file(path: str) -> BaseRateHistory:
     return parse_base_rates(data, source=path)
 
 
+_OBJECT_KEYS = {"confirmed_to", "changes"}
+_OPTIONAL_KEYS = {"source"}
+
+
 def parse_base_rates(data: object, *, source: str = "base rates") -> BaseRateHistory:
-    """Check and read a list of ``{"effective_from": "YYYY-MM-DD", "rate_percent": "5.25"}``."""
+    """Check and read ``{"confirmed_to": "YYYY-MM-DD", "source": "…", "changes": [...]}``,
+    each change ``{"effective_from": "YYYY-MM-DD", "rate_percent": "5.25"}``; or, the older
+    shape, the bare list of changes, confirmed to its last change's date."""
+    confirmed_to: date | None = None
+    if isinstance(data, dict):
+        keys = set(data)
+        if not _OBJECT_KEYS <= keys <= _OBJECT_KEYS | _OPTIONAL_KEYS:
+            raise ValueError(
+                f"{source}: expected confirmed_to and changes (and optionally source), "
+                f"got {', '.join(sorted(keys)) or 'nothing'}"
+            )
+        try:
+            confirmed_to = date.fromisoformat(str(data["confirmed_to"]))
+        except ValueError:
+            raise ValueError(f"{source}.confirmed_to: expected a date YYYY-MM-DD") from None
+        if "source" in data and not isinstance(data["source"], str):
+            raise ValueError(f"{source}.source: expected text")
+        data = data["changes"]
+        source = f"{source}.changes"
     if not isinstance(data, list) or not data:
         raise ValueError(f"{source}: expected a non-empty list of base rate changes")
     rates: list[BaseRate] = []
@@ -76,4 +116,11 @@ def parse_base_rates(data: object, *, source: str = "base rates") -> BaseRateHis
     days = [rate.effective_from for rate in rates]
     if days != sorted(days) or len(set(days)) != len(days):
         raise ValueError(f"{source}: effective_from dates must be unique and in order")
-    return BaseRateHistory(tuple(rates))
+    if confirmed_to is None:
+        return BaseRateHistory(tuple(rates))
+    if confirmed_to < days[-1]:
+        raise ValueError(
+            f"{source}: confirmed_to {confirmed_to.isoformat()} is before the last change "
+            f"({days[-1].isoformat()})"
+        )
+    return BaseRateHistory(tuple(rates), confirmed_to)

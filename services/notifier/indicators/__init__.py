@@ -7,14 +7,15 @@ notifier's read model and calls it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
-from ..interest import BaseRateHistory
+from ..base_rate_notice import BaseRateNotice, base_rate_notice
+from ..interest import BaseRateHistory, late_payment_interest
 from ..model import ClaimTimeline
 from .benchmarks import BENCHMARKS_LINE, Benchmark
-from .figures import Figure, Indicators, Period, Scope, asked_on, compute_figures
+from .figures import ClaimView, Figure, Indicators, Period, Scope, asked_on, compute_figures
 from .practices import PaymentPracticesReport, half_years, payment_practices_report
 from .series import aging_over_time, days_to_pay_histogram, on_time_by_month
 
@@ -55,4 +56,21 @@ def compute_indicators(
         for half in half_years(period)
         if half.start <= day
     )
-    return Indicators(scope, period, day, figures, series, reports)
+    notice = interest_base_rates(views, period, day, rates)
+    return Indicators(scope, period, day, figures, series, reports, notice)
+
+
+def interest_base_rates(
+    views: Iterable[ClaimView], period: Period, as_at: date, rates: BaseRateHistory
+) -> BaseRateNotice:
+    """Whether the base rates behind the interest accrued in the period (the claims whose
+    interest grew between the day before it starts and ``as_at``) are confirmed."""
+    before = period.start - timedelta(days=1)
+
+    def used() -> Iterator[date | None]:
+        for view in views:
+            now = late_payment_interest(view.timeline, as_at, rates)
+            if now.days and now.days > late_payment_interest(view.timeline, before, rates).days:
+                yield now.reference_date
+
+    return base_rate_notice(rates, used())

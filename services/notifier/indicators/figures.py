@@ -42,6 +42,7 @@ from .benchmarks import (
 from .stats import mean, median, percent, percentile
 
 if TYPE_CHECKING:
+    from ..base_rate_notice import BaseRateNotice
     from .practices import PaymentPracticesReport
 
 HUNDREDTH = Decimal("0.01")
@@ -142,6 +143,7 @@ class Indicators:
     figures: tuple[Figure, ...]
     series: dict[str, Any] = field(default_factory=dict)
     payment_practices: tuple[PaymentPracticesReport, ...] = ()
+    base_rates: BaseRateNotice | None = None  # are the interest's reference dates confirmed?
 
     def figure(self, key: str) -> Figure:
         return next(figure for figure in self.figures if figure.key == key)
@@ -154,6 +156,7 @@ class Indicators:
             "figures": {figure.key: figure.to_json() for figure in self.figures},
             "series": self.series,
             "payment_practices": [report.to_json() for report in self.payment_practices],
+            "base_rate_data": None if self.base_rates is None else self.base_rates.to_json(),
         }
 
 

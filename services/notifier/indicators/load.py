@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import Connection
 
+from ..base_rate_notice import STALE_BASE_RATES
 from ..data import load_base_rates
 from ..interest import BaseRateHistory
 from ..store.read_model import load_claims
@@ -28,4 +29,9 @@ def indicators_for(
         payer_id=scope.payer_id,
         payee_id=scope.payee_id,
     )
-    return compute_indicators(timelines, scope, period, rates or load_base_rates(), as_at=today)
+    indicators = compute_indicators(
+        timelines, scope, period, rates or load_base_rates(), as_at=today
+    )
+    if indicators.base_rates is not None:
+        STALE_BASE_RATES.warn(indicators.base_rates, needed_by="indicators")
+    return indicators

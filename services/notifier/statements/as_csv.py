@@ -25,7 +25,7 @@ ACTIVITY_COLUMNS = (
     "balance_pence",
 )
 OUTSTANDING_COLUMNS = (
-    "row_type",  # item | bucket_total | total
+    "row_type",  # item | bucket_total | total | warning
     "label",
     "claim_id",
     "standing",
@@ -162,6 +162,9 @@ def _outstanding_rows(body: OutstandingStatement) -> list[dict[str, object]]:
             **_money("compensation", body.compensation_pence),
         }
     )
+    if body.base_rates is not None and body.base_rates.message:
+        # The interest rests on base rates nobody has confirmed yet: say so in the file too.
+        rows.append({"row_type": "warning", "label": body.base_rates.message})
     return rows
 
 

@@ -91,6 +91,7 @@ def _outstanding(body: OutstandingStatement) -> dict[str, Any]:
             "compensation_pence": body.compensation_pence,
         },
         "interest_note": INTEREST_NOTE,
+        "base_rate_data": None if body.base_rates is None else body.base_rates.to_json(),
     }
 
 

@@ -50,6 +50,20 @@ _NOTE = ParagraphStyle("note", fontName=FONT, fontSize=8, leading=10.5, textColo
 _HEADING = ParagraphStyle("heading", fontName=BOLD, fontSize=10.5, leading=14, textColor=HEAD)
 _CELL = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=9.5, textColor=INK)
 _CELL_9 = ParagraphStyle("cell9", fontName=FONT, fontSize=9, leading=11, textColor=INK)
+_WARNING = ParagraphStyle(
+    "warning",
+    fontName=BOLD,
+    fontSize=9.5,
+    leading=12,
+    textColor=INK,
+    borderColor=INK,
+    borderWidth=1.2,
+    borderPadding=(2 * mm, 3 * mm),
+    spaceBefore=2 * mm,
+    spaceAfter=5 * mm,
+    leftIndent=3 * mm,
+    rightIndent=3 * mm,
+)
 
 KIND_TITLES = {"activity": "Activity statement", "outstanding": "Outstanding statement"}
 BUCKET_LABELS = {
@@ -372,7 +386,10 @@ def statement_to_pdf(statement: Statement) -> bytes:
         summary, flowables, notes = _activity_story(body)
     else:
         summary, flowables, notes = _outstanding_story(body)
-    story = _masthead(statement, summary) + flowables
+    story = _masthead(statement, summary)
+    if isinstance(body, OutstandingStatement) and body.base_rates and body.base_rates.message:
+        story.append(Paragraph(_escape(f"Warning: {body.base_rates.message}"), _WARNING))
+    story += flowables
     paragraphs: list[Any] = [Spacer(1, 3 * mm)]
     for note in [*notes, BENCHMARKS_LINE]:
         paragraphs += [Paragraph(_escape(note), _NOTE), Spacer(1, 1.5 * mm)]

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from shared.aging import AGING_BUCKETS
 from shared.money import format_pence
 
+from ..base_rate_notice import base_rate_notice
 from ..interest import BaseRateHistory, late_payment_interest
 from ..model import APPROVED_FACT, PAID, REVERSED, UNDECIDED, ClaimTimeline
 from .model import (
@@ -151,7 +152,8 @@ def build_outstanding_statement(
     rates: BaseRateHistory,
 ) -> OutstandingStatement:
     """Every claim open at the end of ``as_at`` (approved and unpaid, or awaiting approval),
-    oldest payment due first, aged, with interest accrued to ``as_at``; totals per bucket."""
+    oldest payment due first, aged, with interest accrued to ``as_at``; totals per bucket;
+    and whether the interest's reference dates are within the base rate data's confirmed_to."""
     items = []
     for timeline in in_scope(parties, timelines):
         state = timeline.state_as_at(as_at)
@@ -174,6 +176,7 @@ def build_outstanding_statement(
                 interest_pence=interest.interest_pence,
                 compensation_pence=interest.compensation_pence,
                 interest_rate_percent=interest.rate_percent,
+                interest_reference_date=interest.reference_date,
             )
         )
     items.sort(key=lambda item: (item.payment_due, item.receipt, item.claim_id))
@@ -204,4 +207,5 @@ def build_outstanding_statement(
         overdue_pence=sum(item.overdue_pence for item in items),
         interest_pence=sum(item.interest_pence for item in items),
         compensation_pence=sum(item.compensation_pence for item in items),
+        base_rates=base_rate_notice(rates, (item.interest_reference_date for item in items)),
     )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ..base_rate_notice import BaseRateNotice
+
 ACTIVITY = "activity"
 OUTSTANDING = "outstanding"
 KINDS = (ACTIVITY, OUTSTANDING)
@@ -106,6 +108,7 @@ class OutstandingItem:
     interest_pence: int
     compensation_pence: int
     interest_rate_percent: Decimal | None  # base rate + 8, once the claim has been overdue
+    interest_reference_date: date | None = None  # the day whose base rate the interest uses
 
     @property
     def overdue_pence(self) -> int:
@@ -136,6 +139,8 @@ class OutstandingStatement:
     overdue_pence: int
     interest_pence: int
     compensation_pence: int
+    # Whether the interest's reference dates are within the base rate data's confirmed_to.
+    base_rates: BaseRateNotice | None = None
 
 
 @dataclass(frozen=True)

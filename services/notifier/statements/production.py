@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from shared.calendar import is_working_day
 from shared.sql import insert_for
 
+from ..base_rate_notice import STALE_BASE_RATES
 from ..data import load_base_rates
 from ..interest import BaseRateHistory
 from ..model import ClaimTimeline
@@ -106,7 +107,10 @@ def _build(
     if kind == OUTSTANDING:
         if as_at is None:
             raise ValueError("an outstanding statement needs an as-at date")
-        return build_outstanding_statement(parties, timelines, as_at, rates)
+        body = build_outstanding_statement(parties, timelines, as_at, rates)
+        if body.base_rates is not None:
+            STALE_BASE_RATES.warn(body.base_rates, needed_by="outstanding statement")
+        return body
     raise ValueError(f"unknown statement kind {kind!r}: expected one of {', '.join(KINDS)}")
 
 

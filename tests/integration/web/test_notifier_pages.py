@@ -7,6 +7,8 @@ answering when the notifier is down."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -15,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from services.ledger.web.notifier_client import NotifierClient, NotifierUnavailable
+from services.notifier.data import BASE_RATES_ENV
 from services.notifier.store import tables
 from shared.tokens import token_key
 from tests.support.notifier_pages import TODAY, Scene, notifier_scene, pence
@@ -388,3 +392,74 @@ def test_the_client_reports_a_stopped_notifier_quickly() -> None:
     person = "6f1c1b2e-8d43-4c4e-9a51-0c7d5c7e7a10"
     with pytest.raises(NotifierUnavailable):
         client.alerts(person)
+
+
+# ---- base rate data past its confirmed date ---------------------------------------------------
+
+BASE_RATES_BANNER = 'data-base-rates="stale"'
+
+
+def confirmed_rates(tmp_path: Path, confirmed_to: str) -> Path:
+    """The packaged base rate changes, in a file confirmed to another date."""
+    packaged = Path(__file__).resolve().parents[3] / "services/notifier/data/base_rates.json"
+    data = json.loads(packaged.read_text())
+    path = tmp_path / f"rates-{confirmed_to}.json"
+    path.write_text(json.dumps({**data, "confirmed_to": confirmed_to}))
+    return path
+
+
+def test_pages_warn_when_interest_uses_a_base_rate_past_the_confirmed_data(scene: Scene) -> None:
+    # The packaged data is confirmed to 19 March 2026; the part-paid claim became overdue in
+    # October 2026, so its interest takes the base rate on 30 June 2026.
+    a = scene.world.a
+    finance = signed_in(scene, "finance")
+    page = finance.text(f"/statements?agreement={a.agreement_id}")
+    assert page.count(BASE_RATES_BANNER) == 1
+    assert 'data-base-rates-confirmed-to="2026-03-19"' in page
+    assert "The late payment interest may be wrong." in page
+    assert "base rate on 30 June 2026" in unescape(page)
+    assert "only confirmed to 19 March 2026" in unescape(page)
+
+    link = re.search(r'href="([^"]+)" data-download="pdf"', page)
+    assert link
+    pdf = finance.client.get(unescape(link.group(1)))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Warning: Late payment interest here uses the Bank of England base rate on 30 June" in (
+        re.sub(r"\s+", " ", text)
+    )
+
+    indicators = signed_in(scene, "partner_viewer").text("/indicators")
+    assert indicators.count(BASE_RATES_BANNER) == 1
+    expected = notifier_json(scene, "partner_viewer", f"partnerships/{a.partnership_id}")
+    assert expected["base_rate_data"]["stale"] is True
+    assert expected["base_rate_data"]["reference_dates_unconfirmed"] == ["2026-06-30"]
+
+
+def test_pages_do_not_warn_when_the_base_rates_used_are_confirmed(
+    scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = scene.world.a
+    finance = signed_in(scene, "finance")
+    # No interest at all on 2 September 2026 (nothing overdue yet): nothing to warn of.
+    early = finance.text(
+        f"/statements?agreement={a.agreement_id}&kind=outstanding"
+        + date_query("as_at", date(2026, 9, 2))
+    )
+    assert "data-statement" in early and BASE_RATES_BANNER not in early
+
+    # The same pages as the test above, with base rate data confirmed past 30 June 2026.
+    monkeypatch.setenv(BASE_RATES_ENV, str(confirmed_rates(tmp_path, "2026-11-05")))
+    page = finance.text(f"/statements?agreement={a.agreement_id}")
+    assert "data-statement" in page and pence(cell(page, 'data-total="interest"')) > 0
+    assert BASE_RATES_BANNER not in page
+    assert "The late payment interest may be wrong." not in page
+    link = re.search(r'href="([^"]+)" data-download="pdf"', page)
+    assert link
+    pdf = finance.client.get(unescape(link.group(1)))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Warning" not in text
+    indicators = signed_in(scene, "partner_viewer").text("/indicators")
+    assert "data-figure" in indicators and BASE_RATES_BANNER not in indicators
+    expected = notifier_json(scene, "partner_viewer", f"partnerships/{a.partnership_id}")
+    assert expected["base_rate_data"]["stale"] is False
+    assert expected["base_rate_data"]["confirmed_to"] == "2026-11-05"
