@@ -154,15 +154,9 @@ class Claim:
 
     @property
     def terms(self) -> ClaimTerms:
-        return ClaimTerms(
-            claim_id=self.id,
-            partnership_id=self.partnership_id,
-            payer_id=self.payer_id,
-            payee_id=self.payee_id,
-            submitted_on=self.submitted_on,
-            approval_due=self.approval_due,
-            base_payment_due=self.base_payment_due,
-        )
+        submitted = self.history[0]
+        assert isinstance(submitted, ClaimSubmitted)
+        return ClaimTerms.of(submitted)
 
     @property
     def facts(self) -> tuple[Fact, ...]:
