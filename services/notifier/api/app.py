@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_input_guard,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -78,6 +79,7 @@ def create_app(
     app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
     install_request_metrics(app, registry, "notifier")
     install_security_headers(app)
+    install_input_guard(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from shared.text import ONE_LINE
+
 from ..alerts import STATUSES
 from ..rules.candidates import ALERT_KINDS
 
@@ -17,10 +19,10 @@ class Strict(ma.Schema):
 class AlertListArgs(Strict):
     status = fields.String(validate=validate.OneOf(STATUSES))
     kind = fields.String(validate=validate.OneOf(sorted(ALERT_KINDS)))
-    partnership_id = fields.String()
-    claim_id = fields.String()
+    partnership_id = fields.String(validate=ONE_LINE)
+    claim_id = fields.String(validate=ONE_LINE)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    cursor = fields.String(validate=ONE_LINE)
 
 
 class StatementArgs(Strict):
@@ -37,10 +39,11 @@ class IndicatorArgs(Strict):
     start = fields.Date(metadata={"description": "default: a year before `end`"})
     end = fields.Date(metadata={"description": "default: today"})
     partnership_id = fields.String(
+        validate=ONE_LINE,
         metadata={
             "description": "limit to one partnership (required to look at another "
             "organisation than your own)"
-        }
+        },
     )
 
 
@@ -48,7 +51,7 @@ class SubscriptionIn(Strict):
     channel = fields.String(required=True, validate=validate.OneOf(("email", "webhook")))
     target = fields.String(
         required=True,
-        validate=validate.Length(min=3, max=2000),
+        validate=[validate.Length(min=3, max=2000), ONE_LINE],
         metadata={"description": "an email address, or an https URL for webhooks"},
     )
     kinds = fields.List(
