@@ -118,3 +118,33 @@ class IndicatorsOut(ma.Schema):
     figures = fields.Dict()
     series = fields.Dict()
     payment_practices = fields.List(fields.Dict())
+
+
+class PartyOut(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class StatementOut(ma.Schema):
+    """A statement as JSON (``?format=json``). ``outstanding`` statements carry ``as_at``,
+    ``items``, ``buckets`` and ``interest_note``; ``activity`` statements carry ``period``,
+    the opening and closing balances, ``lines`` and ``awaiting_approval``."""
+
+    id = fields.String()
+    kind = fields.String(metadata={"enum": ["outstanding", "activity"]})
+    trigger = fields.String()
+    produced_at = fields.String(metadata={"format": "date-time"})
+    partnership = fields.Nested(PartyOut)
+    payee = fields.Nested(PartyOut)
+    payer = fields.Nested(PartyOut)
+    benchmarks = fields.String()
+    as_at = fields.Date()
+    items = fields.List(fields.Dict())
+    buckets = fields.Dict()
+    interest_note = fields.String()
+    period = fields.Dict()
+    opening_balance_pence = fields.Integer()
+    closing_balance_pence = fields.Integer()
+    lines = fields.List(fields.Dict())
+    awaiting_approval = fields.Dict()
+    totals = fields.Dict()

@@ -275,3 +275,21 @@ def test_brackets_inside_strings_do_not_count(w: World) -> None:
 )
 def test_a_body_that_is_not_utf8_is_refused(w: World, data: bytes) -> None:
     assert_refused(w, _post_raw(w, "/claims", data), 400, says="not valid UTF-8")
+
+
+def test_an_empty_idempotency_key_is_refused(w: World) -> None:
+    body = w.claim_body(w.a, TODAY)
+    response = w.api.post(
+        "/claims", w.a.tokens["vcse_member"], body, headers={"Idempotency-Key": " "}
+    )
+    assert_refused(w, response, 400, says="Idempotency-Key")
+    assert w.events_written() == w.before  # type: ignore[attr-defined]
+
+
+def test_if_match_star_matches_the_current_version(w: World) -> None:
+    claim = _submitted(w)
+    path = f"/claims/{claim['id']}/approve"
+    response = w.api.post(path, w.a.tokens["approver"], {}, headers={"If-Match": "*"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "approved"
+    assert response.headers["ETag"] == f'"{claim["version"] + 1}"'
