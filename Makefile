@@ -4,15 +4,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install assets demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean
+.PHONY: install assets demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean lock audit
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every dependency's version (a constraints file: it pins, it does not add).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
+
+# Refresh the pins from the working venv after changing pyproject.toml (review the diff).
+lock:
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	{ echo "# Pinned from a working venv by 'make lock'; 'make install' uses it as constraints."; \
+	  $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock
+
+# pip-audit against the pins; says "audit NOT run" (exit 2) when no vulnerability source answers.
+audit: install
+	$(PY) deploy/audit.py requirements.lock
 
 assets:
 	bash deploy/local/assets.sh

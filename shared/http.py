@@ -4,15 +4,18 @@ headers."""
 
 from __future__ import annotations
 
+import http
 import json
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import flask_smorest
 import structlog
 from flask import Blueprint, Flask, Response, g, request
+from flask_smorest.utils import prepare_response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,23 +26,90 @@ from prometheus_client import (
 from werkzeug.exceptions import HTTPException
 
 from shared.problems import (
+    PROBLEM_CONTENT_TYPE,
     Problem,
     ProblemSchema,
     flatten_messages,
     problem_response,
     validation_problem,
 )
+from shared.text import text_fault
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class ProblemApi(flask_smorest.Api):  # type: ignore[misc]
-    """flask-smorest, answering RFC 9457 problems instead of its default error body."""
+    """flask-smorest, answering RFC 9457 problems instead of its default error body, and
+    documenting them as `application/problem+json` (what they are sent as)."""
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
         self._app.register_error_handler(HTTPException, problem_from_http)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not 100 <= status < 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+# ---- what a JSON body may be ------------------------------------------------------------
+
+MAX_JSON_DEPTH = 32
+"""Arrays and objects nest at most this deep in a request body (the deepest real body, an
+agreement's rate card, nests 4). Deeper bodies are refused before any parser recurses."""
+
+# A JSON string (with its escapes), so brackets inside strings are not counted.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_body_problem(body: bytes) -> str | None:
+    """Why ``body`` cannot be a request's JSON (not UTF-8, or nested too deep), else None.
+
+    Runs in linear time without recursion; the JSON parser itself reports other syntax
+    errors."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"the body is not valid UTF-8 (byte {error.start}): send JSON encoded as UTF-8"
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return (
+                    f"the JSON body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
+                )
+        else:
+            depth -= 1
+    return None
+
+
+def install_input_guard(app: Flask) -> None:
+    """Before any route, webargs or the idempotency fingerprint reads the request:
+
+    - a path parameter that is not text the product accepts (shared/text.py, e.g. a NUL,
+      which PostgreSQL cannot even compare) names nothing: 404;
+    - a JSON body that is not UTF-8 or nests deeper than MAX_JSON_DEPTH: 400 (Python's parser
+      recurses per level, and 10,000 `[` would otherwise end in a RecursionError, a 500)."""
+
+    @app.before_request
+    def _guard_input() -> None:
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and text_fault(value) is not None:
+                raise Problem(404, "not-found", "Not found", "no such resource")
+        if not request.is_json:
+            return
+        problem = json_body_problem(request.get_data(cache=True))
+        if problem is not None:
+            raise Problem(400, "bad-request", "The request could not be read", problem)
 
 
 _HTTP_DETAIL = {

@@ -350,18 +350,20 @@ class Ledger:
         uow: UnitOfWork,
         principal: Principal,
         claim_id: str,
-        if_match: int,
+        if_match: int | None,
         action: str,
         data: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """amend | query | answer | approve | reject | withdraw, with the expected version."""
+        """amend | query | answer | approve | reject | withdraw, with the expected version
+        (None: whatever version is current, If-Match: *; the store still refuses a change
+        that races another)."""
         claim = self._visible_claim(uow, principal, claim_id)
         if action in ("amend", "answer", "withdraw"):
             if not access.can_act_for_payee(principal, claim.payee_id):
                 raise Forbidden(f"only the VCSE organisation's people may {action} this claim")
         elif not access.can_decide_for_payer(principal, claim.payer_id):
             raise Forbidden(f"only the payer's approvers or finance may {action} this claim")
-        if if_match != claim.version:
+        if if_match is not None and if_match != claim.version:
             raise StaleVersion(claim.version, if_match)
         today = self.today()
         by = principal.person_id

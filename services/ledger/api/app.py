@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_input_guard,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -91,6 +92,7 @@ def create_app(
     app.register_blueprint(build_web(ledger, settings))
     install_request_metrics(app, registry, "ledger")
     install_security_headers(app)
+    install_input_guard(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

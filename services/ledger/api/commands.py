@@ -14,6 +14,7 @@ import marshmallow as ma
 from flask import Response, request
 
 from shared.problems import Problem
+from shared.text import text_fault
 
 from ..access import Principal
 from ..application import Ledger
@@ -49,12 +50,13 @@ def execute(
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None:
         key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if not key or len(key) > MAX_KEY_LENGTH or text_fault(key) is not None:
             raise Problem(
                 400,
                 "bad-idempotency-key",
                 "Invalid Idempotency-Key",
-                f"the Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+                f"the Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters, "
+                "with no control characters",
             )
     if key is None:
         with ledger.store.unit_of_work() as uow:

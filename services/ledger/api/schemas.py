@@ -11,6 +11,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared.claim_position import CLAIM_STATUSES
+from shared.text import MULTILINE, ONE_LINE
 
 ACTIVITIES = (
     "meeting",
@@ -28,8 +29,11 @@ ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "
 
 Pence = fields.Integer  # strict integers only: 12.5 or "12" is refused
 _positive = validate.Range(min=1, error="must be a positive whole number of pence")
-_text = validate.Length(min=1, max=500)
-_name = validate.Length(min=1, max=200)
+# Free text is checked by shared/text.py: multi-line (descriptions, questions, answers,
+# reasons) or one line (everything else, identifiers included).
+_text = [validate.Length(min=1, max=500), MULTILINE]
+_name = [validate.Length(min=1, max=200), ONE_LINE]
+_id = ONE_LINE
 
 
 class Strict(ma.Schema):
@@ -55,14 +59,14 @@ class Hours(fields.Field):  # type: ignore[type-arg]
 class OrganisationIn(Strict):
     name = fields.String(required=True, validate=_name)
     kind = fields.String(required=True, validate=validate.OneOf(("vcse", "statutory")))
-    charity_number = fields.String(load_default=None, validate=validate.Length(max=16))
-    company_number = fields.String(load_default=None, validate=validate.Length(max=16))
-    contact_email = fields.Email(load_default=None)
+    charity_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
+    company_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
+    contact_email = fields.Email(load_default=None, validate=ONE_LINE)
 
 
 class PersonIn(Strict):
     name = fields.String(required=True, validate=_name)
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=ONE_LINE)
     roles = fields.List(
         fields.String(validate=validate.OneOf(ROLES)),
         required=True,
@@ -73,7 +77,7 @@ class PersonIn(Strict):
 class PartnershipIn(Strict):
     name = fields.String(required=True, validate=_name)
     organisation_ids = fields.List(
-        fields.String(), required=True, validate=validate.Length(min=2, max=200)
+        fields.String(validate=_id), required=True, validate=validate.Length(min=2, max=200)
     )
 
 
@@ -95,8 +99,8 @@ class RatesIn(Strict):
 
 
 class AgreementIn(Strict):
-    payer_id = fields.String(required=True)
-    payee_id = fields.String(required=True)
+    payer_id = fields.String(required=True, validate=_id)
+    payee_id = fields.String(required=True, validate=_id)
     nation = fields.String(required=True, validate=validate.OneOf(NATIONS))
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
@@ -131,7 +135,7 @@ class ExpenseIn(Strict):
 
 
 class ClaimIn(Strict):
-    agreement_id = fields.String(required=True)
+    agreement_id = fields.String(required=True, validate=_id)
     lines = fields.List(
         fields.Nested(ClaimLineIn), required=True, validate=validate.Length(min=1, max=200)
     )
@@ -171,15 +175,15 @@ class WithdrawIn(Strict):
 
 
 class AllocationIn(Strict):
-    claim_id = fields.String(required=True)
+    claim_id = fields.String(required=True, validate=_id)
     amount_pence = Pence(strict=True, required=True, validate=_positive)
 
 
 class PaymentIn(Strict):
-    payer_id = fields.String(required=True)
-    payee_id = fields.String(required=True)
+    payer_id = fields.String(required=True, validate=_id)
+    payee_id = fields.String(required=True, validate=_id)
     paid_on = fields.Date(required=True)
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reference = fields.String(required=True, validate=[validate.Length(min=1, max=100), ONE_LINE])
     allocations = fields.List(
         fields.Nested(AllocationIn), required=True, validate=validate.Length(min=1, max=500)
     )
@@ -191,10 +195,10 @@ class ReverseIn(Strict):
 
 class ClaimListArgs(Strict):
     status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
-    agreement_id = fields.String()
-    partnership_id = fields.String()
+    agreement_id = fields.String(validate=_id)
+    partnership_id = fields.String(validate=_id)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    cursor = fields.String(validate=_id)
 
 
 class BalancesArgs(Strict):

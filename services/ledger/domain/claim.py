@@ -319,7 +319,7 @@ class Claim:
         self._require("queried", {"submitted"}, today)
         self._not_own(by, "query")
         problems = Problems()
-        text = problems.text(question, "question", max_length=REASON_MAX)
+        text = problems.text(question, "question", max_length=REASON_MAX, multiline=True)
         problems.raise_if_any()
         assert text is not None
         return ClaimQueried(claim_id=self.id, queried_by=by, queried_on=today, question=text)
@@ -330,7 +330,7 @@ class Claim:
             raise InvalidTransition("this claim has no open query to answer")
         self._require("answered", {"queried"}, today)
         problems = Problems()
-        text = problems.text(answer, "answer", max_length=REASON_MAX)
+        text = problems.text(answer, "answer", max_length=REASON_MAX, multiline=True)
         problems.raise_if_any()
         assert text is not None
         return ClaimQueryAnswered(claim_id=self.id, answered_by=by, answered_on=today, answer=text)
@@ -355,7 +355,9 @@ class Claim:
             problems.add(
                 "amount_pence", f"must not exceed the claimed {format_pence(self.amount_pence)}"
             )
-        text = problems.text(reason, "reason", max_length=REASON_MAX, required=False)
+        text = problems.text(
+            reason, "reason", max_length=REASON_MAX, required=False, multiline=True
+        )
         partial = amount is not None and amount < self.amount_pence
         if partial and text is None and "reason" not in problems.errors:
             problems.add("reason", "a reason is required for a partial approval")
@@ -375,7 +377,7 @@ class Claim:
         self._require("rejected", UNDECIDED, today)
         self._not_own(by, "reject")
         problems = Problems()
-        text = problems.text(reason, "reason", max_length=REASON_MAX)
+        text = problems.text(reason, "reason", max_length=REASON_MAX, multiline=True)
         problems.raise_if_any()
         assert text is not None
         return ClaimRejected(claim_id=self.id, rejected_by=by, rejected_on=today, reason=text)
@@ -488,7 +490,7 @@ def _read_lines(
         hours = problems.hours(raw.get("hours"), f"{path}.hours")
         activity = problems.choice(raw.get("activity"), f"{path}.activity", ACTIVITIES)
         worker = problems.text(raw.get("worker"), f"{path}.worker")
-        description = problems.text(raw.get("description"), f"{path}.description")
+        description = problems.text(raw.get("description"), f"{path}.description", multiline=True)
         if worked_on is None or hours is None or activity is None:
             continue
         if worker is None or description is None:
@@ -514,7 +516,7 @@ def _read_expenses(problems: Problems, expenses: object) -> tuple[ExpenseLine, .
             continue
         category = problems.choice(raw.get("category"), f"{path}.category", EXPENSE_CATEGORIES)
         amount = problems.pence(raw.get("amount_pence"), f"{path}.amount_pence")
-        description = problems.text(raw.get("description"), f"{path}.description")
+        description = problems.text(raw.get("description"), f"{path}.description", multiline=True)
         if category is not None and amount is not None and description is not None:
             result.append(ExpenseLine(category, amount, description))
     return tuple(result)

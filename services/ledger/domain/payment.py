@@ -76,7 +76,7 @@ class Payment:
         if today < self.paid_on:
             raise ValueError(f"today ({today}) is before the payment date")
         problems = Problems()
-        text = problems.text(reason, "reason", max_length=REASON_MAX)
+        text = problems.text(reason, "reason", max_length=REASON_MAX, multiline=True)
         problems.raise_if_any()
         assert text is not None
         return PaymentReversed(

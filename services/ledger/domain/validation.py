@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.hours import parse_hours
 from shared.money import format_pence
+from shared.text import text_fault
 
 from .errors import ValidationFailed
 
@@ -41,9 +42,16 @@ class Problems:
     # ---- readers: each returns the value, or None after recording why it is unusable ----
 
     def text(
-        self, value: object, path: str, *, max_length: int = TEXT_MAX, required: bool = True
+        self,
+        value: object,
+        path: str,
+        *,
+        max_length: int = TEXT_MAX,
+        required: bool = True,
+        multiline: bool = False,
     ) -> str | None:
-        """Trimmed text; empty counts as missing."""
+        """Trimmed text the product accepts (shared/text.py: no lone surrogates, no control
+        characters; tab and line breaks only where ``multiline``); empty counts as missing."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.add(path, "is required")
@@ -54,6 +62,10 @@ class Problems:
         text = value.strip()
         if len(text) > max_length:
             self.add(path, f"must be at most {max_length} characters")
+            return None
+        fault = text_fault(text, multiline=multiline)
+        if fault is not None:
+            self.add(path, fault)
             return None
         return text
 

@@ -16,6 +16,7 @@ from shared.calendar import london_date
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_input_guard,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -86,6 +87,7 @@ def create_app(
     )
     install_request_metrics(app, registry, "notifier")
     install_security_headers(app)
+    install_input_guard(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

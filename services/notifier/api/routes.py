@@ -30,12 +30,22 @@ from .schemas import (
     IndicatorArgs,
     IndicatorsOut,
     StatementArgs,
+    StatementOut,
     SubscriptionIn,
     SubscriptionList,
     SubscriptionOut,
 )
 
 PREFIX = "/api/v1"
+# The statement's formats (?format=json|csv|pdf), each declared with its content type.
+STATEMENT_RESPONSE = {
+    "description": "The statement as JSON, CSV or PDF (?format=json|csv|pdf)",
+    "content": {
+        "application/json": {"schema": StatementOut},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 
 
 def not_found(what: str) -> Problem:
@@ -111,9 +121,7 @@ def build_routes(
     @statements_blp.route("/statements/<partnership_id>/<payee_id>/<payer_id>")
     class Statements(MethodView):
         @statements_blp.arguments(StatementArgs, location="query")
-        @statements_blp.response(
-            200, description="The statement as JSON, CSV or PDF (?format=json|csv|pdf)"
-        )
+        @statements_blp.doc(responses={"200": STATEMENT_RESPONSE})
         def get(
             self, args: dict[str, Any], partnership_id: str, payee_id: str, payer_id: str
         ) -> Response:
@@ -155,7 +163,7 @@ def build_routes(
                 except UnknownStatementScope as error:
                     raise not_found("statement") from error
             content, content_type, filename = render(statement, args["format"])
-            response = Response(content, mimetype=content_type)
+            response = Response(content, content_type=content_type)
             if args["format"] != "json":
                 response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response

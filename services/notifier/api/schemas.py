@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from shared.text import ONE_LINE
+
 from ..alerts import STATUSES
 from ..rules.candidates import ALERT_KINDS
 
@@ -17,10 +19,10 @@ class Strict(ma.Schema):
 class AlertListArgs(Strict):
     status = fields.String(validate=validate.OneOf(STATUSES))
     kind = fields.String(validate=validate.OneOf(sorted(ALERT_KINDS)))
-    partnership_id = fields.String()
-    claim_id = fields.String()
+    partnership_id = fields.String(validate=ONE_LINE)
+    claim_id = fields.String(validate=ONE_LINE)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    cursor = fields.String(validate=ONE_LINE)
 
 
 class StatementArgs(Strict):
@@ -37,10 +39,11 @@ class IndicatorArgs(Strict):
     start = fields.Date(metadata={"description": "default: a year before `end`"})
     end = fields.Date(metadata={"description": "default: today"})
     partnership_id = fields.String(
+        validate=ONE_LINE,
         metadata={
             "description": "limit to one partnership (required to look at another "
             "organisation than your own)"
-        }
+        },
     )
 
 
@@ -48,7 +51,7 @@ class SubscriptionIn(Strict):
     channel = fields.String(required=True, validate=validate.OneOf(("email", "webhook")))
     target = fields.String(
         required=True,
-        validate=validate.Length(min=3, max=2000),
+        validate=[validate.Length(min=3, max=2000), ONE_LINE],
         metadata={"description": "an email address, or an https URL for webhooks"},
     )
     kinds = fields.List(
@@ -136,4 +139,35 @@ class IndicatorsOut(ma.Schema):
     figures = fields.Dict()
     series = fields.Dict()
     payment_practices = fields.List(fields.Dict())
+    base_rate_data = fields.Nested(BaseRateDataOut)
+
+
+class PartyOut(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class StatementOut(ma.Schema):
+    """A statement as JSON (``?format=json``). ``outstanding`` statements carry ``as_at``,
+    ``items``, ``buckets`` and ``interest_note``; ``activity`` statements carry ``period``,
+    the opening and closing balances, ``lines`` and ``awaiting_approval``."""
+
+    id = fields.String()
+    kind = fields.String(metadata={"enum": ["outstanding", "activity"]})
+    trigger = fields.String()
+    produced_at = fields.String(metadata={"format": "date-time"})
+    partnership = fields.Nested(PartyOut)
+    payee = fields.Nested(PartyOut)
+    payer = fields.Nested(PartyOut)
+    benchmarks = fields.String()
+    as_at = fields.Date()
+    items = fields.List(fields.Dict())
+    buckets = fields.Dict()
+    interest_note = fields.String()
+    period = fields.Dict()
+    opening_balance_pence = fields.Integer()
+    closing_balance_pence = fields.Integer()
+    lines = fields.List(fields.Dict())
+    awaiting_approval = fields.Dict()
+    totals = fields.Dict()
     base_rate_data = fields.Nested(BaseRateDataOut)

@@ -216,6 +216,7 @@ def test_the_statement_downloads_as_csv_and_pdf(scene: Scene) -> None:
     csv = finance.client.get(unescape(links["csv"]))
     assert csv.status_code == 200
     assert csv.mimetype == "text/csv"
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     disposition = csv.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=") and disposition.endswith('.csv"')
     text = csv.get_data(as_text=True)

@@ -17,10 +17,11 @@ IDEMPOTENCY_DOC: dict[str, Any] = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": (
         "Same key and same body → the saved response; same key, other body → 422; "
-        "while the first is still running → 409."
+        "while the first is still running → 409. Empty, longer than 255 characters or "
+        "holding control characters → 400."
     ),
 }
 IF_MATCH_DOC: dict[str, Any] = {
@@ -28,7 +29,10 @@ IF_MATCH_DOC: dict[str, Any] = {
     "name": "If-Match",
     "required": True,
     "schema": {"type": "string"},
-    "description": 'The claim\'s version (its ETag), e.g. "1". Stale → 412, missing → 428.',
+    "description": (
+        'The claim\'s version (its ETag), e.g. "1", or * for whatever version is current '
+        "(RFC 9110: any current representation matches). Stale → 412, missing → 428."
+    ),
 }
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
@@ -37,7 +41,8 @@ def principal_of(ledger: Ledger) -> Principal:
     return authenticate(ledger.store.engine)
 
 
-def if_match_version() -> int:
+def if_match_version() -> int | None:
+    """The version If-Match names, or None for `*` (any current version)."""
     raw = request.headers.get("If-Match")
     if raw is None:
         raise Problem(
@@ -47,6 +52,8 @@ def if_match_version() -> int:
             "send the claim's version in If-Match (from its ETag) so two people cannot "
             "overwrite each other",
         )
+    if raw.strip() == "*":
+        return None
     match = _ETAG.match(raw)
     if match is None:
         raise Problem(

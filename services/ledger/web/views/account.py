@@ -9,6 +9,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import update
 from werkzeug.exceptions import TooManyRequests
 
+from shared.text import text_fault
+
 from ...access import APPROVING_ROLES, VCSE_ROLES
 from ...application import Ledger
 from ...store.views import people
@@ -48,6 +50,8 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
             raise error
         if not email:
             errors.add("email", "is required")
+        elif fault := text_fault(email):
+            errors.add("email", fault)
         if not form.password.data:
             errors.add("password", "is required")
         if errors:

@@ -1,0 +1,56 @@
+"""The text the product accepts, defined once for both services' APIs, the domain and the forms.
+
+Accepted: Unicode scalar values (so no lone surrogates such as "\\ud800", which cannot be
+encoded as UTF-8 for a page, a CSV or PostgreSQL) and no control characters: none of C0
+(U+0000-U+001F), DEL (U+007F) or C1 (U+0080-U+009F). NUL cannot be stored in PostgreSQL text
+at all, and the others end up raw in HTML, CSV and e-mail.
+
+Multi-line fields (descriptions of work and expenses, questions, answers and reasons) also
+accept tab, line feed and carriage return (browsers send a textarea's line breaks as CRLF).
+Every other field (names, e-mail addresses, references, identifiers, URLs) is a single line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+
+_FORBIDDEN_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_FORBIDDEN_IN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LAYOUT = "\t\n\r"
+
+
+def text_fault(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` is not text the product accepts (one message naming the first bad
+    character and where it is), or None if it is."""
+    forbidden = _FORBIDDEN_IN_MULTILINE if multiline else _FORBIDDEN_IN_LINE
+    found = forbidden.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    where = f"U+{ord(char):04X} at character {found.start() + 1}"
+    if "\ud800" <= char <= "\udfff":
+        return f"must be Unicode text: a lone surrogate ({where}) is not a character"
+    if char in _LAYOUT:
+        return f"must be a single line: no line breaks or tabs ({where})"
+    return f"must not contain control characters ({where})"
+
+
+class PlainText(ma.validate.Validator):
+    """A marshmallow validator applying `text_fault` to a string field."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            fault = text_fault(value, multiline=self.multiline)
+            if fault is not None:
+                raise ma.ValidationError(fault)
+        return value
+
+
+ONE_LINE = PlainText()
+MULTILINE = PlainText(multiline=True)
