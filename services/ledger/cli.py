@@ -52,6 +52,22 @@ def db_upgrade(database_url: str | None, revision: str) -> None:
     click.echo(f"ledger database at {revision}")
 
 
+@db.command(
+    "check",
+    help="Say whether the ledger's database is at the newest migration (for deploy pipelines). "
+    "Exit status: 0 at head, 1 not at head (it says which revision it is at, and head), "
+    "3 the database does not answer.",
+)
+@_database_option
+def db_check(database_url: str | None) -> None:
+    from services.ledger.store.migrate import check
+    from shared.migrations import check_report
+
+    status, line = check_report("ledger", _settings(database_url).database_url, check)
+    click.echo(line, err=status != 0)
+    sys.exit(status)
+
+
 @click.group(help="The ledger service.")
 def ledger() -> None:
     pass
