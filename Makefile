@@ -62,4 +62,5 @@ bench: install
 
 clean:
 	bash deploy/local/services.sh down || true
+	bash deploy/local/postgres.sh purge || true
 	rm -rf var

@@ -33,6 +33,7 @@ from shared.problems import (
     problem_response,
     validation_problem,
 )
+from shared.readiness import NotReady
 from shared.text import text_fault
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -173,6 +174,8 @@ def build_ops_blueprint(
     def readyz() -> dict[str, object]:
         try:
             ready()
+        except NotReady as exc:
+            raise Problem(503, "not-ready", "Not ready", f"not ready: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             raise Problem(
                 503, "not-ready", "Not ready", f"not ready: {type(exc).__name__}"

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, MetaData, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.sql import WRITE_OPTION, make_engine
 
@@ -45,6 +49,96 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema is, compared with the head of its service's migrations."""
+
+    current: str | None  # None: never migrated
+    head: str
+    known: bool  # `current` is one of these migrations (False: newer code migrated it)
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.head
+
+    def describe(self) -> str:
+        if self.at_head:
+            return f"at head ({self.head})"
+        if self.current is None:
+            return f"not migrated (no revision; head is {self.head})"
+        if not self.known:
+            return (
+                f"at revision {self.current}, unknown to this version of Bridges "
+                f"(head is {self.head}): was it migrated by a newer release?"
+            )
+        return f"at revision {self.current}, behind head {self.head}"
+
+
+@lru_cache(maxsize=8)
+def _script(migrations_dir: Path) -> tuple[str, frozenset[str]]:
+    script = ScriptDirectory.from_config(alembic_config(migrations_dir))
+    head = script.get_current_head()
+    if head is None:  # pragma: no cover - every service has migrations
+        raise RuntimeError(f"no migrations in {migrations_dir}")
+    return head, frozenset(revision.revision for revision in script.walk_revisions())
+
+
+def head_revision(migrations_dir: Path) -> str:
+    """The newest revision of the migrations in `migrations_dir`."""
+    return _script(migrations_dir)[0]
+
+
+def schema_state(
+    migrations_dir: Path, connection: Connection, version_table: str = "alembic_version"
+) -> SchemaState:
+    """Where the database behind `connection` is, compared with the head of `migrations_dir`."""
+    head, known = _script(migrations_dir)
+    context = MigrationContext.configure(connection, opts={"version_table": version_table})
+    current = context.get_current_revision()
+    return SchemaState(current=current, head=head, known=current is None or current in known)
+
+
+class NoDatabase(Exception):
+    """The database to check is not there (a SQLite file that does not exist)."""
+
+
+def check(migrations_dir: Path, url: str, version_table: str = "alembic_version") -> SchemaState:
+    """Where the database at `url` is (`bridges db check`). Raises `NoDatabase` or SQLAlchemy's
+    errors if it does not answer; never creates it (as connecting to a SQLite file would)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+        and not Path(database).is_file()
+    ):
+        raise NoDatabase(f"no such file: {database}")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return schema_state(migrations_dir, connection, version_table)
+    finally:
+        engine.dispose()
+
+
+# `bridges db check` exit statuses, for deploy pipelines.
+CHECK_AT_HEAD, CHECK_NOT_AT_HEAD, CHECK_NO_DATABASE = 0, 1, 3
+
+
+def check_report(service: str, url: str, check: Callable[[str], SchemaState]) -> tuple[int, str]:
+    """`bridges db check`'s exit status and line: 0 at head, 1 not at head (which revision it is
+    at, and head), 3 the database does not answer."""
+    where = make_url(url).render_as_string(hide_password=True)
+    try:
+        state = check(url)
+    except (SQLAlchemyError, NoDatabase) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return CHECK_NO_DATABASE, f"{service} database {where} does not answer: {reason}"
+    status = CHECK_AT_HEAD if state.at_head else CHECK_NOT_AT_HEAD
+    return status, f"{service} database {where} is {state.describe()}"
 
 
 def current_revision(url: str, version_table: str = "alembic_version") -> str | None:

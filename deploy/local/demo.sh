@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # `make demo`: the ledger on the embedded SQLite default with the demo partnership loaded,
-# running in the background; prints where to look. `make demo-stop` stops it.
+# running in the background; prints where to look. `make demo-stop` stops it, and the Kafka broker
+# too if this demo started it.
+# Ports: BRIDGES_LEDGER_PORT, BRIDGES_NOTIFIER_PORT, BRIDGES_SMTP_PORT if set; else the ones this
+# checkout's demo used last (<var>/ports/demo) while they are free; else 8000, 8001 and 1025 if
+# free; else free ones of this checkout's own (see ports.sh). So a demo never answers for another.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-var="${BRIDGES_VAR_DIR:-$root/var}/demo"
+var_root="${BRIDGES_VAR_DIR:-$root/var}"
+var="$var_root/demo"
 mkdir -p "$var"
 export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///$var/ledger.db}"
-port="${BRIDGES_LEDGER_PORT:-8000}"
 bridges=".venv/bin/bridges"
 export NOTIFIER_DATABASE_URL="${DEMO_NOTIFIER_DATABASE_URL:-sqlite:///$var/notifier.db}"
-notifier_port="${BRIDGES_NOTIFIER_PORT:-8001}"
-export BRIDGES_NOTIFIER_URL="http://127.0.0.1:$notifier_port"
-smtp_port="${BRIDGES_SMTP_PORT:-1025}"
-export BRIDGES_SMTP_HOST=127.0.0.1 BRIDGES_SMTP_PORT="$smtp_port"
+# shellcheck source=deploy/local/ports.sh
+. "$root/deploy/local/ports.sh"
+ports_file="$var_root/ports/demo"
 
 stop_pid() {
   local file="$1"
@@ -36,6 +39,10 @@ case "${1:-up}" in
     stop_pid "$var/smtp.pid"
     stop_pid "$var/relay.pid"
     stop_pid "$var/ledger.pid"
+    if [ -f "$var/kafka.started" ]; then
+      bash deploy/local/kafka.sh down
+      rm -f "$var/kafka.started"
+    fi
     echo "demo stopped"
     exit 0
     ;;
@@ -43,11 +50,35 @@ case "${1:-up}" in
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac
 
+# This demo's own processes first, so their ports count as free below.
+for name in notifier-api notifier smtp relay ledger; do stop_pid "$var/$name.pid"; done
+all_free() { for p in "$@"; do ! bridges_port_in_use "$p" || return 1; done; }
+# shellcheck disable=SC2086  # the remembered ports are split on spaces
+if [ -n "${BRIDGES_LEDGER_PORT:-}${BRIDGES_NOTIFIER_PORT:-}${BRIDGES_SMTP_PORT:-}" ]; then
+  ports="${BRIDGES_LEDGER_PORT:-8000} ${BRIDGES_NOTIFIER_PORT:-8001} ${BRIDGES_SMTP_PORT:-1025}"
+elif ports="$(bridges_remembered_ports "$ports_file" 3)" && all_free ${ports}; then
+  :
+elif all_free 8000 8001 1025; then
+  ports="8000 8001 1025"
+else
+  # 500 slots of three ports in 18000-19499 (below the Kafka range and the ephemeral range).
+  ports="$(bridges_pick_ports "$var_root/demo" 18000 500 3)" || { echo "no free ports for the demo" >&2; exit 1; }
+fi
+bridges_remember_ports "$ports_file" "$ports"
+read -r port notifier_port smtp_port <<<"$ports"
+for p in $ports; do
+  if bridges_port_in_use "$p"; then echo "port $p is already in use; set BRIDGES_LEDGER_PORT, BRIDGES_NOTIFIER_PORT and BRIDGES_SMTP_PORT" >&2; exit 1; fi
+done
+export BRIDGES_NOTIFIER_URL="http://127.0.0.1:$notifier_port"
+export BRIDGES_SMTP_HOST=127.0.0.1 BRIDGES_SMTP_PORT="$smtp_port"
+
 bash deploy/local/assets.sh
 "$bridges" db upgrade >/dev/null
 # Events go to a local Kafka broker through the relay (the ledger itself never waits for Kafka).
+# This checkout's own broker; `make demo-stop` stops it again if this demo started it.
+if ! bash deploy/local/kafka.sh status >/dev/null; then touch "$var/kafka.started"; fi
 bash deploy/local/kafka.sh up >/dev/null
-export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
 if [ ! -s "$var/seed.json" ]; then
   "$bridges" demo seed --json > "$var/seed.json.tmp"
   mv "$var/seed.json.tmp" "$var/seed.json"

@@ -4,15 +4,18 @@
 # Why: integration and reliability tests talk to a real broker, machines here have no Docker and
 # cannot reach the Kafka download site, but they can reach Maven Central. So the broker's jars are
 # fetched with Maven (a throw-away pom, cached under the user's cache dir, never in the repo), and
-# the broker runs from them with data/logs under <repo>/var/kafka (kept across restarts).
+# the broker runs from them with data/logs under <repo>/var/kafka (kept across restarts), as the
+# user running this script, on this checkout's own ports (see ports.sh).
 # The published kafka_2.13 POM brings log4j-core but no SLF4J binding: we add the log4j binding
 # matching Kafka's slf4j-api, otherwise the broker logs nothing at all.
 #
-# Usage: deploy/local/kafka.sh up|down|status|restart|pause|resume|kill9|logs|smoke
+# Usage: deploy/local/kafka.sh up|down|status|restart|pause|resume|kill9|logs|smoke|bootstrap
+#   bootstrap = print host:port of this checkout's broker (for KAFKA_BOOTSTRAP_SERVERS);
 #   pause/resume = SIGSTOP/SIGCONT the broker, kill9 = SIGKILL it (fault tests);
 #   smoke = create a topic, produce and consume one record (end-to-end check).
 # Env: KAFKA_VERSION (pin; default: newest of KAFKA_CANDIDATE_VERSIONS that resolves),
-#      KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), BRIDGES_VAR_DIR (<repo>/var),
+#      KAFKA_PORT, KAFKA_CONTROLLER_PORT (default: this checkout's own, see ports.sh; the chosen pair
+#      is remembered in <var>/ports/kafka), BRIDGES_VAR_DIR (<repo>/var),
 #      KAFKA_HEAP_OPTS (-Xmx512m -Xms512m), KAFKA_READY_TIMEOUT (90), XDG_CACHE_HOME, JAVA_HOME,
 #      KAFKA_EXTRA_PROPERTIES (space-separated key=value lines appended to server.properties).
 set -euo pipefail
@@ -32,8 +35,28 @@ OUT_LOG="$LOGS_DIR/kafka.out"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/bridges"
 
 HOST=127.0.0.1
-KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# Ports: this checkout's own (see ports.sh), remembered in <var>/ports/kafka as "broker controller".
+# shellcheck source=deploy/local/ports.sh
+. "$REPO_ROOT/deploy/local/ports.sh"
+PORTS_FILE="$VAR_DIR/ports/kafka"
+resolve_ports() {
+  local ports
+  if [[ -n "${KAFKA_PORT:-}" ]]; then
+    ports="$KAFKA_PORT ${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+  elif ports="$(bridges_remembered_ports "$PORTS_FILE" 2)"; then
+    :
+  elif [[ -f "$PROPS" ]] && grep -q '^listeners=PLAINTEXT://[^:]*:[0-9]*,CONTROLLER://[^:]*:[0-9]*$' "$PROPS"; then
+    # A broker configured before ports were remembered: keep its ports (its storage records them).
+    ports="$(sed -n 's/^listeners=PLAINTEXT:\/\/[^:]*:\([0-9]*\),CONTROLLER:\/\/[^:]*:\([0-9]*\)$/\1 \2/p' "$PROPS")"
+  else
+    # 1000 slots of two ports in 19092-21091: below Linux's ephemeral range (32768+).
+    ports="$(bridges_pick_ports "$VAR_DIR" 19092 1000 2)" || die "no two free ports in 19092-21091"
+  fi
+  [[ "$(bridges_remembered_ports "$PORTS_FILE" 2 2>/dev/null || true)" == "$ports" ]] ||
+    bridges_remember_ports "$PORTS_FILE" "$ports"
+  KAFKA_PORT="${ports%% *}"
+  KAFKA_CONTROLLER_PORT="${ports##* }"
+}
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms512m}"
 READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-90}"
 # Newest first; the first one with a complete cache wins, else the first one that resolves.
@@ -41,6 +64,7 @@ KAFKA_CANDIDATE_VERSIONS="${KAFKA_CANDIDATE_VERSIONS:-4.3.1 4.3.0 4.2.1 4.2.0 4.
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
+resolve_ports
 
 java_bin() {
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
@@ -327,7 +351,7 @@ cmd_up() {
   for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     if port_open "$p"; then
       local owner; owner="$(port_owner "$p")"
-      die "port $HOST:$p is already in use by another process${owner:+ ($owner)}; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+      die "port $HOST:$p is already in use by another process${owner:+ ($owner)}; stop it, set KAFKA_PORT / KAFKA_CONTROLLER_PORT, or delete $KAFKA_VAR to start afresh on new ports"
     fi
   done
   check_java
@@ -490,5 +514,6 @@ case "${1:-}" in
   kill9) cmd_kill9 ;;
   logs) say "$SERVER_LOG" ;;
   smoke) shift; cmd_smoke "$@" ;;
-  *) say "usage: $0 up|down|status|restart|pause|resume|kill9|logs|smoke [topic]" >&2; exit 2 ;;
+  bootstrap) say "$HOST:$KAFKA_PORT" ;;
+  *) say "usage: $0 up|down|status|restart|pause|resume|kill9|logs|smoke [topic]|bootstrap" >&2; exit 2 ;;
 esac

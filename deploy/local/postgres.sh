@@ -2,22 +2,25 @@
 # Local PostgreSQL cluster for tests and dev, owned by this project (not Debian's "main" cluster).
 #
 # Why: the event store's integration tests run on a real PostgreSQL; machines here have no Docker,
-# so we install Debian's postgresql package if needed and run our own cluster from <repo>/var,
-# listening only on 127.0.0.1, with a role and databases the tests expect.
+# so we install Debian's postgresql package if needed and run our own cluster, listening only on
+# 127.0.0.1 on this checkout's own port (see ports.sh), with a role and databases the tests expect.
 #
-# Usage: deploy/local/postgres.sh up|down|status|restart|url
-#   url prints the SQLAlchemy DATABASE_URL of the test database.
-# Env: PGPORT (55432), BRIDGES_VAR_DIR (<repo>/var), PG_BIN (dir holding initdb/pg_ctl).
+# Where its files live: <var>/postgres, unless the script runs as root and the `postgres` OS user
+# (who must own the cluster: initdb refuses root) cannot reach <var>, e.g. a checkout under /root
+# or under a `mktemp -d` folder. Then they live in the postgres user's home, in
+# ~postgres/bridges/<checkout name>-<hash of the var dir path>, one per checkout. `where` prints it.
+#
+# Usage: deploy/local/postgres.sh up|down|status|restart|url|where|purge
+#   url prints the SQLAlchemy DATABASE_URL of the test database; where prints the cluster's
+#   directory; purge stops the cluster and deletes its files.
+# Env: PGPORT (default: this checkout's own, remembered in <var>/ports/postgres),
+#      BRIDGES_VAR_DIR (<repo>/var), PG_BIN (dir holding initdb/pg_ctl).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VAR_DIR="${BRIDGES_VAR_DIR:-$REPO_ROOT/var}"
 case "$VAR_DIR" in /*) ;; *) VAR_DIR="$PWD/$VAR_DIR" ;; esac   # pid checks match absolute paths
-PG_VAR="$VAR_DIR/postgres"
-PGDATA_DIR="$PG_VAR/data"
-PG_LOG="$PG_VAR/logs/postgres.log"
 HOST=127.0.0.1
-PORT="${PGPORT:-55432}"
 DB_USER=bridges
 DB_PASSWORD=bridges
 DATABASES="bridges_test bridges"
@@ -26,13 +29,71 @@ OS_USER=postgres   # initdb/postgres refuse to run as root: when root, the clust
 say() { printf '%s\n' "$*"; }
 die() { printf 'postgres: error: %s\n' "$*" >&2; exit 1; }
 
+# Run a command as the cluster owner (the postgres OS user when we are root).
+as_owner() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    (cd / && runuser -u "$OS_USER" -- "$@")   # from /: it may not enter the current directory
+  else
+    "$@"
+  fi
+}
+
+# The cluster's directory (PG_VAR): <var>/postgres when its owner can reach it, else one under the
+# postgres user's home keyed by this checkout's var dir (see the header).
+cluster_dir() {
+  local home name
+  if [[ "$(id -u)" -ne 0 ]] || [[ -f "$VAR_DIR/postgres/data/PG_VERSION" ]]; then
+    printf '%s\n' "$VAR_DIR/postgres"
+    return 0
+  fi
+  if ! id "$OS_USER" >/dev/null 2>&1; then   # not installed yet: `up` installs it, then asks again
+    printf '%s\n' "$VAR_DIR/postgres"
+    return 0
+  fi
+  mkdir -p "$VAR_DIR"
+  if as_owner test -x "$VAR_DIR"; then
+    printf '%s\n' "$VAR_DIR/postgres"
+    return 0
+  fi
+  home="$(getent passwd "$OS_USER" | cut -d: -f6)"
+  if [[ -z "$home" || ! -d "$home" ]] || ! as_owner test -x "$home"; then
+    die "user $OS_USER cannot reach $VAR_DIR and has no usable home directory; set BRIDGES_VAR_DIR to a directory it can reach"
+  fi
+  name="$(basename "$REPO_ROOT" | tr -c 'A-Za-z0-9._\n-' '_')"
+  printf '%s\n' "$home/bridges/$name-$(printf '%08x' "$(bridges_hash "$VAR_DIR")")"
+}
+
+# shellcheck source=deploy/local/ports.sh
+. "$REPO_ROOT/deploy/local/ports.sh"
+
+# Sets PG_VAR and everything under it, and PORT (remembered in <var>/ports/postgres).
+PORT_FILE="$VAR_DIR/ports/postgres"
+locate() {
+  PG_VAR="$(cluster_dir)" || exit 1
+  PGDATA_DIR="$PG_VAR/data"
+  PG_LOG="$PG_VAR/logs/postgres.log"
+  # The unix socket path must fit in sun_path (~107 bytes); fall back to /tmp for deep checkouts.
+  SOCKET_DIR="$PG_VAR/run"
+  if ((${#SOCKET_DIR} + 20 > 107)); then
+    SOCKET_DIR="/tmp/bridges-pg-$(bridges_hash "$PG_VAR")"
+  fi
+  if [[ -n "${PGPORT:-}" ]]; then
+    PORT="$PGPORT"
+  elif PORT="$(bridges_remembered_ports "$PORT_FILE" 1)"; then
+    :
+  elif [[ -f "$PGDATA_DIR/bridges.conf" ]] && grep -q '^port = [0-9]*$' "$PGDATA_DIR/bridges.conf"; then
+    PORT="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$PGDATA_DIR/bridges.conf")"   # configured before ports were remembered
+  else
+    # 1000 slots in 25432-26431: below Linux's ephemeral range (32768+).
+    PORT="$(bridges_pick_ports "$VAR_DIR" 25432 1000 1)" || die "no free port in 25432-26431"
+  fi
+  [[ "$(bridges_remembered_ports "$PORT_FILE" 1 2>/dev/null || true)" == "$PORT" ]] ||
+    bridges_remember_ports "$PORT_FILE" "$PORT"
+}
+
 url() { printf 'postgresql+psycopg://%s:%s@%s:%s/bridges_test\n' "$DB_USER" "$DB_PASSWORD" "$HOST" "$PORT"; }
 
-# The unix socket path must fit in sun_path (~107 bytes); fall back to /tmp for deep checkouts.
-SOCKET_DIR="$PG_VAR/run"
-if ((${#SOCKET_DIR} + 20 > 107)); then
-  SOCKET_DIR="/tmp/bridges-pg-$(printf '%s' "$PG_VAR" | cksum | cut -d' ' -f1)"
-fi
+locate
 
 # ---------------------------------------------------------------------------------- binaries
 
@@ -59,15 +120,6 @@ ensure_pg_bin() {
   apt-get update -qq >/dev/null
   apt-get install -y -qq postgresql >/dev/null
   PGBIN="$(find_pg_bin)" || die "postgresql installed but initdb/pg_ctl still not found under /usr/lib/postgresql/*/bin"
-}
-
-# Run a PostgreSQL binary as the cluster owner (the postgres OS user when we are root).
-as_owner() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    runuser -u "$OS_USER" -- "$@"
-  else
-    "$@"
-  fi
 }
 
 # ---------------------------------------------------------------------------------- cluster
@@ -111,8 +163,8 @@ prepare_dirs() {
   mkdir -p "$PG_VAR/logs" "$SOCKET_DIR"
   if [[ "$(id -u)" -eq 0 ]]; then
     id "$OS_USER" >/dev/null 2>&1 || die "OS user '$OS_USER' missing (it comes with Debian's postgresql package)"
-    as_owner test -x "$VAR_DIR" ||
-      die "user $OS_USER cannot reach $VAR_DIR (a parent directory is not world-searchable); set BRIDGES_VAR_DIR elsewhere"
+    as_owner test -x "$(dirname "$PG_VAR")" ||
+      die "user $OS_USER cannot reach $PG_VAR (a parent directory is not searchable by it)"
     chown "$OS_USER:" "$PG_VAR" "$PG_VAR/logs" "$SOCKET_DIR"
     [[ -e "$PG_LOG" ]] && chown "$OS_USER:" "$PG_LOG"
   fi
@@ -172,8 +224,9 @@ with_lock() { # serialise up/down between concurrent callers (e.g. parallel test
 
 cmd_up() {
   local t0=$SECONDS
-  with_lock
   ensure_pg_bin
+  locate   # again: installing the package may just have created the postgres OS user
+  with_lock
   local i
   # Running already: answer fast. A server that is still starting (or dying, e.g. after a
   # kill -9 of the postmaster) gets up to 15 s to settle either way.
@@ -181,7 +234,7 @@ cmd_up() {
     is_running || break
     if is_ready; then
       provision
-      say "postgres up on $HOST:$PORT (already running; url: $(url))"
+      say "postgres up on $HOST:$PORT (already running; url: $(url); cluster files: $PG_VAR)"
       return 0
     fi
     sleep 0.5
@@ -191,7 +244,7 @@ cmd_up() {
     local owner=""
     command -v ss >/dev/null 2>&1 &&
       owner="$(ss -Hltnp "sport = :$PORT" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1)"
-    die "port $HOST:$PORT is already in use by another process${owner:+ ($owner)}; stop it or set PGPORT"
+    die "port $HOST:$PORT is already in use by another process${owner:+ ($owner)}; stop it, set PGPORT, or delete $PORT_FILE to choose another"
   fi
   prepare_dirs
   init_cluster
@@ -205,7 +258,7 @@ cmd_up() {
   for ((i = 0; i < 60; i++)); do is_ready && break; sleep 0.5; done
   is_ready || die "server started but $HOST:$PORT is not ready after 30s (see $PG_LOG)"
   provision
-  say "postgres up on $HOST:$PORT ($((SECONDS - t0))s; url: $(url); logs: $PG_LOG)"
+  say "postgres up on $HOST:$PORT ($((SECONDS - t0))s; url: $(url); cluster files: $PG_VAR)"
 }
 
 cmd_down() {
@@ -234,11 +287,20 @@ cmd_status() {
   return 3
 }
 
+cmd_purge() {
+  cmd_down
+  rm -rf "$PG_VAR" "$PORT_FILE"
+  [[ "$SOCKET_DIR" == "$PG_VAR"/* ]] || rm -rf "$SOCKET_DIR"
+  say "postgres: deleted the cluster's files ($PG_VAR)"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   restart) cmd_down; cmd_up ;;
   url) url ;;
-  *) say "usage: $0 up|down|status|restart|url" >&2; exit 2 ;;
+  where) say "$PG_VAR" ;;
+  purge) cmd_purge ;;
+  *) say "usage: $0 up|down|status|restart|url|where|purge" >&2; exit 2 ;;
 esac

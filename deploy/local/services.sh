@@ -13,8 +13,8 @@ case "${1:-}" in
   up)
     "$HERE/kafka.sh" up
     "$HERE/postgres.sh" up
-    printf 'services up: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:%s DATABASE_URL=%s\n' \
-      "${KAFKA_PORT:-9092}" "$("$HERE/postgres.sh" url)"
+    printf 'services up: KAFKA_BOOTSTRAP_SERVERS=%s DATABASE_URL=%s\n' \
+      "$("$HERE/kafka.sh" bootstrap)" "$("$HERE/postgres.sh" url)"
     ;;
   down)
     # Stop both even if the first one fails; report failure at the end.

@@ -16,7 +16,7 @@ export BRIDGES_TEST_POSTGRES_URL
 
 # The relay, notifier and fault tests talk to a real broker (KRaft, on 127.0.0.1).
 bash deploy/local/kafka.sh up
-export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
 
 status=0
 .venv/bin/pytest "$@" || status=$?

@@ -52,6 +52,22 @@ def db_upgrade(database_url: str | None, revision: str) -> None:
     click.echo(f"ledger database at {revision}")
 
 
+@db.command(
+    "check",
+    help="Say whether the ledger's database is at the newest migration (for deploy pipelines). "
+    "Exit status: 0 at head, 1 not at head (it says which revision it is at, and head), "
+    "3 the database does not answer.",
+)
+@_database_option
+def db_check(database_url: str | None) -> None:
+    from services.ledger.store.migrate import check
+    from shared.migrations import check_report
+
+    status, line = check_report("ledger", _settings(database_url).database_url, check)
+    click.echo(line, err=status != 0)
+    sys.exit(status)
+
+
 @click.group(help="The ledger service.")
 def ledger() -> None:
     pass
@@ -137,7 +153,8 @@ def ledger_openapi(path: str | None) -> None:
     default=9464,
     show_default=True,
     type=click.IntRange(min=0, max=65535),
-    help="Port of the Prometheus metrics (lag); 0 disables them.",
+    help="Port of /metrics (Prometheus: lag), /healthz and /readyz (the database answers and "
+    "is at head); 0 disables them.",
 )
 @click.option(
     "--metrics-host",
@@ -177,11 +194,12 @@ def ledger_relay(
     import signal
     import threading
 
-    from prometheus_client import start_http_server
-
     from services.ledger.relay import Relay, RelayMetrics, RelayOptions, make_producer
     from services.ledger.store import EventStore, make_engine
+    from services.ledger.store.migrate import MIGRATIONS_DIR
     from shared.logging import configure_logging
+    from shared.ops_server import serve_ops
+    from shared.readiness import check_database
     from shared.settings import KafkaSettings
 
     configure_logging()
@@ -192,9 +210,14 @@ def ledger_relay(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     metrics = RelayMetrics()
-    if metrics_port:
-        start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
     engine = make_engine(settings.database_url)
+    if metrics_port:
+        serve_ops(
+            metrics_host,
+            metrics_port,
+            metrics.registry,
+            lambda: check_database(engine, MIGRATIONS_DIR),
+        )
     relay = Relay(
         EventStore(engine),
         lambda: make_producer(kafka),

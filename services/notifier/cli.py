@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import click
 
@@ -32,6 +33,11 @@ def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
     return settings, make_engine(settings.database_url)
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 database_option = click.option(
     "--database-url",
     envvar="NOTIFIER_DATABASE_URL",
@@ -43,6 +49,40 @@ database_option = click.option(
 @click.group(help="The notifier: alerts, statements and equity indicators from the events.")
 def notifier() -> None:
     pass
+
+
+@notifier.group("db", help="The notifier's own database.")
+def notifier_db() -> None:
+    pass
+
+
+@notifier_db.command(
+    "upgrade", help="Create or upgrade the notifier's schema to the newest migration."
+)
+@database_option
+def notifier_db_upgrade(database_url: str | None) -> None:
+    from services.notifier.store.migrate import upgrade
+
+    settings = _settings(database_url)
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url)
+    click.echo("notifier database at head")
+
+
+@notifier_db.command(
+    "check",
+    help="Say whether the notifier's database is at the newest migration (for deploy "
+    "pipelines). Exit status: 0 at head, 1 not at head (it says which revision it is at, and "
+    "head), 3 the database does not answer.",
+)
+@database_option
+def notifier_db_check(database_url: str | None) -> None:
+    from services.notifier.store.migrate import check
+    from shared.migrations import check_report
+
+    status, line = check_report("notifier", _settings(database_url).database_url, check)
+    click.echo(line, err=status != 0)
+    sys.exit(status)
 
 
 @notifier.command("run", help="Consume the events topic and run the scheduler's tick.")

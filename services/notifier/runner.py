@@ -13,14 +13,17 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine
 
 from shared.calendar import london_date
 from shared.logging import get_logger
+from shared.ops_server import serve_ops
+from shared.readiness import check_database
 
 from .consumer import EventConsumer
 from .data import warn_of_stale_base_rates_at_start
+from .store.migrate import MIGRATIONS_DIR, VERSION_TABLE
 
 log = get_logger("notifier.runner")
 Clock = Callable[[], datetime]
@@ -72,7 +75,12 @@ def run_notifier(
 
     registry = CollectorRegistry()
     if metrics_port:
-        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
+        serve_ops(
+            "127.0.0.1",
+            metrics_port,
+            registry,
+            lambda: check_database(engine, MIGRATIONS_DIR, VERSION_TABLE),
+        )
     consumer = EventConsumer(
         engine,
         topic=topic,

@@ -95,7 +95,7 @@ def kafka_bootstrap() -> str:
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
     if not bootstrap:
         kafka_script("up")
-        bootstrap = "127.0.0.1:9092"
+        bootstrap = kafka_script("bootstrap").strip().splitlines()[-1]
     wait_for_broker(bootstrap)
     return bootstrap
 

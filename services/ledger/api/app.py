@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from shared.http import (
@@ -22,10 +22,12 @@ from shared.http import (
 )
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
+from shared.readiness import check_database
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
 from ..store import EventStore, make_engine
+from ..store.migrate import MIGRATIONS_DIR
 from ..web import build_web, web_config
 from ..web.keys import resolve_secret_key
 from .errors import problem_for
@@ -114,9 +116,8 @@ def create_app(
 
 
 def _check_schema(engine: Engine) -> None:
-    """Ready when the database answers and holds the event log."""
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1 FROM events WHERE 1 = 0"))
+    """Ready when the database answers and its schema is at head (see shared/readiness.py)."""
+    check_database(engine, MIGRATIONS_DIR)
 
 
 def _request_id() -> str | None:

@@ -8,13 +8,14 @@ from pathlib import Path
 from alembic.config import Config
 
 from shared import migrations
-from shared.migrations import migration_connection
+from shared.migrations import SchemaState, migration_connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
+    "check",
     "current_revision",
     "migration_connection",
     "upgrade",
@@ -34,3 +35,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 def current_revision(url: str) -> str | None:
     """The revision the ledger database at `url` is at: None if it was never migrated."""
     return migrations.current_revision(url)
+
+
+def check(url: str) -> SchemaState:
+    """Where the ledger database at `url` is, compared with the newest migration."""
+    return migrations.check(MIGRATIONS_DIR, url)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, request
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from shared.calendar import london_date
@@ -23,6 +23,7 @@ from shared.http import (
 )
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
+from shared.readiness import check_database
 from shared.settings import var_dir_path
 from shared.sql import make_engine
 from shared.tokens import token_key
@@ -30,6 +31,7 @@ from shared.tokens import token_key
 from ..base_rate_notice import today_notice
 from ..data import load_base_rates, warn_of_stale_base_rates_at_start
 from ..settings import NotifierSettings
+from ..store.migrate import MIGRATIONS_DIR, VERSION_TABLE
 from .auth import authenticate
 from .routes import PREFIX, build_routes
 
@@ -136,5 +138,5 @@ def _base_rate_detail(clock: Callable[[], datetime]) -> dict[str, object]:
 
 
 def _check_schema(engine: Engine) -> None:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1 FROM nf_alerts WHERE 1 = 0"))
+    """Ready when the database answers and its schema is at head (see shared/readiness.py)."""
+    check_database(engine, MIGRATIONS_DIR, VERSION_TABLE)
