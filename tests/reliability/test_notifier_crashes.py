@@ -40,7 +40,8 @@ from tests.support.world import World
 
 BRIDGES = str(Path(sys.executable).with_name("bridges"))
 SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261126"))
-CRASHES = 20
+# The calendar sweep runs this once per date with fewer crashes (a short run per date).
+CRASHES = int(os.environ.get("BRIDGES_RELIABILITY_CRASHES", "20"))
 TODAY = TEST_TODAY  # the notifier processes run on the test's clock too (BRIDGES_CLOCK_START)
 
 
@@ -242,7 +243,7 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
         f"receiver_duplicates={receiver_duplicates}"
     )
     assert sum(crashes.values()) >= CRASHES
-    assert crashes[f"exit {CRASH_EXIT_CODE}"] >= 5, crashes
+    assert crashes[f"exit {CRASH_EXIT_CODE}"] >= CRASHES // 4, crashes
     assert raised, "the run raised alerts"
     assert duplicated == 0
     assert not missing, missing
