@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install assets demo demo-stop test test-unit services-up services-down lint typecheck openapi bench clean lock audit
+.PHONY: install assets demo demo-stop test test-unit test-calendar services-up services-down lint typecheck openapi bench clean lock audit
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,10 @@ test: install
 
 test-unit: install
 	$(VENV)/bin/pytest tests/unit -q
+
+# The date-sensitive tests at every awkward date of the calendar (deploy/local/calendar.sh).
+test-calendar: install
+	bash deploy/local/calendar.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

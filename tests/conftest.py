@@ -233,3 +233,23 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def event_store(engine: Engine) -> EventStore:
     return EventStore(engine)
+
+
+# --- the test clock ---------------------------------------------------------------------------
+
+
+def pytest_report_header() -> str:
+    """Which "now" this run's tests use (a failure under the calendar sweep names its date)."""
+    from tests.support.clock import TEST_NOW, TEST_NOW_ENV, TEST_TODAY
+
+    source = TEST_NOW_ENV if os.environ.get(TEST_NOW_ENV) else "the fixed default"
+    return f"test clock: {TEST_NOW.isoformat()} (London {TEST_TODAY}), from {source}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing test's report says which test "now" it failed at."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed:
+        report.sections.append(("test clock", pytest_report_header()))

@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, or_, select
 
+from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
@@ -46,7 +47,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return product_clock.now()
 
 
 def field_error(field: str, message: str) -> ValidationFailed:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from shared import clock as product_clock
 from shared.settings import LedgerSettings
 
 from .access import Principal
@@ -63,7 +64,7 @@ def _principal(person: dict[str, Any], kind: str) -> Principal:
 def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, Any]:
     """Load the demo partnership into the settings' database; return its ids and tokens."""
     upgrade(settings.database_url)
-    today = today or datetime.now(UTC).date()
+    today = today or product_clock.today()
     now = [datetime.combine(today, time(10, 0), tzinfo=UTC)]
     clock: Callable[[], datetime] = lambda: now[0]  # noqa: E731
     ledger = Ledger(EventStore(make_engine(settings.database_url)), settings=settings, clock=clock)

@@ -7,11 +7,13 @@ import dataclasses
 import json
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from shared import clock
+from shared.calendar import london_date
 from shared.settings import REPO_ROOT, KafkaSettings, kafka_client_config
 
 
@@ -193,8 +195,9 @@ def notifier_check(
     from services.notifier.scheduler import check, format_report
 
     _, engine = _engine(database_url)
-    day: date = as_of.date() if as_of else datetime.now(UTC).date()
-    raised = check(engine, day, datetime.now(UTC), dry_run=dry_run)
+    now = clock.now()
+    day: date = as_of.date() if as_of else london_date(now)
+    raised = check(engine, day, now, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps([alert.to_json() for alert in raised], indent=2))
     else:
@@ -207,7 +210,7 @@ def notifier_send(database_url: str | None) -> None:
     from services.notifier.delivery import dispatch_due
 
     settings, engine = _engine(database_url)
-    counts = dispatch_due(engine, datetime.now(UTC), settings)
+    counts = dispatch_due(engine, clock.now(), settings)
     click.echo(json.dumps(counts.to_json()))
 
 

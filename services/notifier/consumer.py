@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Connection, Engine, select
 
+from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.events.catalogue import EventDecodeError
 from shared.events.wire import ReceivedEvent, from_record
@@ -201,7 +202,7 @@ class EventConsumer:
         kafka_config: Mapping[str, Any],
         group: str = "notifier",
         after_batch: AfterBatch | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = product_clock.now,
         registry: CollectorRegistry | None = None,
         max_records: int = 500,
     ) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine
 
+from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
@@ -69,7 +70,7 @@ def run_notifier(
     group: str,
     metrics_port: int,
     max_records: int = 500,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = product_clock.now,
 ) -> None:
     from .scheduler import tick
 

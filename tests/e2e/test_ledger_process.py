@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.clock import TEST_TODAY, clock_env
 
 BRIDGES = str(Path(sys.executable).with_name("bridges"))
 
@@ -39,7 +41,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str,
         url = f"sqlite:///{tmp_path / 'ledger.db'}"
     else:
         url = request.getfixturevalue("empty_postgres_url")
-    env = {**os.environ, "DATABASE_URL": url, "BRIDGES_LEDGER_WORKERS": "2"}
+    # The processes run on the test's clock (the product's seam), not the day the suite runs.
+    env = {**os.environ, **clock_env(), "DATABASE_URL": url, "BRIDGES_LEDGER_WORKERS": "2"}
     run("db", "upgrade", env=env)
     seed = json.loads(run("demo", "seed", "--json", env=env))
     port = free_port()
@@ -78,7 +81,7 @@ def test_a_claim_from_submission_to_payment_over_http(served: dict[str, object])
     def auth(role: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens[role]}", **extra}
 
-    today = date.today()
+    today = TEST_TODAY
     body = {
         "agreement_id": agreement["id"],
         "lines": [

@@ -18,7 +18,9 @@ from services.ledger.store import (
     set_relay_position,
 )
 from services.ledger.store.tables import events
+from shared import clock as product_clock
 from shared.events.envelope import NewEvent, StoredEvent
+from tests.support.clock import TEST_NOW
 
 BST = timezone(timedelta(hours=1), "BST")
 
@@ -83,9 +85,10 @@ def test_append_and_read_back_preserves_the_envelope(event_store: EventStore) ->
 
 
 def test_optional_envelope_fields_default_to_none_and_now(event_store: EventStore) -> None:
-    before = datetime.now(UTC)
+    # About the product's default clock (shared.clock), which stamps an event given no time.
+    before = product_clock.now()
     append(event_store, "s", 0, submitted())
-    after = datetime.now(UTC)
+    after = product_clock.now()
 
     (event,) = event_store.read_stream("s")
     assert (event.actor, event.correlation_id, event.causation_id) == (None, None, None)
@@ -178,7 +181,7 @@ def test_the_unique_constraints_back_the_version_check(engine: Engine) -> None:
         "type": "ClaimSubmitted",
         "schema_version": 1,
         "partition_key": "p",
-        "occurred_at": datetime.now(UTC),
+        "occurred_at": TEST_NOW,
         "data": {},
     }
     with begin_write(engine) as connection:

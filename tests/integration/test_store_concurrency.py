@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert
@@ -23,6 +22,7 @@ from sqlalchemy import insert
 from services.ledger.store import ConcurrencyConflict, EventStore, WriterBusy, make_engine
 from services.ledger.store.tables import events
 from shared.events.envelope import NewEvent
+from tests.support.clock import TEST_NOW
 
 WRITERS = 8
 
@@ -216,7 +216,7 @@ def test_control_without_the_lock_postgresql_readers_could_skip_a_late_commit(
             "type": "HoursLogged",
             "schema_version": 1,
             "partition_key": "p",
-            "occurred_at": datetime.now(UTC),
+            "occurred_at": TEST_NOW,
             "data": {},
         }
 

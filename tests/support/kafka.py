@@ -13,9 +13,10 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,13 +177,20 @@ def topic_size(bootstrap: str, topic: str) -> int:
 class RelayThread:
     """A `Relay` on its own engine, run in a daemon thread until `stop()`."""
 
-    def __init__(self, database_url: str, settings: KafkaSettings, **options: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        settings: KafkaSettings,
+        clock: Callable[[], datetime] | None = None,
+        **options: Any,
+    ) -> None:
         self.engine = make_engine(database_url)
         self.store = EventStore(self.engine)
         self.relay = Relay(
             self.store,
             lambda: make_producer(settings),
             RelayOptions(topic=settings.events_topic, **options),
+            clock=clock,
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="relay", daemon=True)
@@ -240,9 +248,12 @@ class RelayThread:
 
 @contextmanager
 def running_relay(
-    database_url: str, settings: KafkaSettings, **options: Any
+    database_url: str,
+    settings: KafkaSettings,
+    clock: Callable[[], datetime] | None = None,
+    **options: Any,
 ) -> Iterator[RelayThread]:
-    relay = RelayThread(database_url, settings, **options).start()
+    relay = RelayThread(database_url, settings, clock, **options).start()
     try:
         yield relay
     finally:

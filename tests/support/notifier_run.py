@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine
 
 from services.notifier.consumer import AfterBatch, EventConsumer
 from services.notifier.runner import raise_alerts_for
 from shared.settings import KafkaSettings, kafka_client_config
+from tests.support.clock import RunningClock
 
 
 def consume_all(
@@ -19,7 +20,7 @@ def consume_all(
     *,
     group: str | None = None,
     after_batch: AfterBatch | None = raise_alerts_for,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] | None = None,
     max_records: int = 500,
 ) -> EventConsumer:
     """Consume the topic into the notifier database until no lag is left."""
@@ -30,7 +31,7 @@ def consume_all(
         kafka_config=kafka_client_config(settings),
         group=group or f"notifier-test-{uuid.uuid4().hex[:8]}",
         after_batch=after_batch,
-        clock=clock,
+        clock=clock or RunningClock(),
         max_records=max_records,
     )
     try:

@@ -102,6 +102,7 @@ def test_topics_keep_events_for_ever_and_take_the_cluster_settings() -> None:
     assert (events.name, dlq.name) == ("bridges.ledger.events", "bridges.ledger.events.dlq")
     assert events.partitions == 12 and events.replication_factor == 3
     assert events.configs["retention.ms"] == "-1"
+    assert events.configs["message.timestamp.type"] == "LogAppendTime"  # the broker stamps
     assert events.configs["min.insync.replicas"] == "2"
     with pytest.raises(ValueError):
         event_topics(KafkaSettings(), replication_factor=1, min_insync_replicas=2)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
+from shared import clock as product_clock
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
@@ -46,6 +47,8 @@ def create_app(
     settings = settings or LedgerSettings.from_env()
     configure_logging()
     log = get_logger("ledger.api")
+    if clock is None:
+        product_clock.announce(log)
 
     app = Flask("bridges.ledger")
     app.config.update(

@@ -20,7 +20,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from services.ledger.store.engine import begin_write
 from services.ledger.store.event_store import set_relay_position
 from services.ledger.store.tables import relay_leases
+from shared import clock as product_clock
 
 # "brly" in ASCII: the first key of the relay's advisory lock; the second is the relay's name.
 RELAY_LOCK_CLASS = 0x62726C79
@@ -172,7 +173,8 @@ class Lease:
         self.name = name
         self.owner = owner
         self.lease_seconds = lease_seconds
-        self._clock = clock or (lambda: datetime.now(UTC))
+        # A lease between relays is real time on the host clock they share, not product time.
+        self._clock = clock or product_clock.real_now
         self._held = False
         self._renewed_at = 0.0  # monotonic
 

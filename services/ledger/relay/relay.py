@@ -17,16 +17,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import InvalidRecordError, InvalidTimestampError, KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import DBAPIError
 
 from services.ledger.relay.leader import Leadership, LeadershipLost, leadership_for
 from services.ledger.store.event_store import EventStore, get_relay_position
+from shared import clock as product_clock
 from shared.events.envelope import StoredEvent
 from shared.events.wire import to_record
 from shared.logging import get_logger
@@ -118,6 +119,16 @@ class RelayMetrics:
         self.failures = Counter(
             "bridges_relay_publish_failures", "Batches that failed and will be retried", registry=r
         )
+        self.clock_skew = Gauge(
+            "bridges_relay_clock_skew",
+            "1 while the broker refuses the relay's records for their timestamp (clock ahead)",
+            registry=r,
+        )
+        self.timestamp_rejections = Counter(
+            "bridges_relay_timestamp_rejections",
+            "Batches the broker refused for their record timestamps (will be retried)",
+            registry=r,
+        )
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,21 @@ class PublishFailed(Exception):
     """A batch was not acknowledged in full; it will be published again."""
 
 
+class TimestampRefused(PublishFailed):
+    """The broker refused records for their timestamp: with `message.timestamp.type=CreateTime`
+    it takes the producer's, and refuses one further ahead of its own clock than
+    `log.message.timestamp.after.max.ms` (1 hour by default in Kafka 4). The batch is retried."""
+
+
+CLOCK_SKEW_ADVICE = (
+    "The broker refuses the relay's records because their timestamps (this host's clock) are "
+    "too far from the broker's clock. Nothing is lost or skipped: the relay retries the same "
+    "batch until it is accepted. Fix the clock (NTP) on this host or the broker, or create the "
+    "topics with message.timestamp.type=LogAppendTime (`bridges kafka init` does) so the broker "
+    "stamps records itself."
+)
+
+
 @dataclass(frozen=True)
 class _Sent:
     """A batch handed to the producer: its last position and the records' futures."""
@@ -147,6 +173,15 @@ class _Sent:
     last_position: int
     first_occurred_at: datetime
     futures: list[Any]
+
+
+def _timestamp_refused(error: BaseException | None) -> bool:
+    """The broker refused a record for its timestamp: `InvalidTimestampError`, or (records
+    of a batch that failed with it) `InvalidRecordError` saying the timestamp is out of range."""
+    if isinstance(error, InvalidTimestampError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, InvalidRecordError) and "timestamp" in text and "range" in text
 
 
 def _describe(error: BaseException) -> str:
@@ -178,11 +213,12 @@ class Relay:
         self.metrics = metrics or RelayMetrics()
         self._producer_factory = producer_factory
         self._producer: KafkaProducer | None = None
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or product_clock.now
         self._log = get_logger("ledger.relay").bind(
             relay=options.progress_name, topic=options.topic, owner=self.leadership.owner
         )
         self._backoff = Backoff()
+        self._skewed = False
         self._lag_logged_at = 0.0
         self._last_stored = 0
         self.position = 0
@@ -247,6 +283,10 @@ class Relay:
                 self._close_producer(timeout=0)
                 self.metrics.failures.inc()
                 delay = self._backoff.next_delay()
+                if isinstance(error, TimestampRefused):
+                    self._clock_skew(error, delay)
+                    stop.wait(delay)
+                    continue
                 self._log.warning(
                     "relay.publish_failed",
                     error=_describe(error),
@@ -256,8 +296,25 @@ class Relay:
                 stop.wait(delay)
                 continue
             self._backoff.reset()
+            if published and self._skewed:
+                self._skewed = False
+                self.metrics.clock_skew.set(0)
+                self._log.info("relay.clock_skew_cleared", position=self.position)
             if not published:
                 stop.wait(self.options.poll_interval)
+
+    def _clock_skew(self, error: TimestampRefused, delay: float) -> None:
+        self._skewed = True
+        self.metrics.clock_skew.set(1)
+        self.metrics.timestamp_rejections.inc()
+        self._log.error(
+            "relay.clock_skew",
+            message=CLOCK_SKEW_ADVICE,
+            error=str(error),
+            relay_clock=self._clock().isoformat(),
+            position=self.position,
+            retry_in=round(delay, 2),
+        )
 
     def _publish_next_batch(self, stop: threading.Event) -> int:
         batch = self.store.read_feed(self.position, self.options.batch_size)
@@ -274,10 +331,18 @@ class Relay:
         producer = self._producer_or_new()
         topic = self.options.topic
         futures = []
+        # The records' CreateTime is the relay's clock (a LogAppendTime topic replaces it).
+        timestamp_ms = int(self._clock().timestamp() * 1000)
         for event in batch:
             record = to_record(event)
             futures.append(
-                producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+                producer.send(
+                    topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=record.headers,
+                    timestamp_ms=timestamp_ms,
+                )
             )
         return _Sent(batch[-1].global_position, batch[0].occurred_at, futures)
 
@@ -300,6 +365,12 @@ class Relay:
                     if time.monotonic() - stop_seen_at > self.options.stop_grace_seconds:
                         raise PublishFailed("stopping before the broker acknowledged the batch")
         failed = [future for future in sent.futures if future.failed()]
+        refused = [f for f in failed if _timestamp_refused(f.exception)]
+        if refused:
+            raise TimestampRefused(
+                f"{len(refused)} of {len(sent.futures)} records refused for their timestamp: "
+                f"{refused[0].exception!r}"
+            )
         if failed:
             raise PublishFailed(
                 f"{len(failed)} of {len(sent.futures)} records failed: {failed[0].exception!r}"

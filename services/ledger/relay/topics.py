@@ -1,7 +1,9 @@
 """The event topics: created once per cluster by `bridges kafka init`, idempotently.
 
 The events topic keeps every event for ever (`retention.ms=-1`): it is the log any consumer can
-rebuild from. The dead-letter topic holds records a consumer could not read, with the reason.
+rebuild from. Records carry the broker's append time (`message.timestamp.type=LogAppendTime`),
+not the producer's clock, so a relay host whose clock runs ahead still gets its events in.
+The dead-letter topic holds records a consumer could not read, with the reason.
 """
 
 from __future__ import annotations
@@ -47,7 +49,13 @@ def event_topics(
         raise ValueError("partitions and replication factor must be at least 1")
     if min_insync_replicas is not None and not 1 <= min_insync_replicas <= replication_factor:
         raise ValueError("min.insync.replicas must be between 1 and the replication factor")
-    configs = {"retention.ms": "-1", "cleanup.policy": "delete"}
+    # LogAppendTime: the broker stamps each record as it appends it, so a producer whose clock
+    # runs ahead cannot get events refused (`log.message.timestamp.after.max.ms`).
+    configs = {
+        "retention.ms": "-1",
+        "cleanup.policy": "delete",
+        "message.timestamp.type": "LogAppendTime",
+    }
     if min_insync_replicas is not None:
         configs["min.insync.replicas"] = str(min_insync_replicas)
     return [

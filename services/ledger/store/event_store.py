@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.ledger.store.engine import WRITE_OPTION, insert_for
 from services.ledger.store.tables import events, relay_progress
+from shared import clock as product_clock
 from shared.events.envelope import NewEvent, StoredEvent
 
 # "bridges1" in ASCII: the key of the transaction-scoped advisory lock that serialises writers.
@@ -135,7 +136,7 @@ class UnitOfWork:
         repeated = sorted({i for i in event_ids if event_ids.count(i) > 1}, key=str)
         if repeated:
             raise DuplicateEvent(repeated)
-        when = _as_utc(occurred_at) if occurred_at is not None else datetime.now(UTC)
+        when = _as_utc(occurred_at) if occurred_at is not None else product_clock.now()
 
         stored: list[StoredEvent] = []
         try:
@@ -299,7 +300,7 @@ def set_relay_position(connection: Connection, name: str, position: int) -> None
 
     Runs in the caller's transaction (on SQLite use `begin_write` so it starts as a writer).
     """
-    now = datetime.now(UTC)
+    now = product_clock.now()
     statement = insert_for(connection, relay_progress).values(
         name=name, position=position, updated_at=now
     )

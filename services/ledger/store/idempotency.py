@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
@@ -32,6 +32,7 @@ from services.ledger.store.tables import (
     IDEMPOTENCY_IN_FLIGHT,
     idempotency_keys,
 )
+from shared import clock as product_clock
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def idempotency_scope(principal: str, method: str, path: str) -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    # Leases between requests (and workers) are real time on the host clock they share.
+    return product_clock.real_now()
 
 
 class IdempotencyStore:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
+from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.http import (
     ProblemApi,
@@ -46,7 +47,9 @@ def create_app(
     settings = settings or NotifierSettings.from_env()
     configure_logging()
     log = get_logger("notifier.api")
-    clock = clock or (lambda: datetime.now(UTC))
+    if clock is None:
+        product_clock.announce(log)
+        clock = product_clock.now
     app = Flask("bridges.notifier")
     app.config.update(
         TESTING=testing,

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import TYPE_CHECKING, Any
 
+from shared import clock as product_clock
 from shared.money import format_pence
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def build_message(
     message["To"] = recipient
     message["Subject"] = str(payload["subject"])
     message["Message-ID"] = message_id_header(message_id, settings.smtp_from)
-    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Date"] = formatdate(product_clock.now().timestamp(), usegmt=True)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(str(payload["text"]))
     if payload.get("html"):

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from services.notifier.delivery import dispatch_due
 from services.notifier.delivery.subscriptions import Subscription
 from services.notifier.settings import NotifierSettings
 from services.notifier.store.tables import delivery_attempts, subscriptions
+from shared.clock import real_now
 from shared.sql import begin_write
 from tests.integration.notifier.alerts_world import PAYEE, NotifierWorld
 from tests.support.receivers import (
@@ -75,7 +76,7 @@ def webhook_world(engine: Engine, url: str) -> tuple[NotifierWorld, Subscription
     subscription = world.subscribe(PAYEE, "webhook", url, kinds=["payment_overdue"])
     claim = world.submit(SUBMITTED)
     world.approve(claim, date(2026, 3, 5))
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = real_now().replace(microsecond=0)  # about the wall clock: the receiver's
     with begin_write(engine) as connection:
         evaluate(connection, date(2026, 4, 16), now)
     return world, subscription, now

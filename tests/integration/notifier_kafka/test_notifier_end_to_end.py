@@ -5,7 +5,7 @@ topic that equals the live read model, and poison messages dead-lettered."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from kafka import KafkaProducer
@@ -17,11 +17,12 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
+from tests.support.clock import TEST_TODAY, RunningClock
 from tests.support.kafka import read_topic, running_relay
 from tests.support.ledger_events import ledger_history
 from tests.support.notifier_run import consume_all
 
-TODAY = datetime.now(UTC).date()
+TODAY = TEST_TODAY
 START = TODAY - timedelta(days=75)
 READ_MODEL = (
     tables.organisations,
@@ -47,7 +48,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def notifier_client(url: str) -> Any:
     settings = NotifierSettings(database_url=url)
-    return create_notifier(settings, testing=True).test_client()
+    return create_notifier(settings, clock=RunningClock(), testing=True).test_client()
 
 
 def test_events_flow_to_alerts_and_statements(
