@@ -9,6 +9,8 @@ cd "$root"
 # check pages against GOV.UK Frontend and axe-core from npm.
 command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 bash deploy/local/assets.sh
+# tests/deploy checks the reverse proxy's configuration with nginx itself (`nginx -t`).
+command -v nginx >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light)
 
 bash deploy/local/postgres.sh up
 BRIDGES_TEST_POSTGRES_URL="$(bash deploy/local/postgres.sh url)"

@@ -7,6 +7,7 @@ produces the monthly statements on the first working day of a month.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -77,7 +78,8 @@ def run_notifier(
     registry = CollectorRegistry()
     if metrics_port:
         serve_ops(
-            "127.0.0.1",
+            # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
+            os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
             metrics_port,
             registry,
             lambda: check_database(engine, MIGRATIONS_DIR, VERSION_TABLE),
