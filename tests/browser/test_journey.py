@@ -165,12 +165,14 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     assert money_text(member, "#outstanding") == "£40.00"
     assert "Approved in part" in member.inner_text("main")
     checks.check(member, "claim-part-paid")
-    member.click("nav >> text=Claims")
+    with member.expect_navigation():  # wait for the new page, not the old one
+        member.click("nav >> text=Claims")
     # Received 16 November, 30 days' terms, plus the 2 days it spent queried: 18 December.
     assert "18 December 2026" in member.inner_text("table")
     assert "due in 30 days" in member.inner_text("table")
     checks.check(member, "claims-list")
-    member.click("nav >> text=Balances")
+    with member.expect_navigation():  # wait for the new page, not the old one
+        member.click("nav >> text=Balances")
     figures = {
         name: money_text(member, f"[data-figure={name}]")
         for name in ("claimed", "approved", "paid", "outstanding", "awaiting", "overdue")
@@ -198,7 +200,8 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     # 7. The partner viewer sees the partnership's balances, with the aging chart.
     viewer = new_context().new_page()
     sign_in(viewer, site, site.email("partner_viewer"))
-    viewer.click("nav >> text=Balances")
+    with viewer.expect_navigation():  # wait for the new page, not the old one
+        viewer.click("nav >> text=Balances")
     assert (viewer.locator("svg[role=img] title").first.text_content() or "").startswith("Aging")
     checks.check(viewer, "partner-balances")
 

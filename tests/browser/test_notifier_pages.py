@@ -49,7 +49,8 @@ def test_partner_viewer_alerts_statement_and_indicators(
     sign_in(viewer, web, scene.email("partner_viewer"))
 
     # 1. Alerts: the open ones, newest first; acknowledge one.
-    viewer.click("nav >> text=Alerts")
+    with viewer.expect_navigation():  # wait for the new page, not the old one
+        viewer.click("nav >> text=Alerts")
     assert viewer.url == web + "/alerts"
     rows = viewer.locator("tr[data-alert]")
     assert rows.count() == len(
@@ -71,10 +72,12 @@ def test_partner_viewer_alerts_statement_and_indicators(
     checks.check(viewer, "alerts-filtered")
 
     # 2. Statements: what is owed today, equal to the balances page; download the PDF.
-    viewer.click("nav >> text=Balances")
+    with viewer.expect_navigation():  # wait for the new page, not the old one
+        viewer.click("nav >> text=Balances")
     balance_outstanding = pence(money_text(viewer, "[data-figure=outstanding]"))
     balance_awaiting = pence(money_text(viewer, "[data-figure=awaiting]"))
-    viewer.click("nav >> text=Statements")
+    with viewer.expect_navigation():  # wait for the new page, not the old one
+        viewer.click("nav >> text=Statements")
     assert "What is owed as at 16 November 2026" in viewer.inner_text("main")
     assert pence(money_text(viewer, "[data-total=open]")) == balance_outstanding + balance_awaiting
     assert viewer.locator("svg[role=img] title").first.text_content() == (
@@ -116,7 +119,8 @@ def test_partner_viewer_alerts_statement_and_indicators(
     assert viewer.evaluate("document.activeElement.id") == "as_at-day"
 
     # 3. Indicators: figures with benchmarks, three charts, each with its data as a table.
-    viewer.click("nav >> text=Indicators")
+    with viewer.expect_navigation():  # wait for the new page, not the old one
+        viewer.click("nav >> text=Indicators")
     assert viewer.locator("tr[data-figure]").count() >= 20
     assert viewer.locator("svg[role=img]").count() == 3
     for chart in ("days-to-pay", "aging-over-time", "on-time"):
