@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from shared.calendar import london_date
+from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 from shared.settings import LedgerSettings
@@ -23,7 +24,7 @@ from . import access, projections
 from .access import Principal
 from .documents import agreement_view, claim_view, decode_cursor, encode_cursor, payment_view
 from .domain.agreement import Agreement, sign_agreement
-from .domain.balances import organisation_balance
+from .domain.balances import ClaimPosition, organisation_balance
 from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
 from .domain.organisation import Organisation, add_person, register_organisation
@@ -524,13 +525,23 @@ class Ledger:
             scope, organisation_id = access.balance_scope(principal)
             if scope == "none":
                 raise Forbidden("your roles do not give access to balances")
-            query = select(claims.c.id).where(claims.c.partnership_id == partnership_id)
+            query = select(
+                claims.c.id,
+                claims.c.partnership_id,
+                claims.c.payer_id,
+                claims.c.payee_id,
+                claims.c.submitted_on,
+                claims.c.approval_due,
+                claims.c.base_payment_due,
+                claims.c.facts,
+            ).where(claims.c.partnership_id == partnership_id)
             if scope == "payee":
                 query = query.where(claims.c.payee_id == organisation_id)
             elif scope == "payer":
                 query = query.where(claims.c.payer_id == organisation_id)
-            claim_ids = list(uow.connection.execute(query).scalars())
-            loaded = self.load_claims(uow, claim_ids)
+            # One query whatever the partnership's size: each row holds the claim's terms and
+            # dated facts, and `position_as_at` derives the position from them.
+            claim_rows = uow.connection.execute(query).all()
             names = dict(
                 uow.connection.execute(
                     select(organisations.c.id, organisations.c.name).where(
@@ -545,25 +556,43 @@ class Ledger:
                 if kind == "vcse" and (scope != "payee" or org_id == organisation_id)
             }
         )
-        rows = []
-        for payee_id in payees:
-            positions = [
-                position
-                for claim in loaded
-                if claim.payee_id == payee_id
-                and (position := claim.position_as_at(as_at)) is not None
-            ]
-            rows.append(
-                {
-                    "organisation_id": payee_id,
-                    "organisation_name": names.get(payee_id, ""),
-                    **organisation_balance(positions),
-                }
-            )
+        by_payee: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
+        for row in claim_rows:
+            if row.payee_id not in by_payee:
+                continue
+            position = position_as_at(_terms(row), _row_facts(row), as_at)
+            if position is not None:
+                by_payee[row.payee_id].append(position)
+        rows = [
+            {
+                "organisation_id": payee_id,
+                "organisation_name": names.get(payee_id, ""),
+                **organisation_balance(by_payee[payee_id]),
+            }
+            for payee_id in payees
+        ]
         return {"partnership_id": partnership_id, "as_at": as_at, "organisations": rows}
 
 
 _ORG_FIELDS = ("name", "kind", "charity_number", "company_number", "contact_email")
+
+
+def _terms(row: Any) -> ClaimTerms:
+    """A claim's terms from its view row."""
+    return ClaimTerms(
+        claim_id=row.id,
+        partnership_id=row.partnership_id,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        submitted_on=row.submitted_on,
+        approval_due=row.approval_due,
+        base_payment_due=row.base_payment_due,
+    )
+
+
+def _row_facts(row: Any) -> tuple[Fact, ...]:
+    """A claim's dated facts from its view row, in the order recorded."""
+    return tuple(fact_from_json(data) for data in row.facts)
 
 
 def _organisation(row: Any) -> Organisation:
