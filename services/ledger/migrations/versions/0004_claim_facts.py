@@ -98,6 +98,6 @@ def _backfill(connection: sa.Connection) -> None:
 
 
 def _stored(row: Any) -> Any:
-    from services.ledger.store.event_store import _to_stored
+    from services.ledger.store.event_store import to_stored
 
-    return _to_stored(row)
+    return to_stored(row)
