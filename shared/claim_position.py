@@ -29,10 +29,11 @@ The rules, as the product contract states them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from shared.aging import aging_bucket
 from shared.events.types import (
@@ -350,3 +351,29 @@ def on_time(position: Position, today: date) -> bool | None:
     if today > position.payment_due:
         return False
     return None
+
+
+def fact_to_json(fact: Fact) -> dict[str, Any]:
+    """A fact as JSON, for the read views that keep a claim's facts (ledger and notifier)."""
+    data: dict[str, Any] = {"kind": fact.kind, "on": fact.on.isoformat()}
+    if fact.amount_pence:
+        data["amount_pence"] = fact.amount_pence
+    for name in ("payment_id", "text"):
+        value = getattr(fact, name)
+        if value is not None:
+            data[name] = value
+    if fact.hours is not None:
+        data["hours"] = str(fact.hours)
+    return data
+
+
+def fact_from_json(data: Mapping[str, Any]) -> Fact:
+    """The fact `fact_to_json` wrote."""
+    return Fact(
+        kind=data["kind"],
+        on=date.fromisoformat(data["on"]),
+        amount_pence=int(data.get("amount_pence", 0)),
+        payment_id=data.get("payment_id"),
+        text=data.get("text"),
+        hours=Decimal(data["hours"]) if data.get("hours") is not None else None,
+    )

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, literal, or_, select, union_all
 
 from shared import clock as product_clock
 from shared.calendar import london_date
+from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 from shared.settings import LedgerSettings
@@ -24,15 +25,16 @@ from . import access, projections
 from .access import Principal
 from .documents import agreement_view, claim_view, decode_cursor, encode_cursor, payment_view
 from .domain.agreement import Agreement, sign_agreement
-from .domain.balances import organisation_balance
+from .domain.balances import ClaimPosition, organisation_balance
 from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
 from .domain.organisation import Organisation, add_person, register_organisation
 from .domain.partnership import Partnership, form_partnership
 from .domain.payment import Payment, record_payment
 from .errors import Forbidden, NotFound, StaleVersion
-from .store.event_store import EventStore, UnitOfWork
+from .store.event_store import EventStore, UnitOfWork, to_stored
 from .store.idempotency import IdempotencyStore
+from .store.tables import events
 from .store.views import (
     allocations,
     api_tokens,
@@ -285,17 +287,42 @@ class Ledger:
     # ---- claims ----------------------------------------------------------------------------
 
     def _load_claim(self, uow: UnitOfWork, claim_id: str) -> Claim | None:
-        claim_events = uow.read_stream(stream("claim", claim_id))
-        if not claim_events:
-            return None
-        payment_ids = uow.connection.execute(
-            select(allocations.c.payment_id).where(allocations.c.claim_id == claim_id)
-        ).scalars()
-        payment_events: list[StoredEvent] = []
-        for payment_id in payment_ids:
-            payment_events.extend(uow.read_stream(stream("payment", payment_id)))
-        ordered = sorted([*claim_events, *payment_events], key=lambda e: e.global_position)
-        return Claim.replay(self._decode(ordered))
+        return self._load_claim_map(uow, [claim_id]).get(claim_id)
+
+    def _load_claim_map(self, uow: UnitOfWork, claim_ids: Sequence[str]) -> dict[str, Claim]:
+        """Claims rebuilt from their streams and their payments' streams, read in ONE query
+        whatever the number of claims (a page's worth at most)."""
+        history = self._claim_histories(uow, claim_ids)
+        return {claim_id: Claim.replay(events) for claim_id, events in history.items() if events}
+
+    def _claim_histories(self, uow: UnitOfWork, claim_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """Each claim's events (decoded, its own and the payments allocating to it) in log
+        order, in one query; a claim with no events gets an empty list."""
+        ids = list(dict.fromkeys(claim_ids))
+        if not ids:
+            return {}
+        streams = {stream("claim", claim_id): claim_id for claim_id in ids}
+        payment_streams = select(literal("payment-") + allocations.c.payment_id).where(
+            allocations.c.claim_id.in_(ids)
+        )
+        rows = uow.connection.execute(
+            select(events)
+            .where(
+                or_(events.c.stream_id.in_(list(streams)), events.c.stream_id.in_(payment_streams))
+            )
+            .order_by(events.c.global_position)
+        ).all()
+        history: dict[str, list[Any]] = {claim_id: [] for claim_id in ids}
+        for row in rows:
+            event: Any = catalogue.from_stored(to_stored(row))
+            owner = streams.get(row.stream_id)
+            if owner is not None:
+                history[owner].append(event)
+                continue
+            for claim_id in dict.fromkeys(a.claim_id for a in event.allocations):
+                if claim_id in history:
+                    history[claim_id].append(event)
+        return history
 
     def _visible_claim(self, uow: UnitOfWork, principal: Principal, claim_id: str) -> Claim:
         claim = self._load_claim(uow, claim_id)
@@ -466,18 +493,13 @@ class Ledger:
             payment_ids = uow.connection.execute(
                 select(allocations.c.payment_id).where(allocations.c.claim_id == claim_id)
             ).scalars()
-            events = list(claim_events)
-            for payment_id in payment_ids:
-                events.extend(uow.read_stream(stream("payment", payment_id)))
-        return sorted(events, key=lambda e: e.global_position)
+            found = uow.read_streams(stream("payment", p) for p in payment_ids)
+        return sorted([*claim_events, *found], key=lambda e: e.global_position)
 
     def load_claims(self, uow: UnitOfWork, claim_ids: Sequence[str]) -> list[Claim]:
-        loaded = []
-        for claim_id in claim_ids:
-            claim = self._load_claim(uow, claim_id)
-            if claim is not None:
-                loaded.append(claim)
-        return loaded
+        """The claims that exist among `claim_ids`, in that order (one query)."""
+        found = self._load_claim_map(uow, claim_ids)
+        return [found[claim_id] for claim_id in claim_ids if claim_id in found]
 
     def list_claims(self, principal: Principal, args: Mapping[str, Any]) -> dict[str, Any]:
         """The claims the principal may see, newest first, one page at a time."""
@@ -486,31 +508,54 @@ class Ledger:
             visible.append(claims.c.payee_id == principal.organisation_id)
         if principal.has_any(access.APPROVING_ROLES):
             visible.append(claims.c.payer_id == principal.organisation_id)
-        if "partner_viewer" in principal.roles:
-            visible.append(
-                claims.c.partnership_id.in_(
-                    select(partnership_members.c.partnership_id).where(
-                        partnership_members.c.organisation_id == principal.organisation_id
-                    )
-                )
-            )
-        if not visible:
+        partner_viewer = "partner_viewer" in principal.roles
+        if not visible and not partner_viewer:
             raise Forbidden("your roles do not give access to claims")
         limit = min(int(args.get("limit", 50)), self.settings.max_page_size)
-        query = select(claims.c.id, claims.c.created_position).where(or_(*visible))
-        for name in ("status", "agreement_id", "partnership_id"):
-            if args.get(name):
-                query = query.where(claims.c[name] == args[name])
+        filters = [claims.c[name] == args[name] for name in FILTERS if args.get(name)]
         if args.get("cursor"):
-            query = query.where(claims.c.created_position < decode_cursor(args["cursor"]))
-        query = query.order_by(claims.c.created_position.desc()).limit(limit + 1)
+            filters.append(claims.c.created_position < decode_cursor(args["cursor"]))
         with self.reading() as uow:
-            rows = uow.connection.execute(query).all()
+            arms = list(visible)
+            if partner_viewer:
+                # One arm per partnership, each walking (partnership_id, created_position):
+                # a page never sorts the partnership's claims.
+                arms.extend(
+                    claims.c.partnership_id == partnership_id
+                    for partnership_id in uow.connection.execute(
+                        select(partnership_members.c.partnership_id).where(
+                            partnership_members.c.organisation_id == principal.organisation_id
+                        )
+                    ).scalars()
+                )
+            rows = self._newest_claims(uow, arms, filters, limit + 1)
             page = rows[:limit]
             loaded = self.load_claims(uow, [row.id for row in page])
         today = self.today()
         next_cursor = encode_cursor(page[-1].created_position) if len(rows) > limit else None
         return {"items": [claim_view(c, today) for c in loaded], "next_cursor": next_cursor}
+
+    @staticmethod
+    def _newest_claims(
+        uow: UnitOfWork, arms: Sequence[Any], filters: Sequence[Any], limit: int
+    ) -> list[Any]:
+        """The newest `limit` claims matching any arm and every filter, in one query: each arm
+        a keyset walk down its own index, merged here (a claim may match several arms)."""
+        if not arms:
+            return []
+        selects = []
+        for number, arm in enumerate(arms):
+            walk = (
+                select(claims.c.id, claims.c.created_position)
+                .where(arm, *filters)
+                .order_by(claims.c.created_position.desc())
+                .limit(limit)
+                .subquery(f"arm{number}")
+            )
+            selects.append(select(walk.c.id, walk.c.created_position))
+        query = selects[0] if len(selects) == 1 else union_all(*selects)
+        merged = {row.id: row for row in uow.connection.execute(query)}
+        return sorted(merged.values(), key=lambda row: row.created_position, reverse=True)[:limit]
 
     def balances(
         self, principal: Principal, partnership_id: str, as_at: date | None
@@ -525,13 +570,23 @@ class Ledger:
             scope, organisation_id = access.balance_scope(principal)
             if scope == "none":
                 raise Forbidden("your roles do not give access to balances")
-            query = select(claims.c.id).where(claims.c.partnership_id == partnership_id)
+            query = select(
+                claims.c.id,
+                claims.c.partnership_id,
+                claims.c.payer_id,
+                claims.c.payee_id,
+                claims.c.submitted_on,
+                claims.c.approval_due,
+                claims.c.base_payment_due,
+                claims.c.facts,
+            ).where(claims.c.partnership_id == partnership_id)
             if scope == "payee":
                 query = query.where(claims.c.payee_id == organisation_id)
             elif scope == "payer":
                 query = query.where(claims.c.payer_id == organisation_id)
-            claim_ids = list(uow.connection.execute(query).scalars())
-            loaded = self.load_claims(uow, claim_ids)
+            # One query whatever the partnership's size: each row holds the claim's terms and
+            # dated facts, and `position_as_at` derives the position from them.
+            claim_rows = uow.connection.execute(query).all()
             names = dict(
                 uow.connection.execute(
                     select(organisations.c.id, organisations.c.name).where(
@@ -546,25 +601,44 @@ class Ledger:
                 if kind == "vcse" and (scope != "payee" or org_id == organisation_id)
             }
         )
-        rows = []
-        for payee_id in payees:
-            positions = [
-                position
-                for claim in loaded
-                if claim.payee_id == payee_id
-                and (position := claim.position_as_at(as_at)) is not None
-            ]
-            rows.append(
-                {
-                    "organisation_id": payee_id,
-                    "organisation_name": names.get(payee_id, ""),
-                    **organisation_balance(positions),
-                }
-            )
+        by_payee: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
+        for row in claim_rows:
+            if row.payee_id not in by_payee:
+                continue
+            position = position_as_at(_terms(row), _row_facts(row), as_at)
+            if position is not None:
+                by_payee[row.payee_id].append(position)
+        rows = [
+            {
+                "organisation_id": payee_id,
+                "organisation_name": names.get(payee_id, ""),
+                **organisation_balance(by_payee[payee_id]),
+            }
+            for payee_id in payees
+        ]
         return {"partnership_id": partnership_id, "as_at": as_at, "organisations": rows}
 
 
+FILTERS = ("status", "agreement_id", "partnership_id")
 _ORG_FIELDS = ("name", "kind", "charity_number", "company_number", "contact_email")
+
+
+def _terms(row: Any) -> ClaimTerms:
+    """A claim's terms from its view row."""
+    return ClaimTerms(
+        claim_id=row.id,
+        partnership_id=row.partnership_id,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        submitted_on=row.submitted_on,
+        approval_due=row.approval_due,
+        base_payment_due=row.base_payment_due,
+    )
+
+
+def _row_facts(row: Any) -> tuple[Fact, ...]:
+    """A claim's dated facts from its view row, in the order recorded."""
+    return tuple(fact_from_json(data) for data in row.facts)
 
 
 def _organisation(row: Any) -> Organisation:

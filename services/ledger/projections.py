@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from shared.claim_position import settlement_status
+from shared.claim_position import fact_of, fact_to_json, settlement_status
+from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 
 from .store.views import (
@@ -131,15 +132,33 @@ def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[s
             amount_pence=data["amount_pence"],
             approved_pence=0,
             paid_pence=0,
+            approval_due=_date(data["approval_due"]),
+            base_payment_due=_date(data["payment_due"]),
+            facts=[_fact(data["claim_id"], event)],
         )
     )
 
 
+def _fact(claim_id: str, event: StoredEvent) -> dict[str, Any]:
+    """The dated fact the event states about the claim (`shared.claim_position`), as JSON."""
+    fact = fact_of(claim_id, catalogue.from_stored(event))
+    assert fact is not None, f"{event.type} says nothing of claim {claim_id}"
+    return fact_to_json(fact)
+
+
+def _facts(connection: Connection, claim_id: str) -> list[Any]:
+    return list(
+        connection.execute(select(claims.c.facts).where(claims.c.id == claim_id)).scalar_one() or []
+    )
+
+
 def _claim_update(connection: Connection, event: StoredEvent, **values: Any) -> None:
+    claim_id = event.data["claim_id"]
+    facts = [*_facts(connection, claim_id), _fact(claim_id, event)]
     connection.execute(
         update(claims)
-        .where(claims.c.id == event.data["claim_id"])
-        .values(version=event.stream_version, **values)
+        .where(claims.c.id == claim_id)
+        .values(version=event.stream_version, facts=facts, **values)
     )
 
 
@@ -173,15 +192,28 @@ def _claim_withdrawn(connection: Connection, event: StoredEvent, data: Mapping[s
     _claim_update(connection, event, status="withdrawn")
 
 
-def _settle(connection: Connection, claim_id: str, paid_change: int) -> None:
-    row = connection.execute(
-        select(claims.c.approved_pence, claims.c.paid_pence).where(claims.c.id == claim_id)
-    ).one()
-    paid = row.paid_pence + paid_change
-    status = settlement_status(row.approved_pence, paid)
-    connection.execute(
-        update(claims).where(claims.c.id == claim_id).values(paid_pence=paid, status=status)
-    )
+def _settle(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    """Each claim the payment (or its reversal) allocates to: paid, status and its fact."""
+    decoded = catalogue.from_stored(event)
+    for claim_id in dict.fromkeys(a["claim_id"] for a in data["allocations"]):
+        fact = fact_of(claim_id, decoded)
+        assert fact is not None
+        row = connection.execute(
+            select(claims.c.approved_pence, claims.c.paid_pence, claims.c.facts).where(
+                claims.c.id == claim_id
+            )
+        ).one()
+        change = fact.amount_pence if event.type == "PaymentRecorded" else -fact.amount_pence
+        paid = row.paid_pence + change
+        connection.execute(
+            update(claims)
+            .where(claims.c.id == claim_id)
+            .values(
+                paid_pence=paid,
+                status=settlement_status(row.approved_pence, paid),
+                facts=[*(row.facts or []), fact_to_json(fact)],
+            )
+        )
 
 
 @projects("PaymentRecorded")
@@ -205,7 +237,7 @@ def _payment(connection: Connection, event: StoredEvent, data: Mapping[str, Any]
                 amount_pence=allocation["amount_pence"],
             )
         )
-        _settle(connection, allocation["claim_id"], allocation["amount_pence"])
+    _settle(connection, event, data)
 
 
 @projects("PaymentReversed")
@@ -213,5 +245,4 @@ def _payment_reversed(connection: Connection, event: StoredEvent, data: Mapping[
     connection.execute(
         update(payments).where(payments.c.id == data["payment_id"]).values(reversed=1)
     )
-    for allocation in data["allocations"]:
-        _settle(connection, allocation["claim_id"], -allocation["amount_pence"])
+    _settle(connection, event, data)

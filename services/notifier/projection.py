@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from shared.claim_position import fact_to_json
 from shared.events.envelope import StoredEvent
 from shared.events.types import (
     AgreementAmended,
@@ -31,7 +32,7 @@ from shared.events.types import (
 from shared.sql import insert_for
 
 from .model import ClaimTimeline
-from .store.read_model import fact_to_json, timeline_from_row
+from .store.read_model import timeline_from_row
 from .store.tables import (
     agreements,
     claims,

@@ -66,7 +66,16 @@ def execute(
 
     keys = ledger.idempotency
     scope = idempotency.idempotency_scope(principal.person_id, request.method, request.path)
-    outcome = keys.begin(scope, key, _request_hash(), ledger.settings.idempotency_lease_seconds)
+    fingerprint = _request_hash()
+    # The key's record is written in the command's own transaction: a failure or a crash
+    # before commit leaves nothing behind, so a retry runs at once.
+    with ledger.store.unit_of_work() as uow:
+        outcome = keys.begin(uow, scope, key, fingerprint)
+        if isinstance(outcome, idempotency.Started):
+            result, headers = command(uow)
+            body = schema.dump(result)
+            keys.complete(uow, scope, key, fingerprint, status, dict(headers), body)
+            return _json_response(status, body, headers)
     if isinstance(outcome, idempotency.Replay):
         response = _json_response(outcome.status, outcome.body, outcome.headers)
         response.headers["Idempotent-Replayed"] = "true"
@@ -78,20 +87,10 @@ def execute(
             "Idempotency-Key reused with another request",
             "this Idempotency-Key was already used with a different body; use a new key",
         )
-    if isinstance(outcome, idempotency.InFlight):
-        raise Problem(
-            409,
-            "idempotency-key-in-flight",
-            "Request already in progress",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-    try:
-        with ledger.store.unit_of_work() as uow:
-            result, headers = command(uow)
-            body = schema.dump(result)
-            keys.complete(uow, scope, key, status, dict(headers), body)
-    except BaseException:
-        keys.abandon(scope, key)
-        raise
-    return _json_response(status, body, headers)
+    raise Problem(
+        409,
+        "idempotency-key-in-flight",
+        "Request already in progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        headers={"Retry-After": "1"},
+    )

@@ -259,7 +259,7 @@ class EventStore:
             .limit(limit)
         )
         with self._engine.connect() as connection:
-            return [_to_stored(row) for row in connection.execute(query)]
+            return [to_stored(row) for row in connection.execute(query)]
 
     def read_by_partition_key(
         self,
@@ -320,7 +320,7 @@ def _read_stream(connection: Connection, stream_id: str) -> list[StoredEvent]:
     query = (
         _select_events().where(events.c.stream_id == stream_id).order_by(events.c.stream_version)
     )
-    return [_to_stored(row) for row in connection.execute(query)]
+    return [to_stored(row) for row in connection.execute(query)]
 
 
 def _read_streams(connection: Connection, stream_ids: Iterable[str]) -> list[StoredEvent]:
@@ -328,7 +328,7 @@ def _read_streams(connection: Connection, stream_ids: Iterable[str]) -> list[Sto
     if not ids:
         return []
     query = _select_events().where(events.c.stream_id.in_(ids)).order_by(events.c.global_position)
-    return [_to_stored(row) for row in connection.execute(query)]
+    return [to_stored(row) for row in connection.execute(query)]
 
 
 def _read_by_partition_key(
@@ -346,7 +346,7 @@ def _read_by_partition_key(
     query = query.order_by(events.c.global_position)
     if limit is not None:
         query = query.limit(limit)
-    return [_to_stored(row) for row in connection.execute(query)]
+    return [to_stored(row) for row in connection.execute(query)]
 
 
 def _stream_version(connection: Connection, stream_id: str) -> int:
@@ -356,7 +356,8 @@ def _stream_version(connection: Connection, stream_id: str) -> int:
     return int(connection.execute(query).scalar_one())
 
 
-def _to_stored(row: Row[Any]) -> StoredEvent:
+def to_stored(row: Row[Any]) -> StoredEvent:
+    """A row of `events` as a `StoredEvent`."""
     return StoredEvent(
         global_position=row.global_position,
         event_id=uuid.UUID(row.event_id),

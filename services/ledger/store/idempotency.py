@@ -1,17 +1,20 @@
 """Idempotency keys: a retried request gets the first response instead of acting twice.
 
-Protocol, per request carrying an `Idempotency-Key`:
-1. `begin(scope, key, request_hash)` in its own short transaction claims the key for a lease.
-   `Started` → run the command; `Replay` → answer the stored response; `Mismatch` → 422 (the key
-   was used for a different request); `InFlight` → 409 (the first request is still running).
-2. The command's unit of work calls `complete(uow, ...)`, so the response is recorded in the same
+Protocol, per request carrying an `Idempotency-Key`, all inside the command's own unit of work
+(one transaction, under the event store's writer lock):
+1. `begin(uow, scope, key, request_hash)` first takes a transaction-scoped lock on the key
+   (PostgreSQL: `pg_try_advisory_xact_lock` on the key's hash, refused at once if another
+   transaction holds it; SQLite: the single writer lock the unit of work already holds), then
+   reads the key's record. `Started` -> run the command; `Replay` -> answer the stored
+   response; `Mismatch` -> 422 (the key was used for a different request); `InFlight` -> 409
+   (a concurrent request holds the key right now).
+2. `complete(uow, ...)` writes the record, state done with the response, in the same
    transaction as the events: either both are stored or neither.
-3. If the command fails and should not be cached, `abandon(scope, key)` frees the key.
 
-A lease that expires (the first request crashed) may be taken over. If the first request was only
-slow, both run, but `complete` accepts only the first: the second finds the key done, raises
-`IdempotencyConflict`, and its unit of work rolls back; calling `begin` again gives the `Replay`.
-That holds because completion happens under the event store's writer lock.
+Nothing is written before the command runs, so there is no lease: a command that fails, or a
+process that dies before commit, leaves no record, and the retry runs at once (never waits for
+a lease to run out). Rows "in flight" with a lease are only left by the previous protocol; a
+`begin` takes them over and `complete` overwrites them.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select
 
 from services.ledger.store.engine import begin_write, insert_for
 from services.ledger.store.event_store import UnitOfWork
@@ -37,7 +40,8 @@ from shared import clock as product_clock
 
 @dataclass(frozen=True)
 class Started:
-    """The key is ours: run the command. `taken_over` if a crashed request's lease expired."""
+    """The key is ours: run the command. `taken_over` if a record of the previous protocol,
+    left in flight, is being replaced."""
 
     taken_over: bool = False
 
@@ -58,16 +62,14 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class InFlight:
-    """Another request holds the key and its lease has not expired."""
-
-    locked_until: datetime
+    """Another transaction holds the key right now (a concurrent duplicate)."""
 
 
 Begin = Started | Replay | Mismatch | InFlight
 
 
 class IdempotencyConflict(Exception):
-    """`complete` found the key no longer in flight (completed by another request, or freed)."""
+    """`complete` found the key already completed (by another request)."""
 
 
 def idempotency_scope(principal: str, method: str, path: str) -> str:
@@ -75,8 +77,14 @@ def idempotency_scope(principal: str, method: str, path: str) -> str:
     return f"{principal} {method.upper()} {path}"
 
 
+def key_lock_id(scope: str, key: str) -> int:
+    """The signed 64-bit advisory lock id of a key (PostgreSQL)."""
+    digest = hashlib.sha256(f"{scope}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _utc_now() -> datetime:
-    # Leases between requests (and workers) are real time on the host clock they share.
+    # When a record was made: the host's real clock, which every worker shares.
     return product_clock.real_now()
 
 
@@ -87,93 +95,69 @@ class IdempotencyStore:
         self._engine = engine
         self._clock = clock
 
-    def begin(self, scope: str, key: str, request_hash: str, lease_seconds: float = 30) -> Begin:
-        """Claim `key` for this request, or say why not (see the module docstring)."""
-        now = self._clock()
-        lease_end = now + timedelta(seconds=lease_seconds)
-        where = (idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-        with begin_write(self._engine) as connection:
-            # Loop only if the row we collided with is deleted (abandoned) before we read it.
-            while True:
-                claimed = connection.execute(
-                    insert_for(connection, idempotency_keys)
-                    .values(
-                        scope=scope,
-                        key=key,
-                        request_hash=request_hash,
-                        state=IDEMPOTENCY_IN_FLIGHT,
-                        created_at=now,
-                        locked_until=lease_end,
-                    )
-                    .on_conflict_do_nothing(index_elements=["scope", "key"])
-                    .returning(idempotency_keys.c.scope)
-                ).first()
-                if claimed is not None:
-                    return Started()
-                row = connection.execute(
-                    select(idempotency_keys).where(*where).with_for_update()
-                ).first()
-                if row is not None:
-                    break
-
-            if row.request_hash != request_hash:
-                return Mismatch()
-            if row.state == IDEMPOTENCY_DONE:
-                return Replay(
-                    status=row.response_status,
-                    headers=dict(row.response_headers or {}),
-                    body=row.response_body,
-                )
-            if row.locked_until is not None and row.locked_until > now:
-                return InFlight(locked_until=row.locked_until)
-            connection.execute(
-                update(idempotency_keys).where(*where).values(locked_until=lease_end)
+    def begin(self, uow: UnitOfWork, scope: str, key: str, request_hash: str) -> Begin:
+        """Take `key` for this transaction, or say why not (see the module docstring)."""
+        connection = uow.connection
+        if connection.dialect.name == "postgresql":
+            held = connection.execute(
+                select(func.pg_try_advisory_xact_lock(key_lock_id(scope, key)))
+            ).scalar_one()
+            if not held:
+                return InFlight()
+        row = connection.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
             )
-            return Started(taken_over=True)
+        ).first()
+        if row is None:
+            return Started()
+        if row.request_hash != request_hash:
+            return Mismatch()
+        if row.state == IDEMPOTENCY_DONE:
+            return Replay(
+                status=row.response_status,
+                headers=dict(row.response_headers or {}),
+                body=row.response_body,
+            )
+        return Started(taken_over=True)
 
     def complete(
         self,
         uow: UnitOfWork,
         scope: str,
         key: str,
+        request_hash: str,
         status: int,
         headers: Mapping[str, str],
         body: Any,
     ) -> None:
         """Record the response in the command's unit of work (same transaction as its events).
 
-        Raises `IdempotencyConflict` if the key is not in flight any more.
+        Raises `IdempotencyConflict` if the key is already completed.
         """
-        result = uow.connection.execute(
-            update(idempotency_keys)
-            .where(
-                idempotency_keys.c.scope == scope,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.state == IDEMPOTENCY_IN_FLIGHT,
+        now = self._clock()
+        done = {
+            "request_hash": request_hash,
+            "state": IDEMPOTENCY_DONE,
+            "response_status": status,
+            "response_headers": dict(headers),
+            "response_body": body,
+            "locked_until": None,
+            "completed_at": now,
+        }
+        connection = uow.connection
+        written = connection.execute(
+            insert_for(connection, idempotency_keys)
+            .values(scope=scope, key=key, created_at=now, **done)
+            .on_conflict_do_update(
+                index_elements=["scope", "key"],
+                set_=done,
+                where=idempotency_keys.c.state == IDEMPOTENCY_IN_FLIGHT,
             )
-            .values(
-                state=IDEMPOTENCY_DONE,
-                response_status=status,
-                response_headers=dict(headers),
-                response_body=body,
-                locked_until=None,
-                completed_at=self._clock(),
-            )
-        )
-        if result.rowcount != 1:
-            raise IdempotencyConflict(f"idempotency key {key!r} in {scope!r} is not in flight")
-
-    def abandon(self, scope: str, key: str) -> bool:
-        """Free an in-flight key so the request may be retried; False if it was not in flight."""
-        with begin_write(self._engine) as connection:
-            result = connection.execute(
-                delete(idempotency_keys).where(
-                    idempotency_keys.c.scope == scope,
-                    idempotency_keys.c.key == key,
-                    idempotency_keys.c.state == IDEMPOTENCY_IN_FLIGHT,
-                )
-            )
-            return result.rowcount == 1
+            .returning(idempotency_keys.c.scope)
+        ).first()
+        if written is None:
+            raise IdempotencyConflict(f"idempotency key {key!r} in {scope!r} is already done")
 
     def purge_completed_before(self, instant: datetime) -> int:
         """Forget responses completed before `instant` (keys are retried for a bounded time)."""

@@ -18,7 +18,7 @@ from sqlalchemy import (
     Table,
 )
 
-from shared.sql import UTCDateTime
+from shared.sql import UTCDateTime, json_type
 
 from .metadata import metadata
 
@@ -96,6 +96,12 @@ claims = Table(
     Column("amount_pence", BigInteger, nullable=False),
     Column("approved_pence", BigInteger, nullable=False),
     Column("paid_pence", BigInteger, nullable=False),
+    # What `shared.claim_position.position_as_at` needs, so balances read rows, not streams:
+    # the terms the submission fixed and every dated fact about the claim (its own events and
+    # its payments' shares, in the order recorded), as `fact_to_json` writes them.
+    Column("approval_due", Date),
+    Column("base_payment_due", Date),
+    Column("facts", json_type()),
     Index("ix_claims_payee", "payee_id", "created_position"),
     Index("ix_claims_payer", "payer_id", "created_position"),
     Index("ix_claims_partnership", "partnership_id", "created_position"),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from services.notifier.model import ClaimTimeline, Fact
+from services.notifier.model import ClaimTimeline
+from shared.claim_position import fact_from_json
 
 from .tables import agreements, claims, organisations, partnerships, payments, people
 
@@ -51,30 +51,6 @@ class PersonRecord:
     name: str
     email: str
     roles: tuple[str, ...]
-
-
-def fact_to_json(fact: Fact) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": fact.kind, "on": fact.on.isoformat()}
-    if fact.amount_pence:
-        data["amount_pence"] = fact.amount_pence
-    for name in ("payment_id", "text"):
-        value = getattr(fact, name)
-        if value is not None:
-            data[name] = value
-    if fact.hours is not None:
-        data["hours"] = str(fact.hours)
-    return data
-
-
-def fact_from_json(data: Mapping[str, Any]) -> Fact:
-    return Fact(
-        kind=data["kind"],
-        on=date.fromisoformat(data["on"]),
-        amount_pence=int(data.get("amount_pence", 0)),
-        payment_id=data.get("payment_id"),
-        text=data.get("text"),
-        hours=Decimal(data["hours"]) if data.get("hours") is not None else None,
-    )
 
 
 def timeline_from_row(row: Any) -> ClaimTimeline:

@@ -1,16 +1,26 @@
 """Idempotency-Key on POST (R5): one execution; the saved answer on a retry; 422 for another
-body; 409 while the first is still in flight."""
+body; 409 while a concurrent duplicate holds the key; a crash
+leaves the key free at once."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 
+import pytest
 from flask import Flask
+from sqlalchemy import text
 
+from services.ledger.api.app import create_app
 from services.ledger.store import idempotency_scope
-from services.ledger.store.idempotency import request_fingerprint
+from services.ledger.store.idempotency import key_lock_id
+from shared.settings import LedgerSettings
 from tests.integration.api.conftest import TODAY
-from tests.support.world import ApiClient, World
+from tests.support.clock import MovableClock
+from tests.support.world import ApiClient, World, build_world
 
 
 def test_same_key_same_body_gets_the_saved_response(world: World) -> None:
@@ -53,19 +63,84 @@ def test_keys_are_per_person(world: World) -> None:
     assert first.get_json()["id"] != second.get_json()["id"]
 
 
-def test_a_key_in_flight_answers_409(world: World) -> None:
+@pytest.mark.postgres
+def test_a_key_in_flight_answers_409(postgres_url: str, clock: MovableClock) -> None:
+    """On PostgreSQL a concurrent duplicate is refused at once: another transaction holds the
+    key's advisory lock (as the first request does until it commits)."""
+    app = create_app(LedgerSettings(database_url=postgres_url), clock=clock, testing=True)
+    world = build_world(ApiClient(app.test_client()), app.extensions["bridges.ledger"], TODAY)
     body = world.claim_body(world.a, TODAY)
     person = world.a.person_ids["vcse_member"]
     scope = idempotency_scope(person, "POST", "/api/v1/claims")
-    # Someone else's request holds the key (as a concurrent duplicate would).
-    fingerprint = request_fingerprint("POST", "/api/v1/claims", body)
-    world.ledger.idempotency.begin(scope, "k-3", fingerprint, 30)
     written = world.events_written()
-    response = world.api.post(
+    engine = world.ledger.store.engine
+    with engine.connect() as holder, holder.begin():
+        # Someone else's request holds the key (as a concurrent duplicate would).
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key_lock_id(scope, "k-3")})
+        response = world.api.post(
+            "/claims", world.a.tokens["vcse_member"], body, headers={"Idempotency-Key": "k-3"}
+        )
+        assert response.status_code == 409
+        assert response.headers["Retry-After"] == "1"
+    assert world.events_written() == written
+    # The holder finished without completing (it failed): the retry runs at once.
+    retry = world.api.post(
         "/claims", world.a.tokens["vcse_member"], body, headers={"Idempotency-Key": "k-3"}
     )
-    assert response.status_code == 409
-    assert world.events_written() == written
+    assert retry.status_code == 201
+    assert world.events_written() == written + 1
+
+
+def test_a_retry_after_a_crash_mid_command_runs_at_once(world: World, sqlite_url: str) -> None:
+    """A worker process that was running a keyed POST /claims dies before commit (os._exit,
+    as under kill -9): the retry is answered at once with a new claim, then replayed."""
+    body = world.claim_body(world.a, TODAY)
+    token = world.a.tokens["vcse_member"]
+    child = textwrap.dedent(
+        """
+        import json, os, sys
+        from services.ledger.api.app import create_app
+        from services.ledger.application import Ledger
+        from shared.settings import LedgerSettings
+        from tests.support.clock import MovableClock
+        from tests.support.world import ApiClient
+
+        url, token, body, today = sys.argv[1:5]
+        original = Ledger.submit_claim
+
+        def submit_then_die(self, uow, principal, data):
+            result = original(self, uow, principal, data)
+            print("mid-command", flush=True)
+            os._exit(137)
+
+        Ledger.submit_claim = submit_then_die
+        from datetime import date
+        clock = MovableClock(date.fromisoformat(today))
+        app = create_app(LedgerSettings(database_url=url), clock=clock, testing=True)
+        ApiClient(app.test_client()).post(
+            "/claims", token, json.loads(body), headers={"Idempotency-Key": "k-crash"}
+        )
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, sqlite_url, token, json.dumps(body), TODAY.isoformat()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 137, done.stderr
+    assert done.stdout.strip() == "mid-command"
+    written = world.events_written()
+
+    retry = world.api.post("/claims", token, body, headers={"Idempotency-Key": "k-crash"})
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    again = world.api.post("/claims", token, body, headers={"Idempotency-Key": "k-crash"})
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == retry.get_json()["id"]
+    assert world.events_written() == written + 1
 
 
 def test_a_refused_command_frees_its_key(world: World) -> None:

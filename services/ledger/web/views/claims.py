@@ -4,6 +4,7 @@ saving), see claims and their clocks, answer a query, withdraw."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -204,31 +205,34 @@ class OneSubmission:
         self.key = submission_id if submission_id and len(submission_id) <= 64 else None
         self.scope = idempotency_scope(person_id, "POST", self.SCOPE_PATH)
 
-    def begin(self, data: dict[str, Any]) -> str | None:
-        """None to go ahead; the claim id when this submission was already made. Raises
-        `InFlight` while the same submission is still being saved."""
+    def submit_once(
+        self, uow: UnitOfWork, data: dict[str, Any], submit: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """In the submission's own unit of work: `submit()` and record it under the key, or
+        raise `AlreadySubmitted` (with the claim the first press made) or
+        `SubmissionInProgress` (the same submission is being saved right now). Nothing is
+        written before the claim is, so a failed or crashed submission leaves the key free."""
         if self.key is None:
-            return None
+            return submit()
         fingerprint = request_fingerprint("POST", self.SCOPE_PATH, data)
-        outcome = self.ledger.idempotency.begin(
-            self.scope, self.key, fingerprint, self.ledger.settings.idempotency_lease_seconds
-        )
+        outcome = self.ledger.idempotency.begin(uow, self.scope, self.key, fingerprint)
         if isinstance(outcome, Replay):
-            return str(outcome.body["id"])
+            raise AlreadySubmitted(str(outcome.body["id"]))
         if isinstance(outcome, Mismatch | InFlight):
             raise SubmissionInProgress()
-        return None
-
-    def saved(self, uow: UnitOfWork, claim: dict[str, Any]) -> dict[str, Any]:
-        if self.key is not None:
-            self.ledger.idempotency.complete(
-                uow, self.scope, self.key, 201, {}, {"id": claim["id"]}
-            )
+        claim = submit()
+        self.ledger.idempotency.complete(
+            uow, self.scope, self.key, fingerprint, 201, {}, {"id": claim["id"]}
+        )
         return claim
 
-    def abandon(self) -> None:
-        if self.key is not None:
-            self.ledger.idempotency.abandon(self.scope, self.key)
+
+class AlreadySubmitted(Exception):
+    """This claim form was already submitted: `claim_id` is the claim it made."""
+
+    def __init__(self, claim_id: str) -> None:
+        super().__init__(claim_id)
+        self.claim_id = claim_id
 
 
 class SubmissionInProgress(Exception):
@@ -307,20 +311,20 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             )
         submission = OneSubmission(ledger, principal.person_id, request.form.get("submission_id"))
         try:
-            earlier = submission.begin(data)
+            result = run(
+                ledger,
+                errors,
+                lambda uow: submission.submit_once(
+                    uow, data, lambda: ledger.submit_claim(uow, principal, data)
+                ),
+            )
         except SubmissionInProgress:
             errors.add("_schema", "This claim is already being submitted: check your claims")
             return _edit(form, errors, choices, status=409)
-        if earlier is not None:
-            flash(f"Claim {claim_reference(earlier)} was already submitted.", "success")
-            return redirect(url_for("web.claim", claim_id=earlier))
-        result = run(
-            ledger,
-            errors,
-            lambda uow: submission.saved(uow, ledger.submit_claim(uow, principal, data)),
-        )
+        except AlreadySubmitted as earlier:
+            flash(f"Claim {claim_reference(earlier.claim_id)} was already submitted.", "success")
+            return redirect(url_for("web.claim", claim_id=earlier.claim_id))
         if result is None:
-            submission.abandon()
             return _edit(form, errors, choices, status=400)
         flash(
             f"Claim {claim_reference(result['id'])} submitted for "
