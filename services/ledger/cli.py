@@ -458,6 +458,37 @@ def _revoke(connection, email: str | None, token_id: str | None) -> list[str]:  
         raise click.UsageError(str(error)) from None
 
 
+@click.group(help="Organisations.")
+def organisations() -> None:
+    pass
+
+
+@organisations.command(
+    "export",
+    help="Print (or write) everything about one organisation as JSON: the organisation, its "
+    "people (without password hashes or token digests), partnerships, agreements, claims with "
+    "their history of events, payments with their allocations. Reads only.",
+)
+@click.option("--org", "org", required=True, help="Organisation id or exact name.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+@_database_option
+def organisations_export(org: str, out: str | None, database_url: str | None) -> None:
+    from services.ledger.export import export_organisation
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.unit_of_work() as uow:
+        found = ledger_app.find_organisation(uow, org)
+    if found is None:
+        raise click.ClickException(f"no organisation {org!r}")
+    document = export_organisation(ledger_app.store, found.id)
+    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 @click.group(help="The keys the services share.")
 def keys() -> None:
     pass
@@ -604,4 +635,4 @@ def kafka_init(
         click.echo(outcome.describe())
 
 
-LEDGER_GROUPS = (db, ledger, users, keys, demo, kafka)
+LEDGER_GROUPS = (db, ledger, users, keys, organisations, demo, kafka)
