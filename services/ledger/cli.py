@@ -68,6 +68,46 @@ def db_check(database_url: str | None) -> None:
     sys.exit(status)
 
 
+@db.command(
+    "backup",
+    help="Copy the ledger's SQLite database to FILE with SQLite's online backup API (safe "
+    "while the services run). For PostgreSQL use pg_dump -Fc (see the operations guide).",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@_database_option
+def db_backup(out: str, database_url: str | None) -> None:
+    from shared.backup import copy_sqlite, sqlite_path
+
+    try:
+        source = sqlite_path(_settings(database_url).database_url)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    copy_sqlite(source, Path(out))
+    click.echo(f"backed up {source} to {out}")
+
+
+@db.command(
+    "restore",
+    help="Replace the ledger's SQLite database with a backup made by `bridges db backup` "
+    "(stop the services first), then run `bridges db upgrade`.",
+)
+@click.option("--from", "backup", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
+@_database_option
+def db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
+    from shared.backup import copy_sqlite, sqlite_path
+
+    try:
+        target = sqlite_path(_settings(database_url).database_url)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if dry_run:
+        click.echo(f"dry run: would replace {target} with {backup}")
+        return
+    copy_sqlite(Path(backup), target)
+    click.echo(f"restored {target} from {backup}")
+
+
 @click.group(help="The ledger service.")
 def ledger() -> None:
     pass
