@@ -20,6 +20,8 @@ from pathlib import Path
 
 TOKEN_PREFIX = "brg_"  # noqa: S105 - a prefix, not a secret
 KEY_ENV = "BRIDGES_TOKEN_KEY"
+PREVIOUS_KEY_ENV = "BRIDGES_TOKEN_KEY_PREVIOUS"
+PREVIOUS_KEY_FILE = "token_key.previous"
 
 
 def _b64(raw: bytes) -> str:
@@ -73,3 +75,48 @@ def token_key(var_dir: Path) -> bytes:
             raise
         os.close(descriptor)
     return path.read_bytes().strip()
+
+
+def previous_token_key(var_dir: Path) -> bytes | None:
+    """The key before the last rotation, still accepted during the grace period (until every
+    token is reissued): `BRIDGES_TOKEN_KEY_PREVIOUS`, else var/token_key.previous."""
+    configured = os.environ.get(PREVIOUS_KEY_ENV)
+    if configured:
+        return configured.encode("utf-8")
+    path = var_dir / PREVIOUS_KEY_FILE
+    return path.read_bytes().strip() if path.exists() else None
+
+
+def token_keys(var_dir: Path) -> tuple[bytes, ...]:
+    """The keys a token may be signed with: the current one, then the previous one if any."""
+    current = token_key(var_dir)
+    previous = previous_token_key(var_dir)
+    return (current,) if previous is None or previous == current else (current, previous)
+
+
+def verify_token_any(token: str, keys: tuple[bytes, ...]) -> str | None:
+    """`verify_token` with the first key that signed it."""
+    for key in keys:
+        person = verify_token(token, key)
+        if person is not None:
+            return person
+    return None
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def rotate_key_file(var_dir: Path) -> None:
+    """Keep the current file key as the previous one and write a new current key."""
+    current = var_dir / "token_key"
+    previous = var_dir / PREVIOUS_KEY_FILE
+    token_key(var_dir)  # make sure there is a current key to keep
+    staged = var_dir / "token_key.new"
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(descriptor, new_key().encode())
+    finally:
+        os.close(descriptor)
+    os.replace(current, previous)
+    os.replace(staged, current)

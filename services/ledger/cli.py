@@ -68,6 +68,46 @@ def db_check(database_url: str | None) -> None:
     sys.exit(status)
 
 
+@db.command(
+    "backup",
+    help="Copy the ledger's SQLite database to FILE with SQLite's online backup API (safe "
+    "while the services run). For PostgreSQL use pg_dump -Fc (see the operations guide).",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@_database_option
+def db_backup(out: str, database_url: str | None) -> None:
+    from shared.backup import copy_sqlite, sqlite_path
+
+    try:
+        source = sqlite_path(_settings(database_url).database_url)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    copy_sqlite(source, Path(out))
+    click.echo(f"backed up {source} to {out}")
+
+
+@db.command(
+    "restore",
+    help="Replace the ledger's SQLite database with a backup made by `bridges db backup` "
+    "(stop the services first), then run `bridges db upgrade`.",
+)
+@click.option("--from", "backup", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
+@_database_option
+def db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
+    from shared.backup import copy_sqlite, sqlite_path
+
+    try:
+        target = sqlite_path(_settings(database_url).database_url)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if dry_run:
+        click.echo(f"dry run: would replace {target} with {backup}")
+        return
+    copy_sqlite(Path(backup), target)
+    click.echo(f"restored {target} from {backup}")
+
+
 @click.group(help="The ledger service.")
 def ledger() -> None:
     pass
@@ -355,6 +395,186 @@ def users_set_password(
     click.echo(f"password set for {email}")
 
 
+@users.group("tokens", help="A person's API tokens (the ledger stores only their digests).")
+def users_tokens() -> None:
+    pass
+
+
+def _ledger_app(database_url: str | None):  # type: ignore[no-untyped-def]
+    from services.ledger.application import Ledger
+    from services.ledger.store import EventStore, make_engine
+
+    settings = _settings(database_url)
+    return Ledger(EventStore(make_engine(settings.database_url)), settings=settings)
+
+
+def _person(connection, email: str) -> str:  # type: ignore[no-untyped-def]
+    from services.ledger.tokens_admin import person_by_email
+
+    person_id = person_by_email(connection, email)
+    if person_id is None:
+        raise click.ClickException(f"no person with email {email}")
+    return person_id
+
+
+@users_tokens.command("list", help="List a person's tokens: id, created, revoked.")
+@click.option("--email", required=True)
+@_database_option
+def users_tokens_list(email: str, database_url: str | None) -> None:
+    from services.ledger.tokens_admin import tokens_of
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.engine.connect() as connection:
+        rows = tokens_of(connection, _person(connection, email))
+    click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+
+
+@users_tokens.command(
+    "rotate",
+    help="Issue a new API token for a person, print it (shown once), then revoke every other "
+    "token of theirs: the old ones answer 401 on the ledger's API at once.",
+)
+@click.option("--email", required=True)
+@click.option("--dry-run", is_flag=True, help="Say which tokens would be revoked; change nothing.")
+@_database_option
+def users_tokens_rotate(email: str, dry_run: bool, database_url: str | None) -> None:
+    from services.ledger.tokens_admin import revoke, tokens_of
+    from shared import clock
+    from shared.tokens import hash_token
+
+    ledger_app = _ledger_app(database_url)
+    if dry_run:
+        with ledger_app.store.engine.connect() as connection:
+            rows = tokens_of(connection, _person(connection, email))
+        live = [row.token_id for row in rows if row.revoked_at is None]
+        click.echo(f"dry run: would issue a new token and revoke {live}")
+        return
+    with ledger_app.store.unit_of_work() as uow:
+        person_id = _person(uow.connection, email)
+        token = ledger_app.issue_token(uow, person_id)
+        # The new token is printed (below) only after the transaction commits.
+        revoked = revoke(
+            uow.connection, clock.now(), person_id=person_id, keep_hash=hash_token(token)
+        )
+    click.echo(json.dumps({"person_id": person_id, "token": token, "revoked": revoked}))
+
+
+@users_tokens.command(
+    "revoke",
+    help="Revoke every token of a person (--email) or one token (--token-id, as `tokens list` "
+    "prints it). The ledger's API answers 401 to them at once.",
+)
+@click.option("--email", default=None)
+@click.option("--token-id", default=None)
+@click.option("--dry-run", is_flag=True, help="Say what would be revoked; change nothing.")
+@_database_option
+def users_tokens_revoke(
+    email: str | None, token_id: str | None, dry_run: bool, database_url: str | None
+) -> None:
+
+    if (email is None) == (token_id is None):
+        raise click.UsageError("give either --email or --token-id")
+    ledger_app = _ledger_app(database_url)
+    if dry_run:  # the same statements, rolled back when the connection closes
+        with ledger_app.store.engine.connect() as connection:
+            revoked = _revoke(connection, email, token_id)
+    else:
+        with ledger_app.store.unit_of_work() as uow:
+            revoked = _revoke(uow.connection, email, token_id)
+    if not revoked and token_id:
+        raise click.ClickException(f"no live token {token_id}")
+    prefix = "dry run: would revoke" if dry_run else "revoked"
+    click.echo(f"{prefix} {len(revoked)} token(s): {', '.join(revoked)}")
+
+
+def _revoke(connection, email: str | None, token_id: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    from services.ledger.tokens_admin import revoke
+    from shared import clock
+
+    person_id = _person(connection, email) if email else None
+    try:
+        return revoke(connection, clock.now(), person_id=person_id, token_id=token_id)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@click.group(help="Organisations.")
+def organisations() -> None:
+    pass
+
+
+@organisations.command(
+    "export",
+    help="Print (or write) everything about one organisation as JSON: the organisation, its "
+    "people (without password hashes or token digests), partnerships, agreements, claims with "
+    "their history of events, payments with their allocations. Reads only.",
+)
+@click.option("--org", "org", required=True, help="Organisation id or exact name.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+@_database_option
+def organisations_export(org: str, out: str | None, database_url: str | None) -> None:
+    from services.ledger.export import export_organisation
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.unit_of_work() as uow:
+        found = ledger_app.find_organisation(uow, org)
+    if found is None:
+        raise click.ClickException(f"no organisation {org!r}")
+    document = export_organisation(ledger_app.store, found.id)
+    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(help="The keys the services share.")
+def keys() -> None:
+    pass
+
+
+@keys.command(
+    "rotate-token-key",
+    help="Rotate the key API tokens are signed with. Grace period: the notifier accepts tokens "
+    "signed with the current key or the previous one (BRIDGES_TOKEN_KEY_PREVIOUS, else "
+    "var/token_key.previous), so existing tokens keep working while you reissue them with "
+    "`bridges users tokens rotate`; then remove the previous key to end the grace period. "
+    "(The ledger checks a token by its stored digest, so a rotation alone does not revoke "
+    "anything there.) With the key in var/ (no BRIDGES_TOKEN_KEY), the file is rotated and the "
+    "old key kept as var/token_key.previous; with BRIDGES_TOKEN_KEY set, a new key is printed: "
+    "set it as BRIDGES_TOKEN_KEY and the old value as BRIDGES_TOKEN_KEY_PREVIOUS on every "
+    "ledger and notifier, then restart them.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+def keys_rotate_token_key(dry_run: bool) -> None:
+    from shared.settings import var_dir_path
+    from shared.tokens import KEY_ENV, new_key, rotate_key_file
+
+    var_dir = var_dir_path()
+    if os.environ.get(KEY_ENV):
+        if dry_run:
+            click.echo("dry run: would print a new key for BRIDGES_TOKEN_KEY")
+            return
+        click.echo(
+            json.dumps(
+                {
+                    "BRIDGES_TOKEN_KEY": new_key(),
+                    "BRIDGES_TOKEN_KEY_PREVIOUS": "the current value of BRIDGES_TOKEN_KEY",
+                }
+            )
+        )
+        return
+    if dry_run:
+        click.echo(f"dry run: would rotate {var_dir / 'token_key'} (old key kept as previous)")
+        return
+    rotate_key_file(var_dir)
+    click.echo(
+        f"rotated {var_dir / 'token_key'}; the old key is {var_dir / 'token_key.previous'} "
+        "until you delete it; restart the ledger and the notifier"
+    )
+
+
 @click.group(help="The demo partnership.")
 def demo() -> None:
     pass
@@ -455,4 +675,4 @@ def kafka_init(
         click.echo(outcome.describe())
 
 
-LEDGER_GROUPS = (db, ledger, users, demo, kafka)
+LEDGER_GROUPS = (db, ledger, users, keys, organisations, demo, kafka)

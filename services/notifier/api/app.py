@@ -27,7 +27,7 @@ from shared.problems import Problem, problem_response
 from shared.readiness import check_database
 from shared.settings import var_dir_path
 from shared.sql import make_engine
-from shared.tokens import token_key
+from shared.tokens import token_keys
 
 from ..base_rate_notice import today_notice
 from ..data import load_base_rates, warn_of_stale_base_rates_at_start
@@ -74,14 +74,14 @@ def create_app(
         },
     )
     engine = make_engine(settings.database_url)
-    key = token_key(var_dir or var_dir_path())
+    keys = token_keys(var_dir or var_dir_path())
     app.extensions["bridges.notifier.engine"] = engine
 
     warn_of_stale_base_rates_at_start(london_date(clock()), process="notifier api")
     api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     for blueprint in build_routes(
-        engine, lambda: authenticate(engine, key), clock, settings.webhook_allow_loopback
+        engine, lambda: authenticate(engine, keys), clock, settings.webhook_allow_loopback
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
     registry = CollectorRegistry()

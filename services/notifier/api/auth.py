@@ -8,14 +8,14 @@ from sqlalchemy import Engine, select
 
 from shared.principal import Principal
 from shared.problems import Problem
-from shared.tokens import verify_token
+from shared.tokens import verify_token_any
 
 from ..store.tables import organisations, people
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bridges"'}
 
 
-def authenticate(engine: Engine, key: bytes) -> Principal:
+def authenticate(engine: Engine, keys: tuple[bytes, ...]) -> Principal:
     cached = g.get("principal")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -28,7 +28,7 @@ def authenticate(engine: Engine, key: bytes) -> Principal:
             "send the API token the ledger issued as 'Authorization: Bearer <token>'",
             headers=_CHALLENGE,
         )
-    person_id = verify_token(token.strip(), key)
+    person_id = verify_token_any(token.strip(), keys)
     row = None
     if person_id is not None:
         with engine.connect() as connection:
