@@ -65,17 +65,6 @@ REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 PAID = "paid"
 REVERSED = "reversed"
-FACT_KINDS = (
-    SUBMITTED,
-    AMENDED,
-    QUERIED,
-    ANSWERED,
-    APPROVED_FACT,
-    REJECTED,
-    WITHDRAWN,
-    PAID,
-    REVERSED,
-)
 
 
 @dataclass(frozen=True)
@@ -180,19 +169,6 @@ def settlement_status(approved_pence: int, paid_pence: int) -> str:
 def outstanding_pence(status: str, approved_pence: int, paid_pence: int) -> int:
     """Approved − paid once approved; nothing before (or after a rejection or withdrawal)."""
     return approved_pence - paid_pence if status in APPROVED else 0
-
-
-ClaimFactEvent = (
-    ClaimSubmitted
-    | ClaimAmended
-    | ClaimQueried
-    | ClaimQueryAnswered
-    | ClaimApproved
-    | ClaimRejected
-    | ClaimWithdrawn
-    | PaymentRecorded
-    | PaymentReversed
-)
 
 
 def fact_of(claim_id: str, event: object) -> Fact | None:
@@ -324,13 +300,6 @@ def position_as_at(terms: ClaimTerms, facts: Sequence[Fact], as_at: date) -> Pos
         overdue_pence=open_pence if days_overdue > 0 else 0,
         bucket=aging_bucket(days_overdue) if open_pence > 0 else None,
     )
-
-
-def latest_position(terms: ClaimTerms, facts: Sequence[Fact]) -> Position:
-    """The position once every fact is known (as at the latest fact's date)."""
-    position = position_as_at(terms, facts, max(fact.on for fact in facts))
-    assert position is not None
-    return position
 
 
 def paid_on_time(position: Position) -> bool:
