@@ -70,7 +70,6 @@ class LedgerSettings:
     database_url: str = field(default_factory=default_ledger_database_url)
     max_body_bytes: int = 1_000_000
     max_page_size: int = 200
-    idempotency_lease_seconds: int = 30
     public_url: str = "http://127.0.0.1:8000"
     # Web forms. secret_key None: a random key per process when testing, else one kept in
     # var_dir/secret_key. secure_cookies None: Secure cookies unless testing.
@@ -89,7 +88,6 @@ class LedgerSettings:
             database_url=os.environ.get("DATABASE_URL") or default_ledger_database_url(),
             max_body_bytes=env_int("BRIDGES_MAX_BODY_BYTES", 1_000_000),
             max_page_size=env_int("BRIDGES_MAX_PAGE_SIZE", 200),
-            idempotency_lease_seconds=env_int("BRIDGES_IDEMPOTENCY_LEASE_SECONDS", 30),
             public_url=os.environ.get("BRIDGES_LEDGER_URL", "http://127.0.0.1:8000"),
             secret_key=os.environ.get("BRIDGES_SECRET_KEY") or None,
             secure_cookies=env_flag("BRIDGES_SECURE_COOKIES"),
