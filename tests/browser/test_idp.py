@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from tests.browser.conftest import SCREENSHOTS, Site
-from tests.support.oidc import IdpUser, configure_idp, new_issuer
+from tests.support.oidc import IdpUser, configure_idp, new_issuer, reached_at
 
 APPROVERS = "5c1e2a77-bridges-approvers"
 
@@ -28,6 +28,7 @@ def test_staff_sign_in_through_their_organisations_login_page(
         {APPROVERS: ["approver"]},
         monkeypatch,
     )
+    reached_at(site.ledger, site.base_url)
     page = new_context(bypass_csp=False).new_page()  # the real content security policy
     page.goto(site.url("/sign-in"))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -74,14 +74,22 @@ def configure_idp(
         )
 
 
+def reached_at(ledger: Ledger, url: str) -> None:
+    """Make `url` the address people use to reach this ledger (BRIDGES_LEDGER_URL), known only
+    once the test server has its port."""
+    ledger.settings = replace(ledger.settings, public_url=url)
+
+
 @contextmanager
 def served(app: Flask) -> Iterator[str]:
     """The app on 127.0.0.1 (a real HTTP server: the provider redirects a browser to it)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="bridges-idp-web", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    reached_at(app.extensions["bridges.ledger"], url)
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=10)

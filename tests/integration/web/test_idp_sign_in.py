@@ -5,6 +5,7 @@ follows redirects as a browser would (tests/browser/test_idp.py does it in Chrom
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -26,6 +27,8 @@ from tests.support.oidc import (
     start,
 )
 from tests.support.world import World
+
+from .conftest import TODAY
 
 APPROVERS = "7f3c1a52-approvers"  # Entra ID sends group object ids
 FINANCE = "0b9d44e1-finance"
@@ -96,6 +99,11 @@ def test_a_person_whose_groups_stop_mapping_loses_access_at_the_next_sign_in(
     user = IdpUser("nia-0002", "nia.two@nhs-a.example", [APPROVERS, FINANCE])
     assert sign_in(earlier, site, world.a.payer_id, user).status_code == 200
     assert earlier.get(f"{site}/payments/new", timeout=30).status_code == 200
+    person_id = str(_person(world, user.email)["id"])  # type: ignore[index]
+    with world.ledger.store.unit_of_work() as uow:
+        token = world.ledger.issue_token(uow, person_id)
+    claim = world.submit(world.a, TODAY - timedelta(days=2))
+    assert world.api.get(f"/claims/{claim['id']}", token).status_code == 200
 
     user.groups = ["all-staff"]  # removed from the Bridges groups at the IdP
     later = requests.Session()
@@ -107,6 +115,7 @@ def test_a_person_whose_groups_stop_mapping_loses_access_at_the_next_sign_in(
     gone = earlier.get(f"{site}/approvals", allow_redirects=False, timeout=30)
     assert gone.status_code == 302 and "/sign-in" in gone.headers["Location"]
     assert _person(world, "nia.two@nhs-a.example")["idp_roles"] == []  # type: ignore[index]
+    assert world.api.get(f"/claims/{claim['id']}", token).status_code == 404
 
     user.groups = [FINANCE]  # put back in one group: finance only
     again = requests.Session()

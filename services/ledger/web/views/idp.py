@@ -156,6 +156,12 @@ _NO_ROLE = (
 )
 
 
+def redirect_uri(ledger: Ledger) -> str:
+    """Where the provider sends the browser back: on the address people use to reach Bridges
+    (`BRIDGES_LEDGER_URL`), which is also what the organisation registers at its provider."""
+    return ledger.settings.public_url.rstrip("/") + url_for("web.idp_callback")
+
+
 def register(bp: Blueprint, ledger: Ledger, oauth: OAuth) -> None:
     engine = ledger.store.engine
 
@@ -168,7 +174,7 @@ def register(bp: Blueprint, ledger: Ledger, oauth: OAuth) -> None:
         try:
             client = _client(oauth, provider)
             session[SESSION_KEY] = provider.organisation_id
-            return client.authorize_redirect(url_for("web.idp_callback", _external=True))
+            return client.authorize_redirect(redirect_uri(ledger))
         except PROTOCOL_ERRORS as error:
             log.warning("idp unreachable", issuer=provider.issuer, error=str(error))
             return _refused("Your organisation's sign-in service did not answer. Try again later.")
