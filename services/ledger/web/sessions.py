@@ -39,9 +39,9 @@ def password_marker(password_hash: str | None) -> str:
 def find_by_email(engine: Engine, email: str) -> Any:
     with engine.connect() as connection:
         return connection.execute(
-            select(people.c.id, people.c.password_hash, people.c.organisation_id).where(
-                func.lower(people.c.email) == email.strip().lower()
-            )
+            select(
+                people.c.id, people.c.password_hash, people.c.organisation_id, people.c.roles
+            ).where(func.lower(people.c.email) == email.strip().lower())
         ).first()
 
 

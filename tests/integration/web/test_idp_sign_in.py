@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 
 from services.ledger.store.access_tables import idp_links, sign_ins
 from services.ledger.store.views import people
+from services.ledger.web.passwords import set_password
 from tests.support.oidc import (
     IdpUser,
     configure_idp,
@@ -235,3 +236,40 @@ def _with(url: str, **params: str) -> str:
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
     query.update(params)
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_operators_keep_their_password_and_cannot_be_claimed_by_a_provider(
+    site: str, world: World, oidc_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    operator = (
+        world.ledger.store.engine.connect()
+        .execute(
+            select(people.c.id, people.c.organisation_id).where(
+                people.c.email == "ops@bridges.example"
+            )
+        )
+        .one()
+    )
+    with world.ledger.store.unit_of_work() as uow:
+        set_password(uow.connection, operator.id, "operators-own-password")
+    configure_idp(
+        world.ledger, operator.organisation_id, new_issuer(oidc_url), ROLE_MAP, monkeypatch
+    )
+    refused = sign_in(
+        requests.Session(),
+        site,
+        operator.organisation_id,
+        IdpUser("ops-at-idp", "ops@bridges.example", [APPROVERS]),
+    )
+    assert refused.status_code == 403 and "Operators sign in with their" in refused.text
+    http = requests.Session()
+    signed_in = http.post(
+        f"{site}/sign-in",
+        data={
+            "csrf_token": csrf_token(http, f"{site}/sign-in"),
+            "email": "ops@bridges.example",
+            "password": "operators-own-password",
+        },
+        timeout=30,
+    )
+    assert signed_in.status_code == 200 and signed_in.url == f"{site}/"

@@ -72,7 +72,9 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
         throttle.succeeded(email, address)
         with engine.connect() as connection:
             uses_idp = load_provider(connection, row.organisation_id) is not None
-        if uses_idp:  # local passwords are for organisations without their own accounts
+        # Local passwords are for organisations without their own accounts, and for operators
+        # (an identity provider never gives the operator role).
+        if uses_idp and "operator" not in row.roles:
             errors.add("_schema", "Your organisation signs in with its own account: use its button")
             form.password.data = ""
             return page(form, errors), 400

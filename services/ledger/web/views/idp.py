@@ -112,8 +112,12 @@ def _person_for(
         if email is None:
             return _refused("Your organisation's account sent no email address.")
         found = connection.execute(
-            select(people.c.id, people.c.organisation_id).where(func.lower(people.c.email) == email)
+            select(people.c.id, people.c.organisation_id, people.c.roles).where(
+                func.lower(people.c.email) == email
+            )
         ).first()
+        if found is not None and "operator" in found.roles:
+            return _refused("Operators sign in with their Bridges password.", 403)
         if found is not None and found.organisation_id != provider.organisation_id:
             log.warning("idp email belongs to another organisation", issuer=provider.issuer)
             return _refused("This account belongs to a person of another organisation.", 403)
