@@ -241,15 +241,12 @@ def _with(url: str, **params: str) -> str:
 def test_operators_keep_their_password_and_cannot_be_claimed_by_a_provider(
     site: str, world: World, oidc_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    operator = (
-        world.ledger.store.engine.connect()
-        .execute(
+    with world.ledger.store.engine.connect() as connection:
+        operator = connection.execute(
             select(people.c.id, people.c.organisation_id).where(
                 people.c.email == "ops@bridges.example"
             )
-        )
-        .one()
-    )
+        ).one()
     with world.ledger.store.unit_of_work() as uow:
         set_password(uow.connection, operator.id, "operators-own-password")
     configure_idp(
