@@ -34,6 +34,7 @@ def check_role_map(role_map: object, organisation_kind: str) -> dict[str, list[s
         if not isinstance(roles, list | tuple) or not roles:
             problems.add(path, "must list one or more roles")
             continue
+        valid: set[str] = set()
         for role in roles:
             if role not in MAPPABLE_ROLES:
                 problems.add(path, f"{role!r} is not a role an identity provider may give")
@@ -41,7 +42,9 @@ def check_role_map(role_map: object, organisation_kind: str) -> dict[str, list[s
                 problems.add(path, f"{role} is a role in a VCSE organisation")
             elif role in STATUTORY_ROLES and organisation_kind != "statutory":
                 problems.add(path, f"{role} is a role in a statutory organisation")
-        checked[group.strip()] = sorted(set(roles), key=ROLES.index)
+            else:
+                valid.add(role)
+        checked[group.strip()] = sorted(valid, key=ROLES.index)
     problems.raise_if_any()
     return checked
 
