@@ -8,7 +8,7 @@ and a payee is recorded against both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,13 @@ def record_access(
         return
     with engine.begin() as connection:
         connection.execute(insert(access_audit), rows)
+
+
+def record_claim_view(engine: Engine, now: datetime, actor: str, claim: Mapping[str, Any]) -> None:
+    """A claim's contents were shown (its page, or the API's claim or history): they name the
+    worker and the people who acted, and describe the work."""
+    organisations = [claim["payee_id"], claim["payer_id"]]
+    record_access(engine, now, actor, organisations, "view", "claim", claim["id"])
 
 
 def list_access(connection: Connection, wanted: AuditFilter) -> list[dict[str, Any]]:
