@@ -10,6 +10,7 @@ from .feed import build_feed
 from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
+from .people import build_people
 
 PREFIX = "/api/v1"
 
@@ -21,5 +22,6 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_claims(ledger),
         build_payments(ledger),
         build_feed(ledger),
+        build_people(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
