@@ -109,5 +109,6 @@ class DataKeys:
 
     def erased(self, subjects: Iterable[str]) -> set[str]:
         """Which of these subjects were erased (have a row and no key)."""
-        self.load(subjects)
-        return {s for s in subjects if s in self._known and self._keys.get(s) is None}
+        wanted = list(subjects)
+        self.load(wanted)
+        return {s for s in wanted if s in self._known and self._keys.get(s) is None}
