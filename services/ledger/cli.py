@@ -767,4 +767,18 @@ def people_retention(days: int | None, dry_run: bool, database_url: str | None) 
     _echo_json(apply_retention(ledger_app, period, dry_run=dry_run).to_json())
 
 
+@people.command(
+    "seal-legacy",
+    help="Seal the personal fields of events stored before sealing existed (migration 0005), "
+    "each under its person's or claim's key; nothing else in those events changes. Run once "
+    "after upgrading, before republishing the store to a fresh topic.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be sealed; change nothing.")
+@_database_option
+def people_seal_legacy(dry_run: bool, database_url: str | None) -> None:
+    from services.ledger.people import seal_legacy
+
+    _echo_json(seal_legacy(_ledger_app(database_url), dry_run=dry_run))
+
+
 LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, demo, kafka)

@@ -211,6 +211,30 @@ def apply_retention(ledger: Ledger, days: int, *, dry_run: bool = False) -> Eras
         return carry_out(ledger, uow, erasure, None)
 
 
+def seal_legacy(ledger: Ledger, *, dry_run: bool = False) -> dict[str, int]:
+    """Seal every personal field the store holds in the clear (events written before sealing
+    existed), each under its subject's key: one transaction, the writer lock held throughout.
+    Run once after migration 0005, before republishing the store to a fresh topic."""
+    with ledger.store.unit_of_work() as uow:
+        rows = uow.connection.execute(
+            select(events.c.type, events.c.data).where(
+                events.c.type.in_(list(personal.PERSONAL_FIELDS))
+            )
+        ).all()
+        subjects = {
+            subject
+            for row in rows
+            if not all(personal.is_sealed(v) for v in personal.personal_values(row.type, row.data))
+            and (subject := personal.subject_of(row.type, row.data)) is not None
+        }
+        if dry_run:
+            return {"subjects": len(subjects), "events_sealed": 0}
+        erased = uow.data_keys.erased(subjects)
+        live = sorted(subjects - erased)
+        sealed = _seal_legacy(uow, live, ledger.clock())
+        return {"subjects": len(live), "events_sealed": sealed}
+
+
 def _seal_legacy(uow: UnitOfWork, subjects: Iterable[str], now: datetime) -> int:
     """Seal, under its subject's key, each personal field stored in the clear before sealing
     existed; the number of events rewritten."""

@@ -138,11 +138,9 @@ def test_retention_erases_closed_claims_once_their_period_has_passed(
     assert off.exit_code == 0 and "retention is off" in off.output
 
 
-def test_erasure_seals_events_written_before_sealing_existed(
-    world: World, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
-) -> None:
+def legacy_history(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """A person and their claim stored the old way: personal fields in the clear."""
     a = world.a
-    # Events stored the old way: personal fields in the clear.
     with monkeypatch.context() as legacy:
         legacy.setattr(DataKeys, "seal", lambda self, event, now: event)
         person = world.api.ok(
@@ -157,7 +155,20 @@ def test_erasure_seals_events_written_before_sealing_existed(
         body["lines"][0]["worker"] = "Iris Legacy"
         claim = world.api.ok("POST", "/claims", token, body)
         world.act(a, claim, "query", "approver", {"question": "Was Iris Legacy alone there?"})
-    assert "iris legacy" in dump(world.ledger.store.engine)
+    return person, claim
+
+
+def stored_events_text(world: World) -> str:
+    with world.ledger.store.engine.connect() as connection:
+        rows = connection.execute(select(events.c.data)).scalars()
+        return json.dumps(list(rows)).casefold()
+
+
+def test_erasure_seals_events_written_before_sealing_existed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person, claim = legacy_history(world, monkeypatch)
+    assert "iris legacy" in stored_events_text(world)
     before = balances(world, "2026-12-31")
 
     erasure = erase_person(world.ledger, world_operator(world), "iris.legacy@hope.example")
@@ -165,10 +176,29 @@ def test_erasure_seals_events_written_before_sealing_existed(
     text = dump(world.ledger.store.engine)
     assert "iris legacy" not in text and "iris.legacy@" not in text
     assert balances(world, "2026-12-31") == before
-    shown = world.api.ok("GET", f"/claims/{claim['id']}", a.tokens["finance"])
+    shown = world.api.ok("GET", f"/claims/{claim['id']}", world.a.tokens["finance"])
     assert shown["lines"][0]["worker"] == ERASED
     again = erase_person(world.ledger, None, person["id"])
     assert again.already_erased == sorted(again.subjects) and not again.erasure_ids
+
+
+def test_seal_legacy_seals_old_events_and_changes_nothing_they_say(
+    world: World, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    _, claim = legacy_history(world, monkeypatch)
+    token = world.a.tokens["finance"]
+    shown = world.api.ok("GET", f"/claims/{claim['id']}/history", token)
+    command = ["people", "seal-legacy", "--database-url", sqlite_url]
+    dry = CliRunner().invoke(main, [*command, "--dry-run"])
+    assert dry.exit_code == 0 and json.loads(dry.output)["subjects"] == 2
+    assert "iris legacy" in stored_events_text(world)
+    done = CliRunner().invoke(main, command)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"subjects": 2, "events_sealed": 3}
+    assert "iris legacy" not in stored_events_text(world)
+    assert world.api.ok("GET", f"/claims/{claim['id']}/history", token) == shown
+    again = CliRunner().invoke(main, command)
+    assert json.loads(again.output) == {"subjects": 0, "events_sealed": 0}
 
 
 def world_operator(world: World) -> Any:
