@@ -88,14 +88,15 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(SEALED_PREFIX)
 
 
-def seal_value(key: bytes, subject: str, plaintext: str) -> str:
+def seal_value(key: bytes | AESGCM, subject: str, plaintext: str) -> str:
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), subject.encode("utf-8"))
+    sealed = cipher.encrypt(nonce, plaintext.encode("utf-8"), subject.encode("utf-8"))
     body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
     return f"{SEALED_PREFIX}{subject}:{body}"
 
 
-def open_value(key: bytes | None, subject: str, token: str) -> str:
+def open_value(key: bytes | AESGCM | None, subject: str, token: str) -> str:
     """The plaintext of a sealed value; `ERASED` when its key is gone (None)."""
     rest = token[len(SEALED_PREFIX) :]
     token_subject, _, body = rest.rpartition(":")
@@ -105,7 +106,8 @@ def open_value(key: bytes | None, subject: str, token: str) -> str:
         return ERASED
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], subject.encode())
+        cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+        plain = cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], subject.encode())
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealError(f"a sealed value of {subject} does not open") from error
     return plain.decode("utf-8")
@@ -155,7 +157,8 @@ def seal_data(event_type: str, data: Mapping[str, Any], key: bytes) -> dict[str,
     if spec is None:
         return dict(data)
     subject = f"{spec.subject_kind}:{data[spec.id_field]}"
-    return _map(data, spec.paths, lambda value: seal_value(key, subject, value))
+    cipher = AESGCM(key)  # once per event, not per field
+    return _map(data, spec.paths, lambda value: seal_value(cipher, subject, value))
 
 
 def seal_legacy_data(event_type: str, data: Mapping[str, Any], key: bytes) -> dict[str, Any]:
@@ -187,9 +190,10 @@ def open_data(
         return dict(data)
     subject = f"{spec.subject_kind}:{data[spec.id_field]}"
     key = keys.get(subject)
+    cipher = None if key is None else AESGCM(key)
 
     def open_(value: str) -> str:
-        return open_value(key, subject, value) if is_sealed(value) else value
+        return open_value(cipher, subject, value) if is_sealed(value) else value
 
     return _map(data, spec.paths, open_)
 
