@@ -30,6 +30,16 @@ def _settings(database_url: str | None) -> LedgerSettings:
     return settings
 
 
+def _echo_json(document: object, out: str | None = None) -> None:
+    """Print a JSON document, or write it to `out` and say so."""
+    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -142,12 +152,7 @@ def ledger_serve(host: str, port: int, workers: int | None, database_url: str | 
 def ledger_openapi(path: str | None) -> None:
     from services.ledger.api.openapi import openapi_document
 
-    text = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
-    if path:
-        Path(path).write_text(text)
-        click.echo(f"wrote {path}")
-    else:
-        click.echo(text, nl=False)
+    _echo_json(openapi_document(), path)
 
 
 @ledger.command(
@@ -520,13 +525,7 @@ def organisations_export(org: str, out: str | None, database_url: str | None) ->
         found = ledger_app.find_organisation(uow, org)
     if found is None:
         raise click.ClickException(f"no organisation {org!r}")
-    document = export_organisation(ledger_app.store, found.id)
-    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-    if out:
-        Path(out).write_text(text)
-        click.echo(f"wrote {out}")
-    else:
-        click.echo(text, nl=False)
+    _echo_json(export_organisation(ledger_app.store, found.id), out)
 
 
 @click.group(help="The keys the services share.")
@@ -678,15 +677,6 @@ def kafka_init(
 @click.group(help="People's data: erasure, subject access export, retention.")
 def people() -> None:
     pass
-
-
-def _echo_json(document: object, out: str | None = None) -> None:
-    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-    if out:
-        Path(out).write_text(text)
-        click.echo(f"wrote {out}")
-    else:
-        click.echo(text, nl=False)
 
 
 @people.command(
