@@ -81,6 +81,9 @@ class LedgerSettings:
     login_window_seconds: int = 900
     # The notifier's HTTP API, which the web pages call for alerts, statements and indicators.
     notifier_url: str = "http://127.0.0.1:8001"
+    # Days after a claim closes (paid, rejected, withdrawn) before `bridges people retention`
+    # erases its personal fields; 0 keeps them (the default: the organisation decides).
+    retention_closed_claim_days: int = 0
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -96,6 +99,7 @@ class LedgerSettings:
             login_max_failures=env_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=env_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
             notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
+            retention_closed_claim_days=env_int("BRIDGES_RETENTION_CLOSED_CLAIM_DAYS", 0),
         )
 
 

@@ -120,3 +120,8 @@ def rotate_key_file(var_dir: Path) -> None:
         os.close(descriptor)
     os.replace(current, previous)
     os.replace(staged, current)
+
+
+#: The identity the notifier signs its calls to the ledger's internal API with (data keys).
+#: No person has it; the ledger accepts it only on that API, by signature.
+NOTIFIER_SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "urn:bridges:service:notifier"))

@@ -70,6 +70,8 @@ for p in $ports; do
   if bridges_port_in_use "$p"; then echo "port $p is already in use; set BRIDGES_LEDGER_PORT, BRIDGES_NOTIFIER_PORT and BRIDGES_SMTP_PORT" >&2; exit 1; fi
 done
 export BRIDGES_NOTIFIER_URL="http://127.0.0.1:$notifier_port"
+# The notifier's consumer opens sealed personal fields with keys from the ledger's API.
+export BRIDGES_NOTIFIER_KEYS_URL="http://127.0.0.1:$port"
 export BRIDGES_SMTP_HOST=127.0.0.1 BRIDGES_SMTP_PORT="$smtp_port"
 
 bash deploy/local/assets.sh

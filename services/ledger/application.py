@@ -99,21 +99,24 @@ class Ledger:
         events: Sequence[Any],
         partition_key: str,
     ) -> list[StoredEvent]:
+        when = self.clock()
         stored = uow.append(
             stream_id,
             expected_version,
-            [catalogue.new_event(event) for event in events],
+            # Personal fields are sealed before they are stored, so no plaintext copy of them
+            # reaches the log, the outbox or the topic (shared/events/personal.py).
+            [uow.data_keys.seal(catalogue.new_event(event), when) for event in events],
             partition_key=partition_key,
             actor=principal.person_id if principal else None,
             correlation_id=self.correlation_id(),
-            occurred_at=self.clock(),
+            occurred_at=when,
         )
-        projections.project(uow.connection, stored)
+        projections.project(uow.connection, stored, uow.data_keys)
         return stored
 
     @staticmethod
-    def _decode(stored: Sequence[StoredEvent]) -> list[Any]:
-        return [catalogue.from_stored(e) for e in stored]
+    def _decode(uow: UnitOfWork, stored: Sequence[StoredEvent]) -> list[Any]:
+        return [catalogue.from_stored(e) for e in uow.data_keys.open(stored)]
 
     # ---- organisations, people, partnerships, agreements --------------------------------
 
@@ -259,13 +262,13 @@ class Ledger:
         events = uow.read_stream(stream("agreement", agreement_id))
         if not events:
             return None
-        return Agreement.replay(self._decode(events))
+        return Agreement.replay(self._decode(uow, events))
 
     def load_payment(self, uow: UnitOfWork, payment_id: str) -> Payment | None:
         events = uow.read_stream(stream("payment", payment_id))
         if not events:
             return None
-        return Payment.replay(self._decode(events))
+        return Payment.replay(self._decode(uow, events))
 
     def issue_token(self, uow: UnitOfWork, person_id: str) -> str:
         """A new API token for a person; only its digest is stored, so show it once."""
@@ -313,8 +316,9 @@ class Ledger:
             .order_by(events.c.global_position)
         ).all()
         history: dict[str, list[Any]] = {claim_id: [] for claim_id in ids}
-        for row in rows:
-            event: Any = catalogue.from_stored(to_stored(row))
+        opened = uow.data_keys.open([to_stored(row) for row in rows])
+        for row, stored in zip(rows, opened, strict=True):
+            event: Any = catalogue.from_stored(stored)
             owner = streams.get(row.stream_id)
             if owner is not None:
                 history[owner].append(event)
@@ -494,7 +498,8 @@ class Ledger:
                 select(allocations.c.payment_id).where(allocations.c.claim_id == claim_id)
             ).scalars()
             found = uow.read_streams(stream("payment", p) for p in payment_ids)
-        return sorted([*claim_events, *found], key=lambda e: e.global_position)
+            opened = uow.data_keys.open([*claim_events, *found])
+        return sorted(opened, key=lambda e: e.global_position)
 
     def load_claims(self, uow: UnitOfWork, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims that exist among `claim_ids`, in that order (one query)."""

@@ -31,6 +31,16 @@ def _settings(database_url: str | None) -> LedgerSettings:
     return settings
 
 
+def _echo_json(document: object, out: str | None = None) -> None:
+    """Print a JSON document, or write it to `out` and say so."""
+    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -143,12 +153,7 @@ def ledger_serve(host: str, port: int, workers: int | None, database_url: str | 
 def ledger_openapi(path: str | None) -> None:
     from services.ledger.api.openapi import openapi_document
 
-    text = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
-    if path:
-        Path(path).write_text(text)
-        click.echo(f"wrote {path}")
-    else:
-        click.echo(text, nl=False)
+    _echo_json(openapi_document(), path)
 
 
 @ledger.command(
@@ -523,12 +528,7 @@ def organisations_export(org: str, out: str | None, database_url: str | None) ->
         raise click.ClickException(f"no organisation {org!r}")
     document = export_organisation(ledger_app.store, found.id)
     _audit_cli_export(ledger_app, found.id)
-    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-    if out:
-        Path(out).write_text(text)
-        click.echo(f"wrote {out}")
-    else:
-        click.echo(text, nl=False)
+    _echo_json(document, out)
 
 
 @organisations.group(
@@ -867,4 +867,101 @@ def kafka_init(
         click.echo(outcome.describe())
 
 
-LEDGER_GROUPS = (db, ledger, users, keys, organisations, audit, demo, kafka)
+@click.group(help="People's data: erasure, subject access export, retention.")
+def people() -> None:
+    pass
+
+
+@people.command(
+    "erase",
+    help="Erase a person's personal data: destroy the data keys of their record and of every "
+    "claim they submitted or that names them, so those fields read 'erased' in the ledger, the "
+    "topic and the notifier. Amounts, dates and statuses stay. Recorded as a "
+    "PersonalDataErased event that names no one.",
+)
+@click.option("--person", required=True, help="The person's id or email.")
+@click.option("--dry-run", is_flag=True, help="Say what would be erased; change nothing.")
+@_database_option
+def people_erase(person: str, dry_run: bool, database_url: str | None) -> None:
+    from services.ledger.errors import NotFound
+    from services.ledger.people import erase_person
+
+    try:
+        erasure = erase_person(_ledger_app(database_url), None, person, dry_run=dry_run)
+    except NotFound:
+        raise click.ClickException(f"no person {person!r}") from None
+    _echo_json(erasure.to_json())
+
+
+@people.command(
+    "export",
+    help="Print (or write) everything held about a person as JSON (subject access): their "
+    "record and roles, the claims they submitted or that name them with their history, what "
+    "they did, their API tokens, erasures; with --notifier-database-url also the alerts and "
+    "statements sent to them. Reads only.",
+)
+@click.option("--person", required=True, help="The person's id or email.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+@click.option(
+    "--notifier-database-url",
+    envvar="NOTIFIER_DATABASE_URL",
+    default=None,
+    help="The notifier's database, for the deliveries to the person.",
+)
+@_database_option
+def people_export(
+    person: str, out: str | None, notifier_database_url: str | None, database_url: str | None
+) -> None:
+    from services.ledger.people import export_person, find_person
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.engine.connect() as connection:
+        found = find_person(connection, person)
+    if found is None:
+        raise click.ClickException(f"no person {person!r}")
+    alerts_sent = None
+    if notifier_database_url:
+        from services.notifier.api.routes import deliveries_to_person
+        from shared.sql import make_engine
+
+        with make_engine(notifier_database_url).connect() as connection:
+            sent = deliveries_to_person(connection, found.id)
+        alerts_sent = {"available": sent is not None, "deliveries": sent or []}
+    _echo_json(export_person(ledger_app, found.id, alerts_sent=alerts_sent), out)
+
+
+@people.command(
+    "retention",
+    help="Erase the personal fields of claims closed (paid, rejected or withdrawn) at least "
+    "BRIDGES_RETENTION_CLOSED_CLAIM_DAYS days ago (or --days). Off while that is 0. Run it "
+    "daily (cron, a Kubernetes CronJob).",
+)
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Override the setting.")
+@click.option("--dry-run", is_flag=True, help="Say what would be erased; change nothing.")
+@_database_option
+def people_retention(days: int | None, dry_run: bool, database_url: str | None) -> None:
+    from services.ledger.people import apply_retention
+
+    ledger_app = _ledger_app(database_url)
+    period = days or ledger_app.settings.retention_closed_claim_days
+    if not period:
+        click.echo("retention is off (BRIDGES_RETENTION_CLOSED_CLAIM_DAYS is 0): nothing erased")
+        return
+    _echo_json(apply_retention(ledger_app, period, dry_run=dry_run).to_json())
+
+
+@people.command(
+    "seal-legacy",
+    help="Seal the personal fields of events stored before sealing existed (migration 0006), "
+    "each under its person's or claim's key; nothing else in those events changes. Run once "
+    "after upgrading, before republishing the store to a fresh topic.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be sealed; change nothing.")
+@_database_option
+def people_seal_legacy(dry_run: bool, database_url: str | None) -> None:
+    from services.ledger.people import seal_legacy
+
+    _echo_json(seal_legacy(_ledger_app(database_url), dry_run=dry_run))
+
+
+LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, audit, demo, kafka)

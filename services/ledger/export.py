@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, or_, select
 
 from services.ledger.application import stream
-from services.ledger.store import EventStore
+from services.ledger.store import EventStore, UnitOfWork
+from services.ledger.store.data_keys import DataKeys
+from shared.events.envelope import StoredEvent
 
 from .store.views import (
     agreements,
@@ -78,18 +80,25 @@ def export_organisation(store: EventStore, organisation_id: str) -> dict[str, An
             "claims": its_claims,
             "payments": its_payments,
         }
-    for claim in its_claims:
-        claim["history"] = [
-            {
-                "global_position": event.global_position,
-                "event_id": str(event.event_id),
-                "type": event.type,
-                "schema_version": event.schema_version,
-                "stream_version": event.stream_version,
-                "occurred_at": event.occurred_at.isoformat(),
-                "actor": event.actor,
-                "data": dict(event.data),
-            }
-            for event in store.read_stream(stream("claim", claim["id"]))
-        ]
+        for claim in its_claims:
+            claim["history"] = claim_history(connection, claim["id"])
     return document
+
+
+def event_document(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "global_position": event.global_position,
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "stream_version": event.stream_version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "data": dict(event.data),
+    }
+
+
+def claim_history(connection: Connection, claim_id: str) -> list[dict[str, Any]]:
+    """A claim's own events, their personal fields opened ("erased" once erased)."""
+    stored = UnitOfWork(connection).read_stream(stream("claim", claim_id))
+    return [event_document(e) for e in DataKeys(connection).open(stored)]

@@ -17,6 +17,7 @@ from shared.claim_position import fact_of, fact_to_json, settlement_status
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 
+from .store.data_keys import DataKeys
 from .store.views import (
     agreements,
     allocations,
@@ -40,11 +41,22 @@ def projects(event_type: str) -> Callable[[Projector], Projector]:
     return register
 
 
-def project(connection: Connection, events: Sequence[StoredEvent]) -> None:
+# The views that keep a personal field in the clear (sign-in finds a person by email): they
+# are projected from the opened event, and erasure scrubs them (services/ledger/people.py).
+# Every other view keeps what the event stores, sealed.
+_OPENED_FOR_VIEWS = frozenset({"PersonAdded"})
+
+
+def project(
+    connection: Connection, events: Sequence[StoredEvent], keys: DataKeys | None = None
+) -> None:
     for event in events:
         projector = _PROJECTORS.get(event.type)
-        if projector is not None:
-            projector(connection, event, event.data)
+        if projector is None:
+            continue
+        if event.type in _OPENED_FOR_VIEWS:
+            event = (keys or DataKeys(connection)).open([event])[0]
+        projector(connection, event, event.data)
 
 
 def _date(value: str) -> date:

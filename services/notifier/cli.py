@@ -247,7 +247,7 @@ def notifier_rebuild(
     from services.notifier.ops import read_model_counts, rebuild_from_feed
     from services.notifier.rebuild import rebuild
 
-    _, engine = _engine(database_url)
+    settings, engine = _engine(database_url)
     counts = read_model_counts(engine)
     kafka = KafkaSettings.from_env()
     if ledger_url:
@@ -261,7 +261,11 @@ def notifier_rebuild(
                 "from the ledger's store"
             )
             return
-        applied = rebuild_from_feed(engine, store.read_feed, now=clock.now)
+        from services.notifier.keys import DatabaseKeySource, KeyRing
+
+        applied = rebuild_from_feed(
+            engine, store.read_feed, now=clock.now, keys=KeyRing(DatabaseKeySource(ledger_engine))
+        )
         ledger_engine.dispose()
         click.echo(f"read model rebuilt from the ledger's store: {applied} events applied")
         return
@@ -275,7 +279,12 @@ def notifier_rebuild(
         )
         return
     applied = rebuild(
-        engine, kafka_client_config(kafka), kafka.events_topic, kafka.dlq_topic, group
+        engine,
+        kafka_client_config(kafka),
+        kafka.events_topic,
+        kafka.dlq_topic,
+        group,
+        keys=settings.key_ring(),
     )
     click.echo(f"read model rebuilt from {kafka.events_topic}: {applied} events applied")
 

@@ -27,11 +27,14 @@ from sqlalchemy import Connection, Engine, select
 from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.events.catalogue import EventDecodeError
+from shared.events.personal import sealed_subjects
+from shared.events.types import PersonalDataErased
 from shared.events.wire import ReceivedEvent, from_record
 from shared.logging import get_logger
 from shared.sql import begin_write, insert_for
 
 from . import faults
+from .keys import KeyRing
 from .projection import Projection
 from .store.tables import consumer_offsets, processed_events
 
@@ -81,16 +84,29 @@ def apply_batch(
     now: datetime,
     dead_letter: Callable[[Sequence[DeadLetter]], None],
     after_batch: AfterBatch | None = None,
+    keys: KeyRing | None = None,
 ) -> BatchResult:
-    """Apply records in the caller's transaction (see the module docstring)."""
+    """Apply records in the caller's transaction (see the module docstring). `keys` opens
+    sealed personal fields; without it they stay sealed (unreadable, never wrong)."""
     result = BatchResult()
     next_offsets: dict[tuple[str, int], int] = {}
     poison: list[DeadLetter] = []
     decoded: list[ReceivedEvent] = []
+    records = list(records)
+    if keys is not None:
+        # One request for the batch's unknown keys; KeysUnavailable retries the batch.
+        keys.prefetch(s for r in records if r.value for s in sealed_subjects(r.value))
     for record in records:
         next_offsets[(record.topic, record.partition)] = record.offset + 1
         try:
-            decoded.append(from_record(record.key, record.value, record.headers))
+            decoded.append(
+                from_record(
+                    record.key,
+                    record.value,
+                    record.headers,
+                    opener=keys.open if keys is not None else None,
+                )
+            )
         except EventDecodeError as error:
             poison.append(DeadLetter(record, str(error)))
     seen = _processed(connection, [str(r.envelope.event_id) for r in decoded])
@@ -105,6 +121,8 @@ def apply_batch(
         seen.add(event_id)
         for claim_id in projection.apply(received.envelope, received.event):
             changed_claims[claim_id] = None
+        if keys is not None and isinstance(received.event, PersonalDataErased):
+            keys.erased(received.event.subjects)
         processed.append(
             {
                 "event_id": event_id,
@@ -205,8 +223,10 @@ class EventConsumer:
         clock: Callable[[], datetime] = product_clock.now,
         registry: CollectorRegistry | None = None,
         max_records: int = 500,
+        keys: KeyRing | None = None,
     ) -> None:
         self.engine = engine
+        self.keys = keys
         self.topic = topic
         self.dlq_topic = dlq_topic
         self.group = group
@@ -287,6 +307,7 @@ class EventConsumer:
                     now=self.clock(),
                     dead_letter=self._dead_letter,
                     after_batch=self.after_batch,
+                    keys=self.keys,
                 )
             self.metrics.applied.inc(result.applied)
             self.applied_total += result.applied

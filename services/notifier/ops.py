@@ -22,6 +22,7 @@ from shared.events.wire import to_record
 from shared.sql import begin_write, insert_for
 
 from .consumer import AfterBatch, DeadLetter, apply_batch, stored_offsets
+from .keys import KeyRing
 from .rebuild import READ_MODEL, clear_read_model
 from .store.tables import consumer_offsets
 
@@ -65,6 +66,7 @@ def rebuild_from_feed(
     now: Callable[[], datetime],
     after_batch: AfterBatch | None = None,
     page: int = 500,
+    keys: KeyRing | None = None,
 ) -> int:
     """Empty the read model and apply every event of the ledger's feed, in global order (the
     feed is what the relay publishes). The stored offsets are forgotten too, so the consumer
@@ -93,6 +95,7 @@ def rebuild_from_feed(
                 now=now(),
                 dead_letter=_refuse_dead_letters,
                 after_batch=after_batch,
+                keys=keys,
             )
         applied += result.applied
         after = events[-1].global_position

@@ -28,9 +28,11 @@ from shared.events.types import (
     PaymentRecorded,
     PaymentReversed,
     PersonAdded,
+    PersonalDataErased,
 )
 from shared.sql import insert_for
 
+from . import erasure
 from .model import ClaimTimeline
 from .store.read_model import timeline_from_row
 from .store.tables import (
@@ -201,6 +203,11 @@ class Projection:
                 .values(reversed_on=event.reversed_on, reversal_reason=event.reason)
             )
             return self._advance(envelope, event, [a.claim_id for a in event.allocations])
+        elif isinstance(event, PersonalDataErased):
+            # Write what this batch changed first, scrub in SQL, forget the cached timelines.
+            self.flush()
+            erasure.scrub(connection, event.subjects)
+            self._loaded.clear()
         return []
 
     def _claim(self, claim_id: str) -> tuple[ClaimTimeline, int] | None:

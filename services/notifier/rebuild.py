@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete
 from shared.sql import begin_write
 
 from .consumer import EventConsumer
+from .keys import KeyRing
 from .store.tables import (
     agreements,
     claims,
@@ -50,11 +51,17 @@ def rebuild(
     topic: str,
     dlq_topic: str,
     group: str,
+    keys: KeyRing | None = None,
 ) -> int:
     """Replay the topic into an empty read model; the number of events applied."""
     clear_read_model(engine)
     consumer = EventConsumer(
-        engine, topic=topic, dlq_topic=dlq_topic, kafka_config=kafka_config, group=group
+        engine,
+        topic=topic,
+        dlq_topic=dlq_topic,
+        kafka_config=kafka_config,
+        group=group,
+        keys=keys,
     )
     try:
         consumer.run(until_caught_up=True)

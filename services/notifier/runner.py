@@ -94,6 +94,7 @@ def run_notifier(
         clock=clock,
         registry=registry,
         max_records=max_records,
+        keys=settings.key_ring(),
     )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 

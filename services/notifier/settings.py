@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shared.settings import env_bool, env_float, env_int, var_dir_path
+
+if TYPE_CHECKING:
+    from .keys import KeyRing
 
 
 def default_notifier_database_url() -> str:
@@ -48,6 +52,10 @@ class NotifierSettings:
     # The scheduler: its period, and the Europe/London hour from which daily digests go out.
     tick_seconds: int = 60
     digest_hour: int = 7
+    # Where the data keys that open sealed personal fields come from: the ledger's URL (its
+    # internal API), or the ledger's database URL on a single machine; and how many to cache.
+    keys_url: str = "http://127.0.0.1:8000"
+    key_cache_size: int = 10_000
 
     @classmethod
     def from_env(cls) -> NotifierSettings:
@@ -80,4 +88,14 @@ class NotifierSettings:
             delivery_batch_size=env_int("BRIDGES_DELIVERY_BATCH_SIZE", 100, minimum=1),
             tick_seconds=env_int("BRIDGES_NOTIFIER_TICK_SECONDS", 60, minimum=1),
             digest_hour=digest_hour,
+            keys_url=_text("BRIDGES_NOTIFIER_KEYS_URL", "http://127.0.0.1:8000"),
+            key_cache_size=env_int("BRIDGES_NOTIFIER_KEY_CACHE_SIZE", 10_000, minimum=1),
         )
+
+    def key_ring(self) -> KeyRing:
+        """The data keys, from `keys_url`, signed with the key both services share."""
+        from shared.tokens import token_key
+
+        from .keys import KeyRing, key_source
+
+        return KeyRing(key_source(self.keys_url, token_key(var_dir_path())), self.key_cache_size)

@@ -34,6 +34,7 @@ from .types import (
     PaymentRecorded,
     PaymentReversed,
     PersonAdded,
+    PersonalDataErased,
     RateCard,
 )
 
@@ -340,6 +341,14 @@ class PaymentReversedV1(_Builds):
     allocations = _allocations()
 
 
+class PersonalDataErasedV1(_Builds):
+    builds = PersonalDataErased
+    erasure_id = _id()
+    subjects = fields.List(fields.String(), required=True)
+    reason = _text()
+    erased_on = _date()
+
+
 # ---- registry --------------------------------------------------------------------------------
 
 _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
@@ -357,6 +366,7 @@ _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     ClaimWithdrawnV1,
     PaymentRecordedV1,
     PaymentReversedV1,
+    PersonalDataErasedV1,
 )
 
 #: (type, schema_version) → the schema that reads and writes that version.

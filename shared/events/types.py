@@ -342,6 +342,28 @@ class PaymentReversed:
         return self.reversed_on
 
 
+# ---- personal data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalDataErased:
+    """The data keys of these subjects (``person:<id>``, ``claim:<id>``) were destroyed: their
+    personal fields now read "erased" everywhere. Names no one: ids and the reason only."""
+
+    event_type: ClassVar[str] = "PersonalDataErased"
+    schema_version: ClassVar[int] = 1
+
+    erasure_id: str
+    subjects: tuple[str, ...]
+    reason: str  # request | retention
+    erased_on: date
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.erased_on
+
+
 ClaimEvent: TypeAlias = (
     ClaimSubmitted
     | ClaimAmended
@@ -360,6 +382,7 @@ Event: TypeAlias = (
     | AgreementEvent
     | ClaimEvent
     | PaymentEvent
+    | PersonalDataErased
 )
 
 ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
@@ -377,4 +400,5 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     ClaimWithdrawn,
     PaymentRecorded,
     PaymentReversed,
+    PersonalDataErased,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,11 +118,18 @@ def _integer(headers: Mapping[str, str], name: str) -> int:
     return int(value)
 
 
+Opener = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+
+
 def from_record(
-    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]] | None
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes | None]] | None,
+    opener: Opener | None = None,
 ) -> ReceivedEvent:
     """Decode a record; raises `EventDecodeError` (with a reason) for anything malformed,
-    unknown or of a schema version this code cannot read."""
+    unknown or of a schema version this code cannot read. `opener` opens the sealed personal
+    fields of the typed event (the envelope keeps the data as received, sealed)."""
     attributes = _headers(headers)
     if attributes.get("ce_specversion") != SPEC_VERSION:
         raise MalformedRecord(f"ce_specversion is {attributes.get('ce_specversion')!r}, not 1.0")
@@ -145,7 +152,9 @@ def from_record(
         raise MalformedRecord(f"the body is not JSON: {error}") from error
     if not isinstance(data, dict):
         raise MalformedRecord("the body is not a JSON object")
-    event = from_data(event_type, schema_version, data)
+    event = from_data(
+        event_type, schema_version, data if opener is None else opener(event_type, data)
+    )
     partition_key = attributes.get("ce_partitionkey") or (key or b"").decode("utf-8", "replace")
     envelope = StoredEvent(
         global_position=_integer(attributes, "ce_globalposition"),

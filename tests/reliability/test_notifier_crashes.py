@@ -138,6 +138,7 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
         env = {
             **os.environ,
             "NOTIFIER_DATABASE_URL": notifier_url,
+            "BRIDGES_NOTIFIER_KEYS_URL": sqlite_url,  # the data keys, from the ledger's database
             "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
             "BRIDGES_EVENTS_TOPIC": kafka_settings.events_topic,
             "BRIDGES_DLQ_TOPIC": kafka_settings.dlq_topic,
@@ -193,7 +194,7 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
         reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
         upgrade(reference_url)
         reference = make_engine(reference_url)
-        consume_all(reference, kafka_settings, clock=now)
+        consume_all(reference, kafka_settings, clock=now, ledger_url=sqlite_url)
         as_at_pass(reference, now())
         as_at_pass(engine, now())  # the same as-at pass on the crashed one
 
@@ -209,6 +210,7 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
             max_records=1,
             after_batch=lambda connection, _claims, day, at: assess(connection, day, at),
             clock=now,
+            ledger_url=sqlite_url,
         )
         as_at_pass(every_event, now())
 

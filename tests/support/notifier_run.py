@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from services.notifier.consumer import AfterBatch, EventConsumer
+from services.notifier.keys import DatabaseKeySource, KeyRing
 from services.notifier.runner import raise_alerts_for
 from shared.settings import KafkaSettings, kafka_client_config
+from shared.sql import make_engine
 from tests.support.clock import RunningClock
 
 
@@ -22,8 +24,13 @@ def consume_all(
     after_batch: AfterBatch | None = raise_alerts_for,
     clock: Callable[[], datetime] | None = None,
     max_records: int = 500,
+    keys: KeyRing | None = None,
+    ledger_url: str | None = None,
 ) -> EventConsumer:
-    """Consume the topic into the notifier database until no lag is left."""
+    """Consume the topic into the notifier database until no lag is left. Sealed personal
+    fields open with `keys`, or with keys read from the ledger's database at `ledger_url`."""
+    if keys is None and ledger_url is not None:
+        keys = KeyRing(DatabaseKeySource(make_engine(ledger_url)))
     consumer = EventConsumer(
         engine,
         topic=settings.events_topic,
@@ -33,6 +40,7 @@ def consume_all(
         after_batch=after_batch,
         clock=clock or RunningClock(),
         max_records=max_records,
+        keys=keys,
     )
     try:
         consumer.run(until_caught_up=True)

@@ -33,6 +33,7 @@ from ..web import build_web, web_config
 from ..web.keys import resolve_secret_key
 from .errors import problem_for
 from .routes import register_routes
+from .routes.people import build_internal
 
 API_TITLE = "Bridges ledger"
 API_VERSION = "1.0.0"
@@ -93,6 +94,8 @@ def create_app(
     api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     register_routes(api, ledger)
+    # Not in the public API nor its OpenAPI document: the data keys the notifier opens with.
+    app.register_blueprint(build_internal(ledger))
     app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
     app.register_blueprint(build_web(ledger, settings))
     install_request_metrics(app, registry, "ledger")

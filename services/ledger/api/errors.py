@@ -6,6 +6,7 @@ from shared.problems import Problem, validation_problem
 
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from ..errors import Forbidden, NotFound, StaleVersion
+from ..store.data_keys import SubjectErased
 from ..store.event_store import ConcurrencyConflict
 
 
@@ -38,6 +39,13 @@ def problem_for(error: Exception) -> Problem | None:
             "The claim has changed",
             str(error),
             headers={"ETag": f'"{error.current}"'},
+        )
+    if isinstance(error, SubjectErased):
+        return Problem(
+            409,
+            "personal-data-erased",
+            "Personal data erased",
+            "this record's personal data was erased; it takes no new free text",
         )
     if isinstance(error, ConcurrencyConflict):
         return Problem(

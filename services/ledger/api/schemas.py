@@ -372,3 +372,16 @@ class BalancesOut(ma.Schema):
     partnership_id = fields.String()
     as_at = fields.Date()
     organisations = fields.List(fields.Nested(OrganisationBalanceOut))
+
+
+class PersonExportOut(ma.Schema):
+    """Everything held about one person (see services/ledger/people.py)."""
+
+    person = fields.Dict()
+    organisation = fields.Dict()
+    claims = fields.List(fields.Dict())
+    actions = fields.List(fields.Dict())
+    api_tokens = fields.List(fields.Dict())
+    erased = fields.List(fields.Dict())
+    sign_ins = fields.List(fields.Dict())
+    alerts_sent = fields.Dict(allow_none=True)

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from services.ledger.store.data_keys import DataKeys
 from services.ledger.store.engine import WRITE_OPTION, insert_for
 from services.ledger.store.tables import events, relay_progress
 from shared import clock as product_clock
@@ -77,6 +78,8 @@ class UnitOfWork:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._open = True
+        # The personal data keys this unit of work uses, loaded once each (see data_keys.py).
+        self.data_keys = DataKeys(connection)
 
     @property
     def connection(self) -> Connection:

@@ -1,4 +1,5 @@
-"""The event store's tables: the event log, idempotency records and relay progress."""
+"""The event store's tables: the event log, idempotency records, relay progress and the
+personal data keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -80,4 +82,17 @@ relay_leases = Table(
     Column("owner", String, nullable=False),
     Column("acquired_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# One data key per subject (`person:<id>`, `claim:<id>`) sealing its personal fields in the
+# events (shared/events/personal.py). Outside the log on purpose: erasure sets `key` to NULL
+# and every sealed copy of the subject's fields, wherever it went, reads "erased".
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("subject", String(80), primary_key=True),
+    Column("key", LargeBinary(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("erased_at", UTCDateTime(), nullable=True),
+    Column("erased_reason", String(16), nullable=True),
 )

@@ -161,6 +161,10 @@ class NotifierClient:
             params=_params(query),
         )
 
+    def deliveries_to(self, operator_id: str, person_id: str) -> dict[str, Any]:
+        """The alerts and statements the notifier sent (or will send) a person (operators)."""
+        return self._json("GET", operator_id, f"/api/v1/people/{_segment(person_id)}/deliveries")
+
     # ---- plumbing --------------------------------------------------------------------------
 
     def _session(self) -> requests.Session:

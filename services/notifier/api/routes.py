@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from shared.calendar import london_date
 from shared.principal import Principal
@@ -22,6 +22,7 @@ from ..delivery.subscriptions import InvalidSubscription, active_subscriptions, 
 from ..indicators import Period, Scope
 from ..indicators.load import indicators_for
 from ..statements import UnknownStatementScope, produce_statement, render
+from ..store import tables
 from ..store.tables import organisations, partnership_members
 from .schemas import (
     AlertListArgs,
@@ -29,6 +30,7 @@ from .schemas import (
     AlertPageOut,
     IndicatorArgs,
     IndicatorsOut,
+    PersonDeliveriesOut,
     StatementArgs,
     StatementOut,
     SubscriptionIn,
@@ -46,6 +48,48 @@ STATEMENT_RESPONSE = {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+
+
+def deliveries_to_person(connection: Any, person_id: str) -> list[dict[str, Any]] | None:
+    """The deliveries to the person's email address, oldest first (None: unknown person)."""
+    email = connection.execute(
+        select(tables.people.c.email).where(tables.people.c.id == person_id)
+    ).scalar()
+    if email is None:
+        return None
+    d, a = tables.deliveries, tables.alerts
+    rows = connection.execute(
+        select(
+            d.c.id,
+            d.c.channel,
+            d.c.recipient,
+            d.c.status,
+            d.c.created_at,
+            d.c.sent_at,
+            d.c.statement_id,
+            d.c.payload,
+            a.c.kind,
+            a.c.claim_id,
+        )
+        .select_from(d.outerjoin(a, d.c.alert_id == a.c.id))
+        .where(func.lower(d.c.recipient) == email.lower())
+        .order_by(d.c.created_at, d.c.id)
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "status": row.status,
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "alert_kind": row.kind,
+            "claim_id": row.claim_id,
+            "statement_id": row.statement_id,
+            "subject": (row.payload or {}).get("subject"),
+        }
+        for row in rows
+    ]
 
 
 def not_found(what: str) -> Problem:
@@ -262,7 +306,24 @@ def build_routes(
                 found = active_subscriptions(connection, [principal.organisation_id])
             return {"items": [s.to_json() for s in found]}
 
-    return [alerts_blp, statements_blp, indicators_blp, subscriptions_blp]
+    people_blp = Blueprint("people", __name__, description="People's data (subject access)")
+
+    @people_blp.route("/people/<person_id>/deliveries")
+    class PersonDeliveries(MethodView):
+        @people_blp.response(200, PersonDeliveriesOut)
+        def get(self, person_id: str) -> dict[str, Any]:
+            """Every alert and statement the notifier queued or sent to one person's address
+            (operators; the ledger's subject access export includes it)."""
+            principal = authenticate()
+            if not principal.is_operator:
+                raise Problem(403, "forbidden", "Forbidden", "only operators may ask this")
+            with engine.connect() as connection:
+                found = deliveries_to_person(connection, person_id)
+            if found is None:
+                raise not_found("person")
+            return {"available": True, "person_id": person_id, "deliveries": found}
+
+    return [alerts_blp, statements_blp, indicators_blp, subscriptions_blp, people_blp]
 
 
 def _register_indicators(

@@ -171,3 +171,9 @@ class StatementOut(ma.Schema):
     awaiting_approval = fields.Dict()
     totals = fields.Dict()
     base_rate_data = fields.Nested(BaseRateDataOut)
+
+
+class PersonDeliveriesOut(ma.Schema):
+    available = fields.Boolean()
+    person_id = fields.String()
+    deliveries = fields.List(fields.Dict())

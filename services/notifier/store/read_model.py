@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from services.notifier.model import ClaimTimeline
 from shared.claim_position import fact_from_json
+from shared.events.personal import ERASED
 
 from .tables import agreements, claims, organisations, partnerships, payments, people
 
@@ -152,7 +153,8 @@ def load_payments(
 def load_people(
     connection: Connection, *, organisation_ids: Iterable[str] | None = None
 ) -> list[PersonRecord]:
-    query = select(people)
+    # An erased person is no one to write to (services/notifier/erasure.py).
+    query = select(people).where(people.c.email != ERASED)
     if organisation_ids is not None:
         query = query.where(people.c.organisation_id.in_(list(organisation_ids)))
     return [

@@ -59,7 +59,7 @@ def test_events_flow_to_alerts_and_statements(
     with running_relay(sqlite_url, kafka_settings) as relay:
         relay.wait_caught_up()
     engine = make_engine(notifier_url)
-    consume_all(engine, kafka_settings)
+    consume_all(engine, kafka_settings, ledger_url=sqlite_url)
 
     with engine.connect() as connection:
         statuses = sorted(connection.execute(select(tables.claims.c.status)).scalars())
@@ -132,14 +132,14 @@ def test_a_rebuild_from_the_topic_equals_the_live_read_model(
     with running_relay(sqlite_url, kafka_settings) as relay:
         relay.wait_caught_up()
         engine = make_engine(notifier_url)
-        consume_all(engine, kafka_settings, group="live")
+        consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="live")
         live = snapshot(engine)
         with engine.connect() as connection:
             alerts_before = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
         assert live["nf_claims"], "the live read model has claims"
         clear_read_model(engine)
         assert not snapshot(engine)["nf_claims"]
-        consume_all(engine, kafka_settings, group="rebuild")
+        consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="rebuild")
     assert snapshot(engine) == live
     with engine.connect() as connection:
         alerts_after = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
@@ -173,7 +173,7 @@ def test_poison_messages_go_to_the_dead_letter_topic(
     producer.close()
 
     engine = make_engine(notifier_url)
-    consumer = consume_all(engine, kafka_settings)
+    consumer = consume_all(engine, kafka_settings, ledger_url=sqlite_url)
     assert consumer.applied_total == len(good)
     dead = read_topic(kafka_settings.bootstrap_servers, kafka_settings.dlq_topic)
     reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)

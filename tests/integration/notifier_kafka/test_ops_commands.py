@@ -28,11 +28,13 @@ from tests.support.notifier_run import consume_all
 START = TEST_TODAY - timedelta(days=75)
 
 
-def bridges(settings: KafkaSettings, *args: str) -> Result:
+def bridges(settings: KafkaSettings, *args: str, keys_url: str | None = None) -> Result:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "BRIDGES_EVENTS_TOPIC": settings.events_topic,
         "BRIDGES_DLQ_TOPIC": settings.dlq_topic,
+        # Sealed personal fields open with the keys in the ledger's database.
+        "BRIDGES_NOTIFIER_KEYS_URL": keys_url or "",
     }
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
@@ -61,7 +63,7 @@ def test_rebuild_from_the_topic_and_from_the_ledgers_store(
     with running_relay(sqlite_url, kafka_settings) as relay:
         relay.wait_caught_up()
     engine = make_engine(notifier_url)
-    consume_all(engine, kafka_settings, group="notifier")
+    consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
     live = snapshot(engine)
     assert live["nf_claims"]
 
@@ -100,14 +102,21 @@ def test_rebuild_from_the_topic_and_from_the_ledgers_store(
     with engine.connect() as connection:
         assert not connection.execute(select(tables.consumer_offsets)).all()
     # The consumer then reads the topic from its start and applies nothing twice.
-    again = consume_all(engine, kafka_settings, group="notifier")
+    again = consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
     assert again.applied_total == 0
     assert snapshot(engine) == live
 
     # And from the topic, by the command.
     clear_read_model(engine)
     done = bridges(
-        kafka_settings, "notifier", "rebuild", "--database-url", notifier_url, "--group", "g2"
+        kafka_settings,
+        "notifier",
+        "rebuild",
+        "--database-url",
+        notifier_url,
+        "--group",
+        "g2",
+        keys_url=sqlite_url,
     )
     assert done.exit_code == 0, done.output
     assert snapshot(engine) == live
@@ -144,7 +153,7 @@ def test_dead_letters_list_show_and_redrive(
     _dead_letter(producer, kafka_settings.dlq_topic, held_back, "unknown schema version")
     producer.close()
     engine = make_engine(notifier_url)
-    consume_all(engine, kafka_settings, group="notifier")
+    consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
     before = snapshot(engine)
 
     listed = bridges(kafka_settings, "notifier", "dlq", "list", "--json")
@@ -189,7 +198,7 @@ def test_dead_letters_list_show_and_redrive(
         if r.key == held_back.key
     ][-1]
     assert (redriven.value, list(redriven.headers)) == (held_back.value, list(held_back.headers))
-    consumer = consume_all(engine, kafka_settings, group="notifier")
+    consumer = consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
     assert consumer.applied_total == 1
     after = snapshot(engine)
     assert after != before, "the redriven event was applied"
@@ -206,7 +215,7 @@ def test_reset_offsets_refuses_while_the_group_runs(
         relay.wait_caught_up()
     engine = make_engine(notifier_url)
     group = f"reset-{uuid.uuid4().hex[:8]}"
-    consume_all(engine, kafka_settings, group=group)
+    consume_all(engine, kafka_settings, ledger_url=sqlite_url, group=group)
     with engine.connect() as connection:
         caught_up = stored_offsets(connection, group, events_topic)
     assert sum(caught_up.values()) == topic_size(kafka_settings.bootstrap_servers, events_topic)
@@ -244,7 +253,7 @@ def test_reset_offsets_refuses_while_the_group_runs(
     assert done.exit_code == 0, done.output
     with engine.connect() as connection:
         assert set(stored_offsets(connection, group, events_topic).values()) == {0}
-    replay = consume_all(engine, kafka_settings, group=group)
+    replay = consume_all(engine, kafka_settings, ledger_url=sqlite_url, group=group)
     assert replay.applied_total == 0, "replayed events are skipped by event id"
 
     one = bridges(kafka_settings, *base, "--to", "offset", "--offset", "1", "--partition", "0")

@@ -11,6 +11,7 @@ from .feed import build_feed
 from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
+from .people import build_people
 
 PREFIX = "/api/v1"
 
@@ -23,5 +24,6 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_payments(ledger),
         build_feed(ledger),
         build_audit(ledger),
+        build_people(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
