@@ -253,3 +253,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()  # type: ignore[attr-defined]
     if report.failed:
         report.sections.append(("test clock", pytest_report_header()))
+
+
+# --- e-invoices -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def einvoice_validator() -> object:
+    """The UBL 2.1 XSD and the EN 16931 and Peppol BIS 3.0 rules, compiled once a session."""
+    from tests.support.einvoice import Validator, rules_dir
+
+    return Validator(rules_dir())

@@ -132,6 +132,8 @@ class Ledger:
             charity_number=data.get("charity_number"),
             company_number=data.get("company_number"),
             contact_email=data.get("contact_email"),
+            vat_number=data.get("vat_number"),
+            peppol_id=data.get("peppol_id"),
         )
         self._append(
             uow, principal, stream("organisation", organisation_id), 0, [event], organisation_id
@@ -620,7 +622,15 @@ class Ledger:
 
 
 FILTERS = ("status", "agreement_id", "partnership_id")
-_ORG_FIELDS = ("name", "kind", "charity_number", "company_number", "contact_email")
+_ORG_FIELDS = (
+    "name",
+    "kind",
+    "charity_number",
+    "company_number",
+    "contact_email",
+    "vat_number",
+    "peppol_id",
+)
 
 
 def _terms(row: Any) -> ClaimTerms:
@@ -649,4 +659,6 @@ def _organisation(row: Any) -> Organisation:
         charity_number=row.charity_number,
         company_number=row.company_number,
         contact_email=row.contact_email,
+        vat_number=row.vat_number,
+        peppol_id=row.peppol_id,
     )

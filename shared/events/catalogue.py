@@ -29,6 +29,7 @@ from .types import (
     ClaimWithdrawn,
     Event,
     ExpenseLine,
+    InvoiceIssued,
     OrganisationRegistered,
     PartnershipFormed,
     PaymentRecorded,
@@ -202,6 +203,8 @@ class OrganisationRegisteredV1(_Builds):
     charity_number = _optional_text()
     company_number = _optional_text()
     contact_email = _optional_text()
+    vat_number = _optional_text()
+    peppol_id = _optional_text()
 
 
 class PersonAddedV1(_Builds):
@@ -340,6 +343,23 @@ class PaymentReversedV1(_Builds):
     allocations = _allocations()
 
 
+class InvoiceIssuedV1(_Builds):
+    builds = InvoiceIssued
+    invoice_id = _id()
+    issuer_id = _id()
+    payer_id = _id()
+    partnership_id = _id()
+    issued_by = _id()
+    issued_on = _date()
+    sequence = fields.Integer(strict=True, required=True)
+    number = _text()
+    claim_ids = fields.List(fields.String(), required=True)
+    total_pence = _pence()
+    paid_pence = _pence()
+    due_on = _date()
+    period = _optional_text()
+
+
 # ---- registry --------------------------------------------------------------------------------
 
 _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
@@ -357,6 +377,7 @@ _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     ClaimWithdrawnV1,
     PaymentRecordedV1,
     PaymentReversedV1,
+    InvoiceIssuedV1,
 )
 
 #: (type, schema_version) → the schema that reads and writes that version.

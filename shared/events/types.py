@@ -110,6 +110,8 @@ class OrganisationRegistered:
     charity_number: str | None = None
     company_number: str | None = None
     contact_email: str | None = None
+    vat_number: str | None = None  # a UK VAT registration number, if registered
+    peppol_id: str | None = None  # a Peppol participant id, "scheme:identifier" (e-invoices)
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,42 @@ class PaymentReversed:
         return self.reversed_on
 
 
+# ---- invoices --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceIssued:
+    """A VCSE organisation issued an e-invoice to its payer for approved claims.
+
+    ``sequence`` counts the issuer's invoices from 1 with no gaps (its invoice stream's
+    version); ``number`` is what the invoice shows. ``period`` is the month (``YYYY-MM``) of a
+    monthly invoice, None for one claim's. The amounts are as at ``issued_on``: the approved
+    total and what was already paid then; the lines come from the claims, which cannot change
+    once approved."""
+
+    event_type: ClassVar[str] = "InvoiceIssued"
+    schema_version: ClassVar[int] = 1
+
+    invoice_id: str
+    issuer_id: str
+    payer_id: str
+    partnership_id: str
+    issued_by: str
+    issued_on: date
+    sequence: int
+    number: str
+    claim_ids: tuple[str, ...]
+    total_pence: int
+    paid_pence: int
+    due_on: date
+    period: str | None = None
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.issued_on
+
+
 ClaimEvent: TypeAlias = (
     ClaimSubmitted
     | ClaimAmended
@@ -360,6 +398,7 @@ Event: TypeAlias = (
     | AgreementEvent
     | ClaimEvent
     | PaymentEvent
+    | InvoiceIssued
 )
 
 ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
@@ -377,4 +416,5 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     ClaimWithdrawn,
     PaymentRecorded,
     PaymentReversed,
+    InvoiceIssued,
 )

@@ -62,6 +62,8 @@ class OrganisationIn(Strict):
     charity_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
     company_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
     contact_email = fields.Email(load_default=None, validate=ONE_LINE)
+    vat_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
+    peppol_id = fields.String(load_default=None, validate=[validate.Length(max=64), ONE_LINE])
 
 
 class PersonIn(Strict):
@@ -220,6 +222,8 @@ class OrganisationOut(ma.Schema):
     charity_number = fields.String(allow_none=True)
     company_number = fields.String(allow_none=True)
     contact_email = fields.String(allow_none=True)
+    vat_number = fields.String(allow_none=True)
+    peppol_id = fields.String(allow_none=True)
 
 
 class PersonOut(ma.Schema):

@@ -10,7 +10,6 @@ the full text).
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from reportlab.platypus import (
 
 from shared.calendar import LONDON
 from shared.money import format_pence
+from shared.text import latin
 
 from ..indicators.benchmarks import BENCHMARKS_LINE
 from ..interest import INTEREST_NOTE
@@ -73,25 +73,6 @@ BUCKET_LABELS = {
     "61-90": "61-90 days overdue",
     "90+": "Over 90 days overdue",
 }
-
-
-def latin(text: str) -> str:
-    """Text the standard PDF fonts can show: accents dropped where Windows-1252 has no such
-    letter (ŵ → w), anything else unknown shown as ?."""
-    try:
-        text.encode("cp1252")
-        return text
-    except UnicodeEncodeError:
-        pass
-    shown = []
-    for char in text:
-        try:
-            char.encode("cp1252")
-            shown.append(char)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")
-            shown.append(base or "?")
-    return "".join(shown)
 
 
 def _long(day: date) -> str:
