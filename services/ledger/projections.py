@@ -70,6 +70,20 @@ def _organisation(connection: Connection, event: StoredEvent, data: Mapping[str,
     )
 
 
+@projects("OrganisationIdentifiersRecorded")
+def _organisation_identifiers(
+    connection: Connection, event: StoredEvent, data: Mapping[str, Any]
+) -> None:
+    connection.execute(
+        update(organisations)
+        .where(organisations.c.id == data["organisation_id"])
+        .values({name: data.get(name) for name in IDENTIFIERS})
+    )
+
+
+IDENTIFIERS = ("charity_number", "company_number", "vat_number", "peppol_id")
+
+
 @projects("PersonAdded")
 def _person(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
     connection.execute(

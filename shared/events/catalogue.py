@@ -30,6 +30,7 @@ from .types import (
     Event,
     ExpenseLine,
     InvoiceIssued,
+    OrganisationIdentifiersRecorded,
     OrganisationRegistered,
     PartnershipFormed,
     PaymentRecorded,
@@ -207,6 +208,15 @@ class OrganisationRegisteredV1(_Builds):
     peppol_id = _optional_text()
 
 
+class OrganisationIdentifiersRecordedV1(_Builds):
+    builds = OrganisationIdentifiersRecorded
+    organisation_id = _id()
+    charity_number = _optional_text()
+    company_number = _optional_text()
+    vat_number = _optional_text()
+    peppol_id = _optional_text()
+
+
 class PersonAddedV1(_Builds):
     builds = PersonAdded
     person_id = _id()
@@ -378,6 +388,7 @@ _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     PaymentRecordedV1,
     PaymentReversedV1,
     InvoiceIssuedV1,
+    OrganisationIdentifiersRecordedV1,
 )
 
 #: (type, schema_version) → the schema that reads and writes that version.

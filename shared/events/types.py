@@ -115,6 +115,21 @@ class OrganisationRegistered:
 
 
 @dataclass(frozen=True)
+class OrganisationIdentifiersRecorded:
+    """An organisation's identifiers as they now stand (each None when it has none): what its
+    e-invoices show and where they are addressed."""
+
+    event_type: ClassVar[str] = "OrganisationIdentifiersRecorded"
+    schema_version: ClassVar[int] = 1
+
+    organisation_id: str
+    charity_number: str | None = None
+    company_number: str | None = None
+    vat_number: str | None = None
+    peppol_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PersonAdded:
     event_type: ClassVar[str] = "PersonAdded"
     schema_version: ClassVar[int] = 1
@@ -393,6 +408,7 @@ PaymentEvent: TypeAlias = PaymentRecorded | PaymentReversed
 AgreementEvent: TypeAlias = AgreementSigned | AgreementAmended
 Event: TypeAlias = (
     OrganisationRegistered
+    | OrganisationIdentifiersRecorded
     | PersonAdded
     | PartnershipFormed
     | AgreementEvent
@@ -417,4 +433,5 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     PaymentRecorded,
     PaymentReversed,
     InvoiceIssued,
+    OrganisationIdentifiersRecorded,
 )

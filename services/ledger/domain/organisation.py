@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.events.types import ORGANISATION_KINDS, ROLES, OrganisationRegistered, PersonAdded
+from shared.events.types import (
+    ORGANISATION_KINDS,
+    ROLES,
+    OrganisationIdentifiersRecorded,
+    OrganisationRegistered,
+    PersonAdded,
+)
 
 from .validation import NAME_MAX, Problems
 
@@ -74,29 +80,10 @@ def register_organisation(
     problems = Problems()
     checked_name = problems.text(name, "name", max_length=NAME_MAX)
     checked_kind = problems.choice(kind, "kind", ORGANISATION_KINDS)
-    charity = _identifier(
-        problems,
-        charity_number,
-        "charity_number",
-        _CHARITY_NUMBER,
-        "must be 6 to 8 digits (SC or NIC and 6 digits in Scotland or Northern Ireland)",
-    )
-    company = _identifier(
-        problems,
-        company_number,
-        "company_number",
-        _COMPANY_NUMBER,
-        "must be 8 characters: 8 digits, or 2 letters and 6 digits",
+    charity, company, vat, peppol = _identifiers(
+        problems, charity_number, company_number, vat_number, peppol_id
     )
     email = _email(problems, contact_email, "contact_email", required=False)
-    vat = _identifier(
-        problems,
-        _gb(vat_number),
-        "vat_number",
-        _VAT_NUMBER,
-        "must be a UK VAT number: GB and 9 digits (or 12 for a branch)",
-    )
-    peppol = _peppol_id(problems, peppol_id)
     problems.raise_if_any()
     assert checked_name is not None and checked_kind is not None
     return OrganisationRegistered(
@@ -144,6 +131,53 @@ def _gs1_check_digit_ok(digits: str) -> bool:
     """GS1's mod-10 check: weights 3 and 1 from the right, the check digit included."""
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(digits)))
     return total % 10 == 0
+
+
+def record_identifiers(
+    organisation: Organisation,
+    charity_number: object = None,
+    company_number: object = None,
+    vat_number: object = None,
+    peppol_id: object = None,
+) -> OrganisationIdentifiersRecorded:
+    """Record an organisation's identifiers as they now stand (None: it has none)."""
+    problems = Problems()
+    charity, company, vat, peppol = _identifiers(
+        problems, charity_number, company_number, vat_number, peppol_id
+    )
+    problems.raise_if_any()
+    return OrganisationIdentifiersRecorded(organisation.id, charity, company, vat, peppol)
+
+
+def _identifiers(
+    problems: Problems,
+    charity_number: object,
+    company_number: object,
+    vat_number: object,
+    peppol_id: object,
+) -> tuple[str | None, str | None, str | None, str | None]:
+    charity = _identifier(
+        problems,
+        charity_number,
+        "charity_number",
+        _CHARITY_NUMBER,
+        "must be 6 to 8 digits (SC or NIC and 6 digits in Scotland or Northern Ireland)",
+    )
+    company = _identifier(
+        problems,
+        company_number,
+        "company_number",
+        _COMPANY_NUMBER,
+        "must be 8 characters: 8 digits, or 2 letters and 6 digits",
+    )
+    vat = _identifier(
+        problems,
+        _gb(vat_number),
+        "vat_number",
+        _VAT_NUMBER,
+        "must be a UK VAT number: GB and 9 digits (or 12 for a branch)",
+    )
+    return charity, company, vat, _peppol_id(problems, peppol_id)
 
 
 def _gb(value: object) -> object:

@@ -7,6 +7,7 @@ from typing import Any
 from ...application import Ledger
 from .claims import build_claims
 from .feed import build_feed
+from .invoices import build_invoices
 from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
@@ -21,5 +22,6 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_claims(ledger),
         build_payments(ledger),
         build_feed(ledger),
+        build_invoices(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
