@@ -28,7 +28,17 @@ from .notifier_client import NotifierClient
 from .security import web_security_headers
 from .sessions import load_signed_in
 from .throttle import SignInThrottle
-from .views import account, alerts, balances, claims, decisions, indicators, payments, statements
+from .views import (
+    account,
+    alerts,
+    balances,
+    claims,
+    decisions,
+    indicators,
+    invoices,
+    payments,
+    statements,
+)
 
 HERE = Path(__file__).resolve().parent
 ERROR_TITLES = {
@@ -177,6 +187,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)
     statements.register(bp, ledger, notifier)
+    invoices.register(bp, ledger)
     indicators.register(bp, ledger, notifier)
     return bp
 
