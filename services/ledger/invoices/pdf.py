@@ -2,25 +2,25 @@
 statements/as_pdf.py): headed, the two parties, the lines in a table that repeats its header on
 every page, the totals, the VAT note, and "Page N of M". It shows what the UBL says.
 
-The standard Helvetica font keeps the file small and its text extractable; characters outside
-Windows-1252 lose their accents (the UBL carries the full text).
+Characters outside Windows-1252 lose their accents in the standard fonts (`shared.pdf`); the UBL
+carries the full text.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from shared.calendar import LONDON
 from shared.money import format_pence
+from shared.pdf import BOLD, FONT, HEAD, INK, numbered_canvas, table
+from shared.pdf import escape as _escape
 from shared.text import latin
 
 from ..domain.invoice import TAX_REASONS, InvoiceDocument, read_month
@@ -29,53 +29,14 @@ from ..domain.organisation import Organisation
 MEDIA_TYPE = "application/pdf"
 PAGE = A4
 MARGIN = 15 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
-INK = colors.HexColor("#1b1b1b")
-RULE = colors.HexColor("#9a9a9a")
-SHADE = colors.HexColor("#eef1f4")
-HEAD = colors.HexColor("#23395d")
-
 _TITLE = ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20, textColor=HEAD)
 _HEADING = ParagraphStyle("heading", fontName=BOLD, fontSize=10.5, leading=14, textColor=HEAD)
 _CELL = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=9.5, textColor=INK)
 _NOTE = ParagraphStyle("note", fontName=FONT, fontSize=8, leading=10.5, textColor=INK)
 
 
-def _escape(text: str) -> str:
-    return latin(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def _numbered_canvas(footer: str, stamp: str) -> type[canvas.Canvas]:
-    class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-            self.setDateFormatter(lambda *_: stamp)
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, page in enumerate(self._pages, start=1):
-                self.__dict__.update(page)
-                self.setFont(FONT, 7.5)
-                self.setFillColor(INK)
-                self.drawString(MARGIN, 9 * mm, footer)
-                self.drawRightString(PAGE[0] - MARGIN, 9 * mm, f"Page {number} of {total}")
-                self.setStrokeColor(RULE)
-                self.setLineWidth(0.4)
-                self.line(MARGIN, 12 * mm, PAGE[0] - MARGIN, 12 * mm)
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
 
 
 def _party(organisation: Organisation) -> Paragraph:
@@ -92,29 +53,11 @@ def _party(organisation: Organisation) -> Paragraph:
     return Paragraph("<br/>".join(rows), _NOTE)
 
 
-def _table(rows: list[list[Any]], widths: list[float], bold_last: int = 0) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style: list[Any] = [
-        ("FONT", (0, 0), (-1, -1), FONT, 8),
-        ("FONT", (0, 0), (-1, 0), BOLD, 8),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, SHADE]),
-    ]
-    if bold_last:
-        style += [("FONT", (0, -bold_last), (-1, -1), BOLD, 8)]
-    table.setStyle(TableStyle(style))
-    return table
-
-
 def invoice_pdf(document: InvoiceDocument) -> bytes:
     """The invoice as a PDF; the same invoice always renders to the same bytes."""
     event = document.event
     issued = datetime.combine(event.issued_on, time(12), LONDON)
-    stamp = issued.strftime("D:%Y%m%d%H%M%S+00'00'")
+    stamp = issued.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -188,7 +131,9 @@ def invoice_pdf(document: InvoiceDocument) -> bytes:
     if event.paid_pence:
         totals.append(["", "Already paid", "", format_pence(-event.paid_pence)])
     totals.append(["", "Amount to pay", "", format_pence(document.payable_pence)])
-    lines = _table(rows + totals, [10 * mm, width - 72 * mm, 34 * mm, 28 * mm], bold_last=1)
+    lines = table(
+        rows + totals, [10 * mm, width - 72 * mm, 34 * mm, 28 * mm], right=[3], bold_last=True
+    )
     _, reason = TAX_REASONS[document.tax_category]
     story: list[Any] = [
         Paragraph("Invoice", _TITLE),
@@ -210,5 +155,5 @@ def invoice_pdf(document: InvoiceDocument) -> bytes:
         ),
     ]
     footer = latin(f"Invoice {event.number} - {document.issuer.name} to {document.payer.name}")
-    doc.build(story, canvasmaker=_numbered_canvas(footer, stamp))
+    doc.build(story, canvasmaker=numbered_canvas(footer, stamp, PAGE[0], MARGIN))
     return buffer.getvalue()

@@ -159,3 +159,16 @@ def test_an_unaddressable_organisation_is_told_what_to_record(
     refused = _invoice(world, world.a, claim)
     assert refused.status_code == 422
     assert "Peppol participant id" in str(refused.get_json())
+
+
+def test_two_requests_at_once_take_one_number(world: World, clock: MovableClock) -> None:
+    """Writers take the store's lock, so two issues of one claim at once make one invoice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _identify(world, world.a)
+    claim = _approved(world, world.a, clock)
+    before = world.events_written()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: _invoice(world, world.a, claim).get_json(), range(2)))
+    assert answers[0] == answers[1] and answers[0]["number"] == "BRG-00001"
+    assert world.events_written() == before + 1
