@@ -172,3 +172,26 @@ def test_two_requests_at_once_take_one_number(world: World, clock: MovableClock)
         answers = list(pool.map(lambda _: _invoice(world, world.a, claim).get_json(), range(2)))
     assert answers[0] == answers[1] and answers[0]["number"] == "BRG-00001"
     assert world.events_written() == before + 1
+
+
+def test_hostile_input_is_refused_precisely_and_writes_nothing(world: World) -> None:
+    before = world.events_written()
+    token = world.a.tokens["vcse_admin"]
+    for path in ("/invoices/%00/ubl", "/invoices/x%7F/pdf", "/invoices/" + "9" * 500):
+        response = world.api.get(path, token)
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    for body in (
+        {"payer_id": world.a.payer_id, "month": "2026-11\u0000"},
+        {"payer_id": "x\u0085", "month": "2026-11"},
+        {"payer_id": world.a.payer_id, "month": "2026-11", "extra": 1},
+        {"month": "2026-11"},
+    ):
+        refused = world.api.post("/invoices", token, body)
+        assert refused.status_code == 422, (body, refused.get_json())
+        assert refused.mimetype == "application/problem+json"
+    for identifiers in ({"peppol_id": "0088:\u0000"}, {"vat_number": 12}, {"vat_number": "GB1"}):
+        refused = world.api.call(
+            "PATCH", f"/organisations/{world.a.payee_id}", token, json=identifiers
+        )
+        assert refused.status_code == 422, (identifiers, refused.get_json())
+    assert world.events_written() == before
