@@ -25,6 +25,10 @@ from .store.event_store import UnitOfWork, to_stored
 from .store.tables import events
 from .store.views import claims, invoice_claims, invoices, organisations
 
+NOTHING_TO_INVOICE = (
+    "there are no approved claims of yours to this payer, approved that month and not yet invoiced"
+)
+
 
 class Invoicing:
     """E-invoices of VCSE organisations to their payers."""
@@ -68,7 +72,11 @@ class Invoicing:
             raise Forbidden("only a VCSE organisation's people may issue invoices")
         issuer_id = principal.organisation_id
         period, first, last = read_month(month)
-        payer = self._organisation(uow, payer_id, field="payer_id")
+        payer_row = uow.connection.execute(
+            select(organisations).where(
+                organisations.c.id == payer_id, organisations.c.kind == "statutory"
+            )
+        ).first()
         existing = uow.connection.execute(
             select(invoices.c.id).where(
                 invoices.c.issuer_id == issuer_id,
@@ -94,10 +102,12 @@ class Invoicing:
             for claim in self.ledger.load_claims(uow, list(candidates))
             if claim.approved_on is not None and first <= claim.approved_on <= last
         ]
+        if payer_row is None or not chosen:  # one answer: no telling whose ids exist
+            raise ValidationFailed.on("month", NOTHING_TO_INVOICE)
         event = issue_invoice(
             str(uuid.uuid4()),
             issuer=self._organisation(uow, issuer_id),
-            payer=payer,
+            payer=_organisation(payer_row),
             claims=chosen,
             issued_invoices=uow.stream_version(stream("invoices", issuer_id)),
             by=principal.person_id,
@@ -186,12 +196,12 @@ class Invoicing:
         return None if row is None else _decode(row)
 
     @staticmethod
-    def _organisation(uow: UnitOfWork, organisation_id: str, field: str = "") -> Organisation:
+    def _organisation(uow: UnitOfWork, organisation_id: str) -> Organisation:
         row = uow.connection.execute(
             select(organisations).where(organisations.c.id == organisation_id)
         ).first()
-        if row is None or (field and row.kind != "statutory"):
-            raise ValidationFailed.on(field or "organisation", "no payer with this id")
+        if row is None:
+            raise NotFound("organisation")
         return _organisation(row)
 
 

@@ -195,3 +195,18 @@ def test_hostile_input_is_refused_precisely_and_writes_nothing(world: World) -> 
         )
         assert refused.status_code == 422, (identifiers, refused.get_json())
     assert world.events_written() == before
+
+
+def test_a_month_for_another_tenants_payer_says_no_more_than_an_unknown_id(
+    world: World, clock: MovableClock
+) -> None:
+    _identify(world, world.a)
+    _approved(world, world.a, clock)
+    month = clock.today().strftime("%Y-%m")
+    token = world.a.tokens["vcse_member"]
+    answers = [
+        world.api.post("/invoices", token, {"payer_id": payer_id, "month": month}).get_json()
+        for payer_id in (world.b.payer_id, "no-such-organisation", world.a.payee_id)
+    ]
+    assert all(answer["status"] == 422 for answer in answers)
+    assert answers[0]["errors"] == answers[1]["errors"] == answers[2]["errors"]

@@ -99,4 +99,4 @@ def test_the_statement_page_lists_and_creates_a_months_e_invoice(
         form_page=statement,
     )
     assert nothing.status_code == 302
-    assert "no approved claims to invoice" in admin.text(statement)
+    assert "no approved claims of yours to this payer" in admin.text(statement)
