@@ -162,3 +162,34 @@ def test_the_pdf_shows_the_invoice() -> None:
         "Page 1 of 1",
     ):
         assert shown in text
+
+
+def test_identifiers_are_checked_and_normalised() -> None:
+    from services.ledger.domain.organisation import record_identifiers
+
+    recorded = record_identifiers(
+        ISSUER, "1234567", "sc123456", "123 4567 89", " 0088 : 5012345000008 "
+    )
+    assert (recorded.company_number, recorded.vat_number, recorded.peppol_id) == (
+        "SC123456",
+        "GB123456789",
+        "0088:5012345000008",
+    )
+    assert record_identifiers(ISSUER).peppol_id is None  # none: cleared
+    for peppol_id, message in (
+        ("0088:5012345000001", "check digit"),
+        ("EM:accounts@hope.example", "scheme:identifier"),
+        ("0060:12345", "scheme:identifier"),
+    ):
+        with pytest.raises(ValidationFailed, match=message):
+            record_identifiers(ISSUER, peppol_id=peppol_id)
+    with pytest.raises(ValidationFailed, match="UK VAT number"):
+        record_identifiers(ISSUER, vat_number="GB12")
+
+
+def test_months_are_read_strictly() -> None:
+    assert read_month("2028-02")[1:] == (date(2028, 2, 1), date(2028, 2, 29))
+    assert read_month("2026-12")[2] == date(2026, 12, 31)
+    for bad in ("2026-13", "2026-1", "26-01", None, "2026-01-01"):
+        with pytest.raises(ValidationFailed):
+            read_month(bad)
