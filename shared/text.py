@@ -13,6 +13,7 @@ Every other field (names, e-mail addresses, references, identifiers, URLs) is a 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import marshmallow as ma
@@ -54,3 +55,22 @@ class PlainText(ma.validate.Validator):
 
 ONE_LINE = PlainText()
 MULTILINE = PlainText(multiline=True)
+
+
+def latin(text: str) -> str:
+    """Text the standard PDF fonts can show: accents dropped where Windows-1252 has no such
+    letter (ŵ → w), anything else unknown shown as ?."""
+    try:
+        text.encode("cp1252")
+        return text
+    except UnicodeEncodeError:
+        pass
+    shown = []
+    for char in text:
+        try:
+            char.encode("cp1252")
+            shown.append(char)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")
+            shown.append(base or "?")
+    return "".join(shown)

@@ -264,3 +264,14 @@ def oidc_url() -> str:
     from tests.support.oidc import oidc_base_url
 
     return oidc_base_url()
+
+
+# --- e-invoices -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def einvoice_validator() -> object:
+    """The UBL 2.1 XSD and the EN 16931 and Peppol BIS 3.0 rules, compiled once a session."""
+    from tests.support.einvoice import Validator, rules_dir
+
+    return Validator(rules_dir())

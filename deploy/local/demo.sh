@@ -150,6 +150,14 @@ for role, token in seed["tokens"].items():
 print()
 print(f"Try: curl -s -H 'Authorization: Bearer {seed['tokens']['partner_viewer']}' "
       f"{base}/api/v1/partnerships/{seed['partnership_id']}/balances")
+invoice = seed.get("invoice")
+if invoice:
+    print()
+    print(f"E-invoice {invoice['number']} (Peppol BIS Billing 3.0) for Hope Street's approved claim:")
+    print(f"  Claim page      {base}/claims/{invoice['claim_id']}   (sign in as vcse_member or finance)")
+    print(f"  UBL XML         curl -s -H 'Authorization: Bearer {seed['tokens']['vcse_member']}' "
+          f"{base}/api/v1/invoices/{invoice['id']}/ubl")
+    print(f"  PDF             {base}/api/v1/invoices/{invoice['id']}/pdf   (same header)")
 web = seed.get("web")
 if web:
     print()

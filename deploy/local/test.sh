@@ -12,6 +12,11 @@ bash deploy/local/assets.sh
 # tests/deploy checks the reverse proxy's configuration with nginx itself (`nginx -t`).
 command -v nginx >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light)
 
+# E-invoices are validated against the official UBL 2.1, EN 16931 and Peppol BIS 3.0 rule sets,
+# fetched once from Maven Central into var/ (the tests would fetch them too; this says so first).
+command -v unzip >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y unzip)
+bash deploy/local/einvoice-rules.sh fetch >/dev/null
+
 bash deploy/local/postgres.sh up
 BRIDGES_TEST_POSTGRES_URL="$(bash deploy/local/postgres.sh url)"
 export BRIDGES_TEST_POSTGRES_URL

@@ -28,7 +28,12 @@ from .domain.agreement import Agreement, sign_agreement
 from .domain.balances import ClaimPosition, organisation_balance
 from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
-from .domain.organisation import Organisation, add_person, register_organisation
+from .domain.organisation import (
+    Organisation,
+    add_person,
+    record_identifiers,
+    register_organisation,
+)
 from .domain.partnership import Partnership, form_partnership
 from .domain.payment import Payment, record_payment
 from .errors import Forbidden, NotFound, StaleVersion
@@ -135,11 +140,39 @@ class Ledger:
             charity_number=data.get("charity_number"),
             company_number=data.get("company_number"),
             contact_email=data.get("contact_email"),
+            vat_number=data.get("vat_number"),
+            peppol_id=data.get("peppol_id"),
         )
         self._append(
             uow, principal, stream("organisation", organisation_id), 0, [event], organisation_id
         )
         return {"id": organisation_id, **{k: getattr(event, k) for k in _ORG_FIELDS}}
+
+    def record_identifiers(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        organisation_id: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Record an organisation's identifiers (an operator, or the VCSE organisation's admin
+        for its own); the ones not sent are kept as they were."""
+        row = uow.connection.execute(
+            select(organisations).where(organisations.c.id == organisation_id)
+        ).first()
+        if row is None or not (
+            principal.is_operator or principal.organisation_id == organisation_id
+        ):
+            raise NotFound("organisation")
+        if not access.can_manage_people(principal, organisation_id):
+            raise Forbidden("only an operator or the organisation's VCSE admin may do this")
+        current = _organisation(row)
+        values = {name: data.get(name, getattr(current, name)) for name in projections.IDENTIFIERS}
+        event = record_identifiers(current, **values)
+        name = stream("organisation", organisation_id)
+        self._append(uow, principal, name, uow.stream_version(name), [event], organisation_id)
+        recorded = {k: getattr(event, k) for k in projections.IDENTIFIERS}
+        return {"id": organisation_id, **{k: getattr(current, k) for k in _ORG_FIELDS}, **recorded}
 
     def add_person(
         self,
@@ -625,7 +658,15 @@ class Ledger:
 
 
 FILTERS = ("status", "agreement_id", "partnership_id")
-_ORG_FIELDS = ("name", "kind", "charity_number", "company_number", "contact_email")
+_ORG_FIELDS = (
+    "name",
+    "kind",
+    "charity_number",
+    "company_number",
+    "contact_email",
+    "vat_number",
+    "peppol_id",
+)
 
 
 def _terms(row: Any) -> ClaimTerms:
@@ -654,4 +695,6 @@ def _organisation(row: Any) -> Organisation:
         charity_number=row.charity_number,
         company_number=row.company_number,
         contact_email=row.contact_email,
+        vat_number=row.vat_number,
+        peppol_id=row.peppol_id,
     )

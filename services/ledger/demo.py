@@ -15,6 +15,7 @@ from shared.settings import LedgerSettings
 
 from .access import Principal
 from .application import Ledger
+from .invoicing import Invoicing
 from .store import EventStore, make_engine
 from .store.migrate import upgrade
 from .web.passwords import set_password
@@ -29,6 +30,8 @@ ORGANISATIONS = {
     "carers": ("Northside Carers Network", "vcse", "1098765"),
     "roots": ("Roots Peer Support CIC", "vcse", None),
 }
+# Where e-invoices are addressed (Peppol participant ids: GLNs, fictional like the rest).
+PEPPOL_IDS = {"icb": "0088:5098765000002", "hope": "0088:5012345000008"}
 PEOPLE = {
     "operator": ("icb", "Sam Operator", "operator@northside-icb.example", ["operator"]),
     "approver": ("icb", "Priya Shah", "priya.shah@northside-icb.example", ["approver"]),
@@ -79,7 +82,14 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
     with ledger.store.unit_of_work() as uow:
         for key, (name, kind, charity) in ORGANISATIONS.items():
             orgs[key] = ledger.register_organisation(
-                uow, None, {"name": name, "kind": kind, "charity_number": charity}
+                uow,
+                None,
+                {
+                    "name": name,
+                    "kind": kind,
+                    "charity_number": charity,
+                    "peppol_id": PEPPOL_IDS.get(key),
+                },
             )
         for key, (org_key, name, email, roles) in PEOPLE.items():
             person = ledger.add_person(
@@ -220,7 +230,11 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
         ],
         [{"category": "travel", "amount_pence": 1240, "description": "Bus fares"}],
     )
-    act("approver", c2, 66, "approve")
+    c2 = act("approver", c2, 66, "approve")
+    # Hope Street sends the ICB its e-invoice for it two days later.
+    on(today - timedelta(days=64))
+    with ledger.store.unit_of_work() as uow:
+        invoice, _ = Invoicing(ledger).issue_for_claim(uow, people["vcse_member"], c2["id"])
 
     # Part-approved with a reason, then part-paid.
     c3 = submit(
@@ -291,6 +305,7 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
             {"id": a["id"], "payer_id": a["payer_id"], "payee_id": a["payee_id"]}
             for a in (hope_icb, carers_icb, roots_council)
         ],
+        "invoice": {"id": invoice["id"], "number": invoice["number"], "claim_id": c2["id"]},
         "web": {
             "password": DEMO_PASSWORD,
             "people": {key: email for key, (_org, _name, email, _roles) in PEOPLE.items()},

@@ -18,6 +18,7 @@ from .store.views import (
     agreements,
     allocations,
     claims,
+    invoices,
     organisations,
     partnership_members,
     partnerships,
@@ -79,6 +80,13 @@ def export_organisation(store: EventStore, organisation_id: str) -> dict[str, An
             ),
             "claims": its_claims,
             "payments": its_payments,
+            "invoices": _rows(
+                connection,
+                invoices,
+                or_(
+                    invoices.c.issuer_id == organisation_id, invoices.c.payer_id == organisation_id
+                ),
+            ),
         }
         for claim in its_claims:
             claim["history"] = claim_history(connection, claim["id"])

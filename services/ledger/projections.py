@@ -22,6 +22,8 @@ from .store.views import (
     agreements,
     allocations,
     claims,
+    invoice_claims,
+    invoices,
     organisations,
     partnership_members,
     partnerships,
@@ -73,9 +75,25 @@ def _organisation(connection: Connection, event: StoredEvent, data: Mapping[str,
             charity_number=data.get("charity_number"),
             company_number=data.get("company_number"),
             contact_email=data.get("contact_email"),
+            vat_number=data.get("vat_number"),
+            peppol_id=data.get("peppol_id"),
             registered_at=event.occurred_at,
         )
     )
+
+
+@projects("OrganisationIdentifiersRecorded")
+def _organisation_identifiers(
+    connection: Connection, event: StoredEvent, data: Mapping[str, Any]
+) -> None:
+    connection.execute(
+        update(organisations)
+        .where(organisations.c.id == data["organisation_id"])
+        .values({name: data.get(name) for name in IDENTIFIERS})
+    )
+
+
+IDENTIFIERS = ("charity_number", "company_number", "vat_number", "peppol_id")
 
 
 @projects("PersonAdded")
@@ -258,3 +276,27 @@ def _payment_reversed(connection: Connection, event: StoredEvent, data: Mapping[
         update(payments).where(payments.c.id == data["payment_id"]).values(reversed=1)
     )
     _settle(connection, event, data)
+
+
+@projects("InvoiceIssued")
+def _invoice(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    connection.execute(
+        insert(invoices).values(
+            id=data["invoice_id"],
+            issuer_id=data["issuer_id"],
+            payer_id=data["payer_id"],
+            sequence=data["sequence"],
+            number=data["number"],
+            issued_on=_date(data["issued_on"]),
+            period=data.get("period"),
+            total_pence=data["total_pence"],
+            global_position=event.global_position,
+        )
+    )
+    connection.execute(
+        insert(invoice_claims),
+        [
+            {"claim_id": claim_id, "invoice_id": data["invoice_id"]}
+            for claim_id in data["claim_ids"]
+        ],
+    )

@@ -29,6 +29,8 @@ from .types import (
     ClaimWithdrawn,
     Event,
     ExpenseLine,
+    InvoiceIssued,
+    OrganisationIdentifiersRecorded,
     OrganisationRegistered,
     PartnershipFormed,
     PaymentRecorded,
@@ -203,6 +205,17 @@ class OrganisationRegisteredV1(_Builds):
     charity_number = _optional_text()
     company_number = _optional_text()
     contact_email = _optional_text()
+    vat_number = _optional_text()
+    peppol_id = _optional_text()
+
+
+class OrganisationIdentifiersRecordedV1(_Builds):
+    builds = OrganisationIdentifiersRecorded
+    organisation_id = _id()
+    charity_number = _optional_text()
+    company_number = _optional_text()
+    vat_number = _optional_text()
+    peppol_id = _optional_text()
 
 
 class PersonAddedV1(_Builds):
@@ -349,6 +362,23 @@ class PersonalDataErasedV1(_Builds):
     erased_on = _date()
 
 
+class InvoiceIssuedV1(_Builds):
+    builds = InvoiceIssued
+    invoice_id = _id()
+    issuer_id = _id()
+    payer_id = _id()
+    partnership_id = _id()
+    issued_by = _id()
+    issued_on = _date()
+    sequence = fields.Integer(strict=True, required=True)
+    number = _text()
+    claim_ids = fields.List(fields.String(), required=True)
+    total_pence = _pence()
+    paid_pence = _pence()
+    due_on = _date()
+    period = _optional_text()
+
+
 # ---- registry --------------------------------------------------------------------------------
 
 _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
@@ -367,6 +397,8 @@ _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     PaymentRecordedV1,
     PaymentReversedV1,
     PersonalDataErasedV1,
+    InvoiceIssuedV1,
+    OrganisationIdentifiersRecordedV1,
 )
 
 #: (type, schema_version) → the schema that reads and writes that version.

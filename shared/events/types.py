@@ -110,6 +110,23 @@ class OrganisationRegistered:
     charity_number: str | None = None
     company_number: str | None = None
     contact_email: str | None = None
+    vat_number: str | None = None  # a UK VAT registration number, if registered
+    peppol_id: str | None = None  # a Peppol participant id, "scheme:identifier" (e-invoices)
+
+
+@dataclass(frozen=True)
+class OrganisationIdentifiersRecorded:
+    """An organisation's identifiers as they now stand (each None when it has none): what its
+    e-invoices show and where they are addressed."""
+
+    event_type: ClassVar[str] = "OrganisationIdentifiersRecorded"
+    schema_version: ClassVar[int] = 1
+
+    organisation_id: str
+    charity_number: str | None = None
+    company_number: str | None = None
+    vat_number: str | None = None
+    peppol_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +381,42 @@ class PersonalDataErased:
         return self.erased_on
 
 
+# ---- invoices --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceIssued:
+    """A VCSE organisation issued an e-invoice to its payer for approved claims.
+
+    ``sequence`` counts the issuer's invoices from 1 with no gaps (its invoice stream's
+    version); ``number`` is what the invoice shows. ``period`` is the month (``YYYY-MM``) of a
+    monthly invoice, None for one claim's. The amounts are as at ``issued_on``: the approved
+    total and what was already paid then; the lines come from the claims, which cannot change
+    once approved."""
+
+    event_type: ClassVar[str] = "InvoiceIssued"
+    schema_version: ClassVar[int] = 1
+
+    invoice_id: str
+    issuer_id: str
+    payer_id: str
+    partnership_id: str
+    issued_by: str
+    issued_on: date
+    sequence: int
+    number: str
+    claim_ids: tuple[str, ...]
+    total_pence: int
+    paid_pence: int
+    due_on: date
+    period: str | None = None
+
+    @property
+    def effective_on(self) -> date:
+        """The day this fact takes effect."""
+        return self.issued_on
+
+
 ClaimEvent: TypeAlias = (
     ClaimSubmitted
     | ClaimAmended
@@ -377,12 +430,14 @@ PaymentEvent: TypeAlias = PaymentRecorded | PaymentReversed
 AgreementEvent: TypeAlias = AgreementSigned | AgreementAmended
 Event: TypeAlias = (
     OrganisationRegistered
+    | OrganisationIdentifiersRecorded
     | PersonAdded
     | PartnershipFormed
     | AgreementEvent
     | ClaimEvent
     | PaymentEvent
     | PersonalDataErased
+    | InvoiceIssued
 )
 
 ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
@@ -401,4 +456,6 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     PaymentRecorded,
     PaymentReversed,
     PersonalDataErased,
+    InvoiceIssued,
+    OrganisationIdentifiersRecorded,
 )

@@ -165,6 +165,22 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     assert money_text(member, "#outstanding") == "£40.00"
     assert "Approved in part" in member.inner_text("main")
     checks.check(member, "claim-part-paid")
+
+    # 6a. The member creates the claim's e-invoice, once both organisations have Peppol ids.
+    world = site.world
+    for organisation_id, gln in (
+        (world.a.payee_id, "0088:5012345000008"),
+        (world.a.payer_id, "0088:5098765000002"),
+    ):
+        world.api.ok(
+            "PATCH", f"/organisations/{organisation_id}", world.operator_token, {"peppol_id": gln}
+        )
+    member.reload()
+    with member.expect_navigation():
+        member.click("button:has-text('Create the e-invoice')")
+    assert "E-invoice BRG-00001 was created" in member.inner_text(".govuk-notification-banner")
+    assert member.get_attribute("[data-download=ubl]", "href").endswith("/ubl")
+    checks.check(member, "claim-e-invoice")
     with member.expect_navigation():  # wait for the new page, not the old one
         member.click("nav >> text=Claims")
     # Received 16 November, 30 days' terms, plus the 2 days it spent queried: 18 December.

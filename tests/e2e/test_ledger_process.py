@@ -149,6 +149,7 @@ def test_a_claim_from_submission_to_payment_over_http(served: dict[str, object])
     )
     assert balances.status_code == 200
     assert len(balances.json()["organisations"]) == 3
+    check_the_demos_e_invoice(served)
 
 
 def test_users_create_prints_a_working_token(served: dict[str, object]) -> None:
@@ -173,3 +174,18 @@ def test_users_create_prints_a_working_token(served: dict[str, object]) -> None:
     )
     assert response.status_code == 200
     assert response.json()["items"], "the new member sees their organisation's claims"
+
+
+def check_the_demos_e_invoice(served: dict[str, object]) -> None:
+    """`make demo` prints where its e-invoice is: the seed issued one, and it downloads (run at
+    the end of the first test: a served ledger costs seconds to start)."""
+    seed = served["seed"]
+    assert isinstance(seed, dict)
+    invoice = seed["invoice"]
+    headers = {"Authorization": f"Bearer {seed['tokens']['finance']}"}
+    url = f"{served['base']}/api/v1/invoices/{invoice['id']}"
+    ubl = requests.get(f"{url}/ubl", headers=headers, timeout=10)
+    assert ubl.status_code == 200 and ubl.headers["Content-Type"].startswith("application/xml")
+    assert f"<cbc:ID>{invoice['number']}</cbc:ID>".encode() in ubl.content
+    pdf = requests.get(f"{url}/pdf", headers=headers, timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -15,7 +15,13 @@ from tests.support.ledger_events import ledger_history
 
 def test_export_one_organisation(sqlite_url: str, tmp_path: Path) -> None:
     history = ledger_history(sqlite_url, TEST_TODAY - timedelta(days=75))
-    a, b = history.world.a, history.world.b
+    world = history.world
+    a, b = world.a, world.b
+    for organisation_id, gln in ((a.payee_id, "0088:5012345000008"), (a.payer_id, None)):
+        body = {"peppol_id": gln} if gln else {"vat_number": "GB123456789"}
+        world.api.ok("PATCH", f"/organisations/{organisation_id}", world.operator_token, body)
+    paid = world.api.ok("GET", "/claims?status=paid", a.tokens["vcse_member"])["items"][0]
+    invoice = world.api.ok("POST", f"/claims/{paid['id']}/invoice", a.tokens["vcse_member"], {})
     out = tmp_path / "export.json"
     result = CliRunner().invoke(
         main,
@@ -46,6 +52,8 @@ def test_export_one_organisation(sqlite_url: str, tmp_path: Path) -> None:
     statuses = {c["status"] for c in claims}
     assert "paid" in statuses
     assert document["payments"] and document["payments"][0]["allocations"]
+    assert [i["number"] for i in document["invoices"]] == [invoice["number"]]
+    assert document["organisation"]["peppol_id"] == "0088:5012345000008"
     assert b.payee_id not in text and b.partnership_id not in text
 
     printed = CliRunner().invoke(

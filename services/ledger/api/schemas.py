@@ -62,6 +62,22 @@ class OrganisationIn(Strict):
     charity_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
     company_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
     contact_email = fields.Email(load_default=None, validate=ONE_LINE)
+    vat_number = fields.String(load_default=None, validate=[validate.Length(max=16), ONE_LINE])
+    peppol_id = fields.String(load_default=None, validate=[validate.Length(max=64), ONE_LINE])
+
+
+class IdentifiersIn(Strict):
+    """Each one sent replaces the one recorded (null: the organisation has none); the ones not
+    sent stay as they are."""
+
+    charity_number = fields.String(allow_none=True, validate=[validate.Length(max=16), ONE_LINE])
+    company_number = fields.String(allow_none=True, validate=[validate.Length(max=16), ONE_LINE])
+    vat_number = fields.String(allow_none=True, validate=[validate.Length(max=16), ONE_LINE])
+    peppol_id = fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=64), ONE_LINE],
+        metadata={"description": "scheme:identifier, e.g. 0088:5012345000008 (a GLN)"},
+    )
 
 
 class PersonIn(Strict):
@@ -220,6 +236,8 @@ class OrganisationOut(ma.Schema):
     charity_number = fields.String(allow_none=True)
     company_number = fields.String(allow_none=True)
     contact_email = fields.String(allow_none=True)
+    vat_number = fields.String(allow_none=True)
+    peppol_id = fields.String(allow_none=True)
 
 
 class PersonOut(ma.Schema):
@@ -385,3 +403,40 @@ class PersonExportOut(ma.Schema):
     erased = fields.List(fields.Dict())
     sign_ins = fields.List(fields.Dict())
     alerts_sent = fields.Dict(allow_none=True)
+
+
+# ---- e-invoices -----------------------------------------------------------------------
+
+
+class MonthInvoiceIn(Strict):
+    payer_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), ONE_LINE])
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM"),
+        metadata={"example": "2026-11"},
+    )
+
+
+class ClaimInvoiceIn(Strict):
+    """Nothing to send: the claim names everything."""
+
+
+class InvoiceOut(ma.Schema):
+    id = fields.String()
+    number = fields.String(metadata={"description": "Sequential per issuing organisation"})
+    sequence = fields.Integer()
+    issuer_id = fields.String(metadata={"description": "The VCSE organisation (supplier)"})
+    payer_id = fields.String(metadata={"description": "The payer (customer)"})
+    partnership_id = fields.String()
+    issued_on = fields.Date()
+    due_on = fields.Date()
+    period = fields.String(allow_none=True, metadata={"description": "A month's invoice: YYYY-MM"})
+    claim_ids = fields.List(fields.String())
+    total_pence = fields.Integer(metadata={"description": "The approved total (no VAT)"})
+    paid_pence = fields.Integer(metadata={"description": "Already paid on the day of issue"})
+    payable_pence = fields.Integer()
+    links = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "ubl: the UBL 2.1 XML; pdf: the PDF"},
+    )

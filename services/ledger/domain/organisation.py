@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.events.types import ORGANISATION_KINDS, ROLES, OrganisationRegistered, PersonAdded
+from shared.events.types import (
+    ORGANISATION_KINDS,
+    ROLES,
+    OrganisationIdentifiersRecorded,
+    OrganisationRegistered,
+    PersonAdded,
+)
 
 from .validation import NAME_MAX, Problems
 
@@ -13,6 +19,8 @@ from .validation import NAME_MAX, Problems
 _CHARITY_NUMBER = re.compile(r"\d{6,8}|SC\d{6}|NIC\d{6}")
 # Companies House: 8 digits, or a 2-letter prefix (SC, NI, OC, …) and 6 digits.
 _COMPANY_NUMBER = re.compile(r"\d{8}|[A-Z]{2}\d{6}")
+# UK VAT: GB and 9 or 12 digits (a branch), or GBGD / GBHA and 3 digits (government, health).
+_VAT_NUMBER = re.compile(r"GB(?:\d{9}|\d{12}|GD\d{3}|HA\d{3})")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EMAIL_MAX = 254
 
@@ -28,6 +36,8 @@ class Organisation:
     charity_number: str | None = None
     company_number: str | None = None
     contact_email: str | None = None
+    vat_number: str | None = None
+    peppol_id: str | None = None
 
     @classmethod
     def from_event(cls, event: OrganisationRegistered) -> Organisation:
@@ -38,6 +48,8 @@ class Organisation:
             charity_number=event.charity_number,
             company_number=event.company_number,
             contact_email=event.contact_email,
+            vat_number=event.vat_number,
+            peppol_id=event.peppol_id,
         )
 
 
@@ -61,11 +73,89 @@ def register_organisation(
     charity_number: object = None,
     company_number: object = None,
     contact_email: object = None,
+    vat_number: object = None,
+    peppol_id: object = None,
 ) -> OrganisationRegistered:
     """Register a VCSE or statutory organisation."""
     problems = Problems()
     checked_name = problems.text(name, "name", max_length=NAME_MAX)
     checked_kind = problems.choice(kind, "kind", ORGANISATION_KINDS)
+    charity, company, vat, peppol = _identifiers(
+        problems, charity_number, company_number, vat_number, peppol_id
+    )
+    email = _email(problems, contact_email, "contact_email", required=False)
+    problems.raise_if_any()
+    assert checked_name is not None and checked_kind is not None
+    return OrganisationRegistered(
+        organisation_id=organisation_id,
+        name=checked_name,
+        kind=checked_kind,
+        charity_number=charity,
+        company_number=company,
+        contact_email=email,
+        vat_number=vat,
+        peppol_id=peppol,
+    )
+
+
+# Peppol participant schemes (EAS) a UK organisation is likely to hold, and their identifiers.
+PEPPOL_SCHEMES = {
+    "0088": ("a GLN", re.compile(r"\d{13}")),
+    "0060": ("a DUNS number", re.compile(r"\d{9}")),
+    "0199": ("an LEI", re.compile(r"[A-Z0-9]{18}\d{2}")),
+    "9932": ("a UK VAT number", _VAT_NUMBER),
+}
+
+
+def _peppol_id(problems: Problems, value: object) -> str | None:
+    """A Peppol participant id as ``scheme:identifier``, e.g. ``0088:5012345000008``."""
+    text = problems.text(value, "peppol_id", max_length=64, required=False)
+    if text is None:
+        return None
+    scheme, _, identifier = text.replace(" ", "").upper().partition(":")
+    known = PEPPOL_SCHEMES.get(scheme)
+    if known is None or not known[1].fullmatch(identifier):
+        problems.add(
+            "peppol_id",
+            "must be a Peppol participant id as scheme:identifier: 0088 and a GLN, "
+            "0060 and a DUNS number, 0199 and an LEI, or 9932 and a UK VAT number",
+        )
+        return None
+    if scheme == "0088" and not _gs1_check_digit_ok(identifier):
+        problems.add("peppol_id", "the GLN's check digit is wrong")
+        return None
+    return f"{scheme}:{identifier}"
+
+
+def _gs1_check_digit_ok(digits: str) -> bool:
+    """GS1's mod-10 check: weights 3 and 1 from the right, the check digit included."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
+
+
+def record_identifiers(
+    organisation: Organisation,
+    charity_number: object = None,
+    company_number: object = None,
+    vat_number: object = None,
+    peppol_id: object = None,
+) -> OrganisationIdentifiersRecorded:
+    """Record an organisation's identifiers as they now stand (None: it has none)."""
+    problems = Problems()
+    charity, company, vat, peppol = _identifiers(
+        problems, charity_number, company_number, vat_number, peppol_id
+    )
+    problems.raise_if_any()
+    return OrganisationIdentifiersRecorded(organisation.id, charity, company, vat, peppol)
+
+
+def _identifiers(
+    problems: Problems,
+    charity_number: object,
+    company_number: object,
+    vat_number: object,
+    peppol_id: object,
+) -> tuple[str | None, str | None, str | None, str | None]:
     charity = _identifier(
         problems,
         charity_number,
@@ -80,17 +170,21 @@ def register_organisation(
         _COMPANY_NUMBER,
         "must be 8 characters: 8 digits, or 2 letters and 6 digits",
     )
-    email = _email(problems, contact_email, "contact_email", required=False)
-    problems.raise_if_any()
-    assert checked_name is not None and checked_kind is not None
-    return OrganisationRegistered(
-        organisation_id=organisation_id,
-        name=checked_name,
-        kind=checked_kind,
-        charity_number=charity,
-        company_number=company,
-        contact_email=email,
+    vat = _identifier(
+        problems,
+        _gb(vat_number),
+        "vat_number",
+        _VAT_NUMBER,
+        "must be a UK VAT number: GB and 9 digits (or 12 for a branch)",
     )
+    return charity, company, vat, _peppol_id(problems, peppol_id)
+
+
+def _gb(value: object) -> object:
+    """A VAT number as written (``123 4567 89``), with the GB prefix it is stored under."""
+    if isinstance(value, str) and value.strip() and value.strip()[:2].upper() != "GB":
+        return f"GB{value.strip()}"
+    return value
 
 
 def add_person(

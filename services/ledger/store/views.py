@@ -31,6 +31,8 @@ organisations = Table(
     Column("charity_number", String(16)),
     Column("company_number", String(16)),
     Column("contact_email", String(320)),
+    Column("vat_number", String(16)),
+    Column("peppol_id", String(64)),
     Column("registered_at", UTCDateTime(), nullable=False),
 )
 
@@ -128,6 +130,31 @@ allocations = Table(
     Column("claim_id", String(36), ForeignKey("claims.id"), primary_key=True),
     Column("amount_pence", BigInteger, nullable=False),
     Index("ix_allocations_claim", "claim_id"),
+)
+
+# E-invoices: one row per invoice, and one per claim it covers (a claim is invoiced once).
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("issuer_id", String(36), nullable=False),
+    Column("payer_id", String(36), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("period", String(7)),
+    Column("total_pence", BigInteger, nullable=False),
+    Column("global_position", BigInteger, nullable=False),
+    Index("ix_invoices_issuer_sequence", "issuer_id", "sequence", unique=True),
+    Index("ix_invoices_month", "issuer_id", "payer_id", "period"),
+)
+
+invoice_claims = Table(
+    "invoice_claims",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("invoice_id", String(36), ForeignKey("invoices.id"), nullable=False),
+    Index("ix_invoice_claims_invoice", "invoice_id"),
 )
 
 # Sign-in and access records live beside the views (on the same metadata).

@@ -37,6 +37,7 @@ from .views import (
     decisions,
     idp,
     indicators,
+    invoices,
     payments,
     statements,
 )
@@ -196,6 +197,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)
     statements.register(bp, ledger, notifier)
+    invoices.register(bp, ledger)
     indicators.register(bp, ledger, notifier)
     return bp
 

@@ -10,12 +10,9 @@ the full text).
 from __future__ import annotations
 
 import io
-import unicodedata
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -31,6 +28,10 @@ from reportlab.platypus import (
 
 from shared.calendar import LONDON
 from shared.money import format_pence
+from shared.pdf import BOLD, FONT, HEAD, INK, numbered_canvas
+from shared.pdf import escape as _escape
+from shared.pdf import table as _table
+from shared.text import latin
 
 from ..indicators.benchmarks import BENCHMARKS_LINE
 from ..interest import INTEREST_NOTE
@@ -38,12 +39,6 @@ from .model import ActivityStatement, OutstandingStatement, Statement
 
 PAGE = landscape(A4)
 MARGIN = 15 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
-INK = colors.HexColor("#1b1b1b")
-RULE = colors.HexColor("#9a9a9a")
-SHADE = colors.HexColor("#eef1f4")
-HEAD = colors.HexColor("#23395d")
 
 _TITLE = ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20, textColor=HEAD)
 _NOTE = ParagraphStyle("note", fontName=FONT, fontSize=8, leading=10.5, textColor=INK)
@@ -75,25 +70,6 @@ BUCKET_LABELS = {
 }
 
 
-def latin(text: str) -> str:
-    """Text the standard PDF fonts can show: accents dropped where Windows-1252 has no such
-    letter (ŵ → w), anything else unknown shown as ?."""
-    try:
-        text.encode("cp1252")
-        return text
-    except UnicodeEncodeError:
-        pass
-    shown = []
-    for char in text:
-        try:
-            char.encode("cp1252")
-            shown.append(char)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")
-            shown.append(base or "?")
-    return "".join(shown)
-
-
 def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -104,70 +80,11 @@ def _cell(text: str, style: ParagraphStyle, fits: int) -> str | Paragraph:
     return latin(text) if len(text) <= fits else Paragraph(_escape(text), style)
 
 
-def _escape(text: str) -> str:
-    return latin(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _numbered_canvas(footer: str, produced_at: datetime) -> type[canvas.Canvas]:
-    """A canvas that holds its pages back until the end, to write "Page N of M" on each; the
-    file's creation date is the statement's production time (so the same statement always
-    renders to the same bytes)."""
+    """ "Page N of M" on each page; the file's creation date is the statement's production time
+    (so the same statement always renders to the same bytes)."""
     stamp = produced_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
-
-    class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-            self.setDateFormatter(lambda *_: stamp)
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, page in enumerate(self._pages, start=1):
-                self.__dict__.update(page)
-                self.setFont(FONT, 7.5)
-                self.setFillColor(INK)
-                self.drawString(MARGIN, 9 * mm, footer)
-                self.drawRightString(PAGE[0] - MARGIN, 9 * mm, f"Page {number} of {total}")
-                self.setStrokeColor(RULE)
-                self.setLineWidth(0.4)
-                self.line(MARGIN, 12 * mm, PAGE[0] - MARGIN, 12 * mm)
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
-
-
-def _table(
-    rows: Sequence[Sequence[Any]],
-    widths: Sequence[float],
-    *,
-    right: Sequence[int] = (),
-    repeat: int = 1,
-    bold_last: bool = False,
-    bold_rows: Sequence[int] = (),
-) -> Table:
-    table = Table(list(rows), colWidths=list(widths), repeatRows=repeat, hAlign="LEFT")
-    style = [
-        ("FONT", (0, 0), (-1, -1), FONT, 8),
-        ("FONT", (0, 0), (-1, 0), BOLD, 8),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-    ]
-    style += [("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, SHADE])]
-    style += [("ALIGN", (column, 0), (column, -1), "RIGHT") for column in right]
-    style += [("FONT", (0, row), (-1, row), BOLD, 8) for row in bold_rows]
-    if bold_last:
-        style += [("FONT", (0, -1), (-1, -1), BOLD, 8), ("LINEABOVE", (0, -1), (-1, -1), 0.8, INK)]
-    table.setStyle(TableStyle(style))
-    return table
+    return numbered_canvas(footer, stamp, PAGE[0], MARGIN)
 
 
 def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:

@@ -8,6 +8,7 @@ from ...application import Ledger
 from .audit import build_audit
 from .claims import build_claims
 from .feed import build_feed
+from .invoices import build_invoices
 from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
@@ -25,5 +26,6 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_feed(ledger),
         build_audit(ledger),
         build_people(ledger),
+        build_invoices(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ...application import Ledger
 from ..commands import execute
-from ..schemas import OrganisationIn, OrganisationOut, PersonIn, PersonOut
+from ..schemas import IdentifiersIn, OrganisationIn, OrganisationOut, PersonIn, PersonOut
 from .common import IDEMPOTENCY_DOC, principal_of
 
 
@@ -29,6 +29,24 @@ def build_organisations(ledger: Ledger) -> Blueprint:
                 201,
                 OrganisationOut(),
                 lambda uow: (ledger.register_organisation(uow, principal, data), {}),
+            )
+
+    @blp.route("/organisations/<organisation_id>")
+    class OrganisationResource(MethodView):
+        @blp.arguments(IdentifiersIn)
+        @blp.response(200, OrganisationOut)
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def patch(self, data: dict, organisation_id: str) -> Response:  # type: ignore[type-arg]
+            """Record the organisation's identifiers: charity and Companies House numbers, VAT
+            number, Peppol participant id (operator, or the VCSE admin). E-invoices are
+            addressed to the Peppol id, else the VAT number."""
+            principal = principal_of(ledger)
+            return execute(
+                ledger,
+                principal,
+                200,
+                OrganisationOut(),
+                lambda uow: (ledger.record_identifiers(uow, principal, organisation_id, data), {}),
             )
 
     @blp.route("/organisations/<organisation_id>/people")
