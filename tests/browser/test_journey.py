@@ -181,6 +181,9 @@ def test_claim_to_payment_journey(site: Site, new_context: Callable[..., Browser
     assert "E-invoice BRG-00001 was created" in member.inner_text(".govuk-notification-banner")
     assert member.get_attribute("[data-download=ubl]", "href").endswith("/ubl")
     checks.check(member, "claim-e-invoice")
+    member.goto(site.url(f"/statements?agreement={world.a.agreement_id}#e-invoices"))
+    assert "BRG-00001" in member.inner_text("[data-e-invoices]")
+    checks.check(member, "statement-e-invoices")
     with member.expect_navigation():  # wait for the new page, not the old one
         member.click("nav >> text=Claims")
     # Received 16 November, 30 days' terms, plus the 2 days it spent queried: 18 December.

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.support.clock import TEST_TODAY, clock_env
+from tests.support.einvoice import Validator
 
 BRIDGES = str(Path(sys.executable).with_name("bridges"))
 
@@ -71,7 +72,9 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str,
     log.close()
 
 
-def test_a_claim_from_submission_to_payment_over_http(served: dict[str, object]) -> None:
+def test_a_claim_from_submission_to_payment_over_http(
+    served: dict[str, object], einvoice_validator: Validator
+) -> None:
     base = f"{served['base']}/api/v1"
     seed = served["seed"]
     assert isinstance(seed, dict)
@@ -149,7 +152,7 @@ def test_a_claim_from_submission_to_payment_over_http(served: dict[str, object])
     )
     assert balances.status_code == 200
     assert len(balances.json()["organisations"]) == 3
-    check_the_demos_e_invoice(served)
+    check_the_demos_e_invoice(served, einvoice_validator)
 
 
 def test_users_create_prints_a_working_token(served: dict[str, object]) -> None:
@@ -176,7 +179,7 @@ def test_users_create_prints_a_working_token(served: dict[str, object]) -> None:
     assert response.json()["items"], "the new member sees their organisation's claims"
 
 
-def check_the_demos_e_invoice(served: dict[str, object]) -> None:
+def check_the_demos_e_invoice(served: dict[str, object], validator: Validator) -> None:
     """`make demo` prints where its e-invoice is: the seed issued one, and it downloads (run at
     the end of the first test: a served ledger costs seconds to start)."""
     seed = served["seed"]
@@ -187,5 +190,6 @@ def check_the_demos_e_invoice(served: dict[str, object]) -> None:
     ubl = requests.get(f"{url}/ubl", headers=headers, timeout=10)
     assert ubl.status_code == 200 and ubl.headers["Content-Type"].startswith("application/xml")
     assert f"<cbc:ID>{invoice['number']}</cbc:ID>".encode() in ubl.content
+    assert validator.fatal(ubl.content) == []
     pdf = requests.get(f"{url}/pdf", headers=headers, timeout=10)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
