@@ -4,12 +4,22 @@ A service is ready when its database answers and its schema is at the head of it
 or at a revision newer than this code knows: during a rolling upgrade the new release migrates
 first (migrations only add, see docs), and the old processes must keep serving meanwhile. A
 database behind head, or never migrated, is not ready: `bridges db upgrade` has not run.
+
+The relay and the notifier's consumer also need Kafka (a broker answers, the events topic
+exists) and must keep up: the relay's lag (age of the oldest unpublished event) and the
+consumer's lag (records not yet applied) under bounds the operator sets. The ledger's and the
+notifier's web processes never talk to Kafka (the ledger writes events to its own database;
+the relay publishes them), so Kafka being away does not make them unready.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,3 +42,49 @@ def check_database(
         raise NotReady(f"the database does not answer ({type(cause).__name__})") from error
     if state.current is None or (state.known and not state.at_head):
         raise NotReady(f"the database is {state.describe()}: run the migrations")
+
+
+def check_kafka(config: Mapping[str, Any], topic: str, timeout_seconds: float) -> None:
+    """Raise `NotReady` unless a broker answers within `timeout_seconds` and `topic` exists."""
+    servers = ",".join(str(s) for s in config.get("bootstrap_servers") or [])
+    timeout_ms = int(timeout_seconds * 1000)
+    try:
+        admin = KafkaAdminClient(
+            **config,
+            client_id="bridges-readiness",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+        )
+    except (KafkaError, OSError) as error:
+        raise NotReady(
+            f"Kafka does not answer at {servers} within {timeout_seconds:g}s "
+            f"({type(error).__name__})"
+        ) from error
+    try:
+        topics = admin.list_topics()
+    except (KafkaError, OSError) as error:
+        raise NotReady(
+            f"Kafka at {servers} does not list its topics within {timeout_seconds:g}s "
+            f"({type(error).__name__})"
+        ) from error
+    finally:
+        admin.close()
+    if topic not in topics:
+        raise NotReady(f"the topic {topic} does not exist on Kafka: run bridges kafka init")
+
+
+def all_checks(*checks: Callable[[], None]) -> Callable[[], None]:
+    """One readiness check from several: every one runs, and the reasons of all that fail
+    are given together, so an operator sees at once everything that is wrong."""
+
+    def check() -> None:
+        reasons = []
+        for one in checks:
+            try:
+                one()
+            except NotReady as not_ready:
+                reasons.append(str(not_ready))
+        if reasons:
+            raise NotReady("; ".join(reasons))
+
+    return check

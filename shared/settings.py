@@ -55,6 +55,12 @@ def env_bool(name: str, default: bool) -> bool:
     return default if flag is None else flag
 
 
+def trusted_proxies_from_env() -> int:
+    """How many reverse proxies in front of a service append to `X-Forwarded-For` and may be
+    believed (BRIDGES_TRUSTED_PROXIES; 0: none, the socket's peer is the client)."""
+    return env_int("BRIDGES_TRUSTED_PROXIES", 0, minimum=0)
+
+
 def var_dir_path() -> Path:
     return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
 
@@ -81,6 +87,8 @@ class LedgerSettings:
     login_window_seconds: int = 900
     # The notifier's HTTP API, which the web pages call for alerts, statements and indicators.
     notifier_url: str = "http://127.0.0.1:8001"
+    # Reverse proxies in front whose X-Forwarded-For is believed (see shared/http.py).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -96,6 +104,7 @@ class LedgerSettings:
             login_max_failures=env_int("BRIDGES_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=env_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
             notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
+            trusted_proxies=trusted_proxies_from_env(),
         )
 
 

@@ -20,6 +20,9 @@ export BRIDGES_TEST_POSTGRES_URL
 bash deploy/local/kafka.sh up
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
 
+# tests/deploy checks deploy/prometheus/alerts.yaml with Prometheus's own rule parser (Go).
+bash deploy/local/promrules.sh >/dev/null
+
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert, literal, or_, select, union_all
 
 from shared import clock as product_clock
@@ -70,8 +71,11 @@ class Ledger:
         settings: LedgerSettings | None = None,
         clock: Clock | None = None,
         correlation_id: Callable[[], str | None] = lambda: None,
+        appended: Callable[[Sequence[StoredEvent]], object] = lambda stored: None,
     ) -> None:
         self.store = store
+        # Told of the events of each committed transaction (the events-appended metric).
+        self.appended = appended
         # Who asked, for the events' correlation_id: the HTTP layer passes the request id.
         self.correlation_id = correlation_id
         self.settings = settings or LedgerSettings()
@@ -109,6 +113,9 @@ class Ledger:
             occurred_at=self.clock(),
         )
         projections.project(uow.connection, stored)
+        sqlalchemy_event.listen(
+            uow.connection, "commit", lambda _connection: self.appended(stored), once=True
+        )
         return stored
 
     @staticmethod

@@ -194,7 +194,8 @@ def ledger_openapi(path: str | None) -> None:
     show_default=True,
     type=click.IntRange(min=0, max=65535),
     help="Port of /metrics (Prometheus: lag), /healthz and /readyz (the database answers and "
-    "is at head); 0 disables them.",
+    "is at head, Kafka answers and has the topic, the lag is under "
+    "BRIDGES_RELAY_READY_MAX_LAG_SECONDS); 0 disables them.",
 )
 @click.option(
     "--metrics-host",
@@ -235,12 +236,11 @@ def ledger_relay(
     import threading
 
     from services.ledger.relay import Relay, RelayMetrics, RelayOptions, make_producer
+    from services.ledger.relay.readiness import relay_readiness
     from services.ledger.store import EventStore, make_engine
-    from services.ledger.store.migrate import MIGRATIONS_DIR
     from shared.logging import configure_logging
     from shared.ops_server import serve_ops
-    from shared.readiness import check_database
-    from shared.settings import KafkaSettings
+    from shared.settings import KafkaSettings, kafka_client_config
 
     configure_logging()
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
@@ -251,15 +251,21 @@ def ledger_relay(
         signal.signal(signum, lambda *_: stop.set())
     metrics = RelayMetrics()
     engine = make_engine(settings.database_url)
+    store = EventStore(engine)
     if metrics_port:
         serve_ops(
             metrics_host,
             metrics_port,
             metrics.registry,
-            lambda: check_database(engine, MIGRATIONS_DIR),
+            relay_readiness(
+                store,
+                progress_name=name or topic,
+                kafka_config=kafka_client_config(kafka),
+                topic=topic,
+            ),
         )
     relay = Relay(
-        EventStore(engine),
+        store,
         lambda: make_producer(kafka),
         RelayOptions(
             topic=topic,

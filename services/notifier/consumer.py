@@ -225,6 +225,8 @@ class EventConsumer:
         self._stopping = threading.Event()
         self._lag_checked = 0.0
         self.applied_total = 0
+        # Records still to apply per partition held, as last measured (every 5 s; readiness).
+        self.partition_lag: dict[int, int] = {}
 
     # -- assignment --------------------------------------------------------------------------
 
@@ -304,11 +306,14 @@ class EventConsumer:
         self._lag_checked = now
         assigned = list(self._consumer.assignment())
         if not assigned:
+            self.partition_lag = {}
             return
         ends = self._consumer.end_offsets(assigned)
+        measured = {}
         for tp in assigned:
-            position = self._consumer.position(tp)
-            self.metrics.lag.labels(str(tp.partition)).set(max(ends.get(tp, 0) - position, 0))
+            measured[tp.partition] = max(ends.get(tp, 0) - self._consumer.position(tp), 0)
+            self.metrics.lag.labels(str(tp.partition)).set(measured[tp.partition])
+        self.partition_lag = measured
 
     def lag(self) -> int:
         """Records still to apply on the partitions this consumer holds."""

@@ -21,11 +21,10 @@ from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
-from shared.readiness import check_database
 
 from .consumer import EventConsumer
 from .data import warn_of_stale_base_rates_at_start
-from .store.migrate import MIGRATIONS_DIR, VERSION_TABLE
+from .readiness import consumer_readiness
 
 log = get_logger("notifier.runner")
 Clock = Callable[[], datetime]
@@ -76,14 +75,6 @@ def run_notifier(
     from .scheduler import tick
 
     registry = CollectorRegistry()
-    if metrics_port:
-        serve_ops(
-            # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
-            os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
-            metrics_port,
-            registry,
-            lambda: check_database(engine, MIGRATIONS_DIR, VERSION_TABLE),
-        )
     consumer = EventConsumer(
         engine,
         topic=topic,
@@ -95,6 +86,14 @@ def run_notifier(
         registry=registry,
         max_records=max_records,
     )
+    if metrics_port:
+        serve_ops(
+            # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
+            os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
+            metrics_port,
+            registry,
+            consumer_readiness(engine, consumer, kafka_config=kafka_config),
+        )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 
     def stop(_signum: int, _frame: Any) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from shared.settings import env_bool, env_float, env_int, var_dir_path
+from shared.settings import (
+    env_bool,
+    env_float,
+    env_int,
+    trusted_proxies_from_env,
+    var_dir_path,
+)
 
 
 def default_notifier_database_url() -> str:
@@ -48,6 +54,8 @@ class NotifierSettings:
     # The scheduler: its period, and the Europe/London hour from which daily digests go out.
     tick_seconds: int = 60
     digest_hour: int = 7
+    # Reverse proxies in front of the API whose X-Forwarded-For is believed.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> NotifierSettings:
@@ -80,4 +88,5 @@ class NotifierSettings:
             delivery_batch_size=env_int("BRIDGES_DELIVERY_BATCH_SIZE", 100, minimum=1),
             tick_seconds=env_int("BRIDGES_NOTIFIER_TICK_SECONDS", 60, minimum=1),
             digest_hour=digest_hour,
+            trusted_proxies=trusted_proxies_from_env(),
         )

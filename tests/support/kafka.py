@@ -90,6 +90,58 @@ def ensure_broker_up(bootstrap: str) -> None:
     wait_for_broker(bootstrap)
 
 
+class PrivateBroker:
+    """A broker of the test's own (deploy/local/kafka.sh with its own var dir, so its own
+    ports and data): a test may pause, stop or kill it without touching the shared one."""
+
+    def __init__(self, var_dir: Path) -> None:
+        self.var_dir = var_dir
+        self.script("up")
+        self.bootstrap = self.script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(self.bootstrap)
+
+    def script(self, *args: str) -> str:
+        result = subprocess.run(
+            ["bash", str(KAFKA_SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
+                "BRIDGES_VAR_DIR": str(self.var_dir),
+                "KAFKA_HEAP_OPTS": "-Xmx256m -Xms256m",
+                "KAFKA_READY_TIMEOUT": "180",
+            },
+        )
+        if result.returncode != 0:
+            pytest.fail(
+                f"kafka.sh {' '.join(args)} (private broker) failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}",
+                pytrace=False,
+            )
+        return result.stdout
+
+    def settings(self) -> KafkaSettings:
+        unique = f"test.{uuid.uuid4().hex[:12]}"
+        return replace(
+            KafkaSettings.from_env(),
+            bootstrap_servers=self.bootstrap,
+            events_topic=f"{unique}.events",
+            dlq_topic=f"{unique}.events.dlq",
+        )
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
+    """A broker only this module's tests use (started once per module, stopped after)."""
+    broker = PrivateBroker(tmp_path_factory.mktemp("private-kafka"))
+    try:
+        yield broker
+    finally:
+        broker.script("down")
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """host:port of a running broker."""

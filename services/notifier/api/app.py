@@ -18,6 +18,7 @@ from shared.http import (
     ProblemApi,
     build_ops_blueprint,
     install_input_guard,
+    install_proxy_fix,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -93,6 +94,7 @@ def create_app(
     install_request_metrics(app, registry, "notifier")
     install_security_headers(app)
     install_input_guard(app)
+    install_proxy_fix(app, settings.trusted_proxies)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:
