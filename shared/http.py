@@ -36,7 +36,7 @@ from shared.problems import (
     problem_response,
     validation_problem,
 )
-from shared.readiness import NotReady
+from shared.readiness import NotReady, ReadinessCollector
 from shared.text import text_fault
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -163,11 +163,15 @@ def build_ops_blueprint(
     registry: CollectorRegistry,
     ready: Callable[[], None],
     detail: Callable[[], dict[str, object]] | None = None,
+    *,
+    process: str,
 ) -> Blueprint:
     """`/healthz` (the process answers), `/readyz` (`ready()` raises if not; `detail()`, if
     given, adds what an operator should know without making the process unready) and
-    `/metrics`."""
+    `/metrics` (with `bridges_ready{process}`)."""
     blueprint = Blueprint("ops", __name__)
+    readiness = CollectorRegistry()
+    readiness.register(ReadinessCollector(process, ready))
 
     @blueprint.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -189,7 +193,8 @@ def build_ops_blueprint(
 
     @blueprint.get("/metrics")
     def metrics() -> Response:
-        return Response(render_metrics(registry), mimetype=CONTENT_TYPE_LATEST)
+        body = render_metrics(registry) + generate_latest(readiness)
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
     return blueprint
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,3 +90,26 @@ def all_checks(*checks: Callable[[], None]) -> Callable[[], None]:
             raise NotReady("; ".join(reasons))
 
     return check
+
+
+class ReadinessCollector(Collector):
+    """`bridges_ready{process}` on `/metrics`: 1 while `ready()` passes, 0 while `/readyz`
+    would answer 503; evaluated at each scrape, so an alert rule can watch readiness."""
+
+    def __init__(self, process: str, ready: Callable[[], None]) -> None:
+        self.process = process
+        self.ready = ready
+
+    def collect(self) -> Any:
+        gauge = GaugeMetricFamily(
+            "bridges_ready",
+            "1 while the process is ready (its /readyz answers 200), else 0",
+            labels=["process"],
+        )
+        try:
+            self.ready()
+            value = 1.0
+        except Exception:  # noqa: BLE001 - any failure means not ready, as /readyz says
+            value = 0.0
+        gauge.add_metric([self.process], value)
+        yield gauge

@@ -31,7 +31,7 @@ from shared.events.wire import ReceivedEvent, from_record
 from shared.logging import get_logger
 from shared.sql import begin_write, insert_for
 
-from . import faults
+from . import faults, telemetry
 from .projection import Projection
 from .store.tables import consumer_offsets, processed_events
 
@@ -97,14 +97,25 @@ def apply_batch(
     projection = Projection(connection)
     processed: list[dict[str, Any]] = []
     changed_claims: dict[str, None] = {}
+    correlations: dict[str, str] = {}  # claim → the request id of the event that last changed it
     for received in decoded:
         event_id = str(received.envelope.event_id)
         if event_id in seen:
             result.duplicates += 1
             continue
         seen.add(event_id)
+        correlation_id = received.envelope.correlation_id
         for claim_id in projection.apply(received.envelope, received.event):
             changed_claims[claim_id] = None
+            if correlation_id:
+                correlations[claim_id] = correlation_id
+        log.debug(
+            "event applied",
+            event_id=event_id,
+            type=received.envelope.type,
+            global_position=received.envelope.global_position,
+            correlation_id=correlation_id,
+        )
         processed.append(
             {
                 "event_id": event_id,
@@ -122,7 +133,8 @@ def apply_batch(
         dead_letter(poison)  # acknowledged by the broker before the offsets move past them
         result.dead_lettered = len(poison)
     if after_batch is not None and result.changed_claims:
-        after_batch(connection, result.changed_claims, london_date(now), now)
+        with telemetry.batch_correlations(correlations):
+            after_batch(connection, result.changed_claims, london_date(now), now)
     for (topic, partition), offset in next_offsets.items():
         statement = insert_for(connection, consumer_offsets).values(
             consumer_group=group,

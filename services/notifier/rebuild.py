@@ -23,6 +23,7 @@ from .store.tables import (
     payments,
     people,
     processed_events,
+    revoked_tokens,
 )
 
 READ_MODEL = (
@@ -33,6 +34,7 @@ READ_MODEL = (
     partnerships,
     people,
     organisations,
+    revoked_tokens,
     processed_events,
     consumer_offsets,
 )

@@ -22,6 +22,7 @@ from shared.calendar import london_date
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
 
+from . import telemetry
 from .consumer import EventConsumer
 from .data import warn_of_stale_base_rates_at_start
 from .readiness import consumer_readiness
@@ -75,6 +76,7 @@ def run_notifier(
     from .scheduler import tick
 
     registry = CollectorRegistry()
+    telemetry.install(registry)
     consumer = EventConsumer(
         engine,
         topic=topic,
@@ -93,6 +95,7 @@ def run_notifier(
             metrics_port,
             registry,
             consumer_readiness(engine, consumer, kafka_config=kafka_config),
+            process="notifier-consumer",
         )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 

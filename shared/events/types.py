@@ -125,6 +125,20 @@ class PersonAdded:
 
 
 @dataclass(frozen=True)
+class ApiTokensRevoked:
+    """API tokens of a person the ledger no longer honours, by the SHA-256 digest it stored
+    (shared/tokens.py `hash_token`): the notifier refuses them too. A digest of 256 random bits
+    reveals nothing about the token."""
+
+    event_type: ClassVar[str] = "ApiTokensRevoked"
+    schema_version: ClassVar[int] = 1
+
+    person_id: str
+    organisation_id: str
+    token_digests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PartnershipFormed:
     event_type: ClassVar[str] = "PartnershipFormed"
     schema_version: ClassVar[int] = 1
@@ -356,6 +370,7 @@ AgreementEvent: TypeAlias = AgreementSigned | AgreementAmended
 Event: TypeAlias = (
     OrganisationRegistered
     | PersonAdded
+    | ApiTokensRevoked
     | PartnershipFormed
     | AgreementEvent
     | ClaimEvent
@@ -377,4 +392,5 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     ClaimWithdrawn,
     PaymentRecorded,
     PaymentReversed,
+    ApiTokensRevoked,
 )

@@ -112,7 +112,9 @@ def create_app(
     api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     register_routes(api, ledger)
-    app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
+    app.register_blueprint(
+        build_ops_blueprint(registry, ready=lambda: _check_schema(engine), process="ledger")
+    )
     app.register_blueprint(build_web(ledger, settings))
     install_request_metrics(app, registry, "ledger")
     install_security_headers(app)

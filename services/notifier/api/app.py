@@ -88,7 +88,10 @@ def create_app(
     registry = CollectorRegistry()
     app.register_blueprint(
         build_ops_blueprint(
-            registry, ready=lambda: _check_schema(engine), detail=lambda: _base_rate_detail(clock)
+            registry,
+            ready=lambda: _check_schema(engine),
+            detail=lambda: _base_rate_detail(clock),
+            process="notifier-api",
         )
     )
     install_request_metrics(app, registry, "notifier")
