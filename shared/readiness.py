@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.migrations import schema_state
+from shared.settings import env_float
 
 
 class NotReady(Exception):
@@ -44,6 +45,16 @@ def check_database(
         raise NotReady(f"the database does not answer ({type(cause).__name__})") from error
     if state.current is None or (state.known and not state.at_head):
         raise NotReady(f"the database is {state.describe()}: run the migrations")
+
+
+KAFKA_TIMEOUT_VARIABLE = "BRIDGES_READY_KAFKA_TIMEOUT_SECONDS"
+
+
+def kafka_timeout(explicit: float | None = None) -> float:
+    """How long a readiness probe waits for Kafka: `explicit`, else the variable, else 2 s."""
+    if explicit is not None:
+        return explicit
+    return env_float(KAFKA_TIMEOUT_VARIABLE, 2.0, minimum=0.1)
 
 
 def check_kafka(config: Mapping[str, Any], topic: str, timeout_seconds: float) -> None:

@@ -77,7 +77,9 @@ def db_check(database_url: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @_database_option
 def db_backup(out: str, database_url: str | None) -> None:
-    _backup(_settings(database_url).database_url, Path(out))
+    from services.backup_commands import backup_command
+
+    backup_command(_settings(database_url).database_url, Path(out))
 
 
 @db.command(
@@ -90,28 +92,9 @@ def db_backup(out: str, database_url: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
 @_database_option
 def db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
-    _restore(_settings(database_url).database_url, Path(backup), dry_run)
+    from services.backup_commands import restore_command
 
-
-def _backup(url: str, out: Path) -> None:
-    from shared.backup import BackupFailed, backup_database
-
-    try:
-        click.echo(backup_database(url, out))
-    except (ValueError, BackupFailed) as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _restore(url: str, backup: Path, dry_run: bool) -> None:
-    from shared.backup import BackupFailed, describe_restore, restore_database
-
-    try:
-        if dry_run:
-            click.echo(f"dry run: would {describe_restore(url, backup)}")
-            return
-        click.echo(restore_database(url, backup))
-    except (ValueError, BackupFailed) as error:
-        raise click.ClickException(str(error)) from None
+    restore_command(_settings(database_url).database_url, Path(backup), dry_run)
 
 
 @click.group(help="The ledger service.")

@@ -99,9 +99,9 @@ def notifier_db_check(database_url: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @database_option
 def notifier_db_backup(out: str, database_url: str | None) -> None:
-    from services.ledger.cli import _backup
+    from services.backup_commands import backup_command
 
-    _backup(_settings(database_url).database_url, Path(out))
+    backup_command(_settings(database_url).database_url, Path(out))
 
 
 @notifier_db.command(
@@ -113,9 +113,9 @@ def notifier_db_backup(out: str, database_url: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
 @database_option
 def notifier_db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
-    from services.ledger.cli import _restore
+    from services.backup_commands import restore_command
 
-    _restore(_settings(database_url).database_url, Path(backup), dry_run)
+    restore_command(_settings(database_url).database_url, Path(backup), dry_run)
 
 
 @notifier.command("run", help="Consume the events topic and run the scheduler's tick.")

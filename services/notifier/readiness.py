@@ -13,14 +13,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from shared.readiness import NotReady, all_checks, check_database, check_kafka
-from shared.settings import env_float, env_int
+from shared.readiness import NotReady, all_checks, check_database, check_kafka, kafka_timeout
+from shared.settings import env_int
 
 from .consumer import EventConsumer
 from .store.migrate import MIGRATIONS_DIR, VERSION_TABLE
 
 MAX_LAG_VARIABLE = "BRIDGES_NOTIFIER_READY_MAX_LAG"
-KAFKA_TIMEOUT_VARIABLE = "BRIDGES_READY_KAFKA_TIMEOUT_SECONDS"
 
 
 def consumer_readiness(
@@ -32,11 +31,7 @@ def consumer_readiness(
     kafka_timeout_seconds: float | None = None,
 ) -> Callable[[], None]:
     bound = env_int(MAX_LAG_VARIABLE, 10_000, minimum=0) if max_lag is None else max_lag
-    timeout = (
-        env_float(KAFKA_TIMEOUT_VARIABLE, 2.0, minimum=0.1)
-        if kafka_timeout_seconds is None
-        else kafka_timeout_seconds
-    )
+    timeout = kafka_timeout(kafka_timeout_seconds)
 
     def lag() -> None:
         by_partition = dict(consumer.partition_lag)

@@ -45,8 +45,15 @@ __all__ = [
 # --- the broker -------------------------------------------------------------------------------
 
 
-def kafka_script(*args: str, timeout: float = 240) -> str:
-    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails."""
+def kafka_script(*args: str, timeout: float = 240, var_dir: Path | None = None) -> str:
+    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails.
+    With `var_dir`, on the broker of that var dir (its own ports and data) instead."""
+    env = {**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")}
+    if var_dir is not None:
+        env = {
+            k: v for k, v in env.items() if not k.startswith("KAFKA_") or k == "KAFKA_READY_TIMEOUT"
+        }
+        env.update(BRIDGES_VAR_DIR=str(var_dir), KAFKA_HEAP_OPTS="-Xmx256m -Xms256m")
     result = subprocess.run(
         ["bash", str(KAFKA_SCRIPT), *args],
         capture_output=True,
@@ -54,7 +61,7 @@ def kafka_script(*args: str, timeout: float = 240) -> str:
         timeout=timeout,
         check=False,
         # A restart after SIGKILL recovers every partition: give a loaded machine time.
-        env={**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")},
+        env=env,
     )
     if result.returncode != 0:
         pytest.fail(
@@ -101,26 +108,7 @@ class PrivateBroker:
         wait_for_broker(self.bootstrap)
 
     def script(self, *args: str) -> str:
-        result = subprocess.run(
-            ["bash", str(KAFKA_SCRIPT), *args],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
-                "BRIDGES_VAR_DIR": str(self.var_dir),
-                "KAFKA_HEAP_OPTS": "-Xmx256m -Xms256m",
-                "KAFKA_READY_TIMEOUT": "180",
-            },
-        )
-        if result.returncode != 0:
-            pytest.fail(
-                f"kafka.sh {' '.join(args)} (private broker) failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}",
-                pytrace=False,
-            )
-        return result.stdout
+        return kafka_script(*args, var_dir=self.var_dir)
 
     def settings(self) -> KafkaSettings:
         unique = f"test.{uuid.uuid4().hex[:12]}"

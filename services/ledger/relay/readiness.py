@@ -17,13 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.ledger.store.event_store import EventStore, get_relay_position
 from services.ledger.store.migrate import MIGRATIONS_DIR
 from shared import clock as product_clock
-from shared.readiness import NotReady, all_checks, check_database, check_kafka
+from shared.readiness import NotReady, all_checks, check_database, check_kafka, kafka_timeout
 from shared.settings import env_float
 
 from .relay import measure_lag
 
 MAX_LAG_VARIABLE = "BRIDGES_RELAY_READY_MAX_LAG_SECONDS"
-KAFKA_TIMEOUT_VARIABLE = "BRIDGES_READY_KAFKA_TIMEOUT_SECONDS"
 
 
 def relay_readiness(
@@ -41,11 +40,7 @@ def relay_readiness(
         if max_lag_seconds is None
         else max_lag_seconds
     )
-    timeout = (
-        env_float(KAFKA_TIMEOUT_VARIABLE, 2.0, minimum=0.1)
-        if kafka_timeout_seconds is None
-        else kafka_timeout_seconds
-    )
+    timeout = kafka_timeout(kafka_timeout_seconds)
 
     def database() -> None:
         check_database(store.engine, MIGRATIONS_DIR)

@@ -16,6 +16,7 @@ from services.ledger.api.app import create_app
 from services.notifier.delivery import dispatch_due
 from services.notifier.delivery.subscriptions import create_subscription
 from services.notifier.settings import NotifierSettings
+from services.notifier.store.migrate import upgrade as upgrade_notifier
 from shared.settings import KafkaSettings, LedgerSettings
 from shared.sql import begin_write, make_engine
 from tests.support.clock import TEST_TODAY, MovableClock, RunningClock
@@ -28,8 +29,10 @@ REQUEST_ID = "support-call-4711"
 
 
 def test_a_request_id_reaches_the_notifiers_logs_and_deliveries(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    sqlite_url: str, empty_sqlite_url: str, kafka_settings: KafkaSettings, events_topic: str
 ) -> None:
+    notifier_url = empty_sqlite_url  # one backend is enough: nothing here is SQL-specific
+    upgrade_notifier(notifier_url)
     start = TEST_TODAY - timedelta(days=75)  # approved 75 days ago: the payment is overdue
     ledger_clock = MovableClock(start)
     app = create_app(LedgerSettings(database_url=sqlite_url), clock=ledger_clock, testing=True)

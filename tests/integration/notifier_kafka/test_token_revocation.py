@@ -8,32 +8,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from services.cli import main
 from services.notifier.api.app import create_app as create_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.store.tables import revoked_tokens
 from shared.settings import KafkaSettings
 from shared.sql import make_engine
 from shared.tokens import hash_token
+from tests.support.cli import bridges, var_dir
 from tests.support.clock import RunningClock
 from tests.support.kafka import running_relay
 from tests.support.notifier_run import consume_all
 
-
-def bridges(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("BRIDGES_TOKEN_KEY", raising=False)
-    monkeypatch.delenv("BRIDGES_TOKEN_KEY_PREVIOUS", raising=False)
-    monkeypatch.setenv("BRIDGES_VAR_DIR", str(tmp_path))
-    return tmp_path
+__all__ = ["var_dir"]  # a fixture
 
 
 def test_a_revoked_token_is_refused_by_the_notifier(
