@@ -61,9 +61,12 @@ def check_kafka(config: Mapping[str, Any], topic: str, timeout_seconds: float) -
     """Raise `NotReady` unless a broker answers within `timeout_seconds` and `topic` exists."""
     servers = ",".join(str(s) for s in config.get("bootstrap_servers") or [])
     timeout_ms = int(timeout_seconds * 1000)
+    # The connection settings only: a consumer's config also has group settings, which an
+    # admin client refuses (KafkaConfigurationError).
+    connection = {k: v for k, v in config.items() if k in KafkaAdminClient.DEFAULT_CONFIG}
     try:
         admin = KafkaAdminClient(
-            **config,
+            **connection,
             client_id="bridges-readiness",
             request_timeout_ms=timeout_ms,
             bootstrap_timeout_ms=timeout_ms,

@@ -259,7 +259,12 @@ class EventConsumer:
 
     def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
         if self._producer is None:
-            self._producer = KafkaProducer(acks="all", **self._kafka_config)
+            # The connection settings only: the consumer's group settings (session timeout,
+            # static membership, as `bridges notifier run` passes them) are no producer's.
+            connection = {
+                k: v for k, v in self._kafka_config.items() if k in KafkaProducer.DEFAULT_CONFIG
+            }
+            self._producer = KafkaProducer(**{**connection, "acks": "all"})
         futures = []
         for letter in letters:
             record = letter.record

@@ -116,8 +116,14 @@ def test_consumer_readiness_follows_kafka_and_its_lag(
 ) -> None:
     upgrade_notifier(empty_sqlite_url)
     settings = private_broker.settings()
-    config = kafka_client_config(settings)
-    ensure_topics(config, event_topics(settings, partitions=2))
+    # As `bridges notifier run` builds it: the connection and the group's own settings.
+    config = {
+        **kafka_client_config(settings),
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 3_000,
+        "group_instance_id": "readiness-test-0",
+    }
+    ensure_topics(kafka_client_config(settings), event_topics(settings, partitions=2))
     _produce(settings, 30)
     engine = make_engine(empty_sqlite_url)
     consumer = EventConsumer(
