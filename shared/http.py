@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http
 import json
+import os
 import re
 import time
 import uuid
@@ -22,8 +23,10 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -33,7 +36,7 @@ from shared.problems import (
     problem_response,
     validation_problem,
 )
-from shared.readiness import NotReady
+from shared.readiness import NotReady, ReadinessCollector
 from shared.text import text_fault
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -160,11 +163,15 @@ def build_ops_blueprint(
     registry: CollectorRegistry,
     ready: Callable[[], None],
     detail: Callable[[], dict[str, object]] | None = None,
+    *,
+    process: str,
 ) -> Blueprint:
     """`/healthz` (the process answers), `/readyz` (`ready()` raises if not; `detail()`, if
     given, adds what an operator should know without making the process unready) and
-    `/metrics`."""
+    `/metrics` (with `bridges_ready{process}`)."""
     blueprint = Blueprint("ops", __name__)
+    readiness = CollectorRegistry()
+    readiness.register(ReadinessCollector(process, ready))
 
     @blueprint.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -186,9 +193,34 @@ def build_ops_blueprint(
 
     @blueprint.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        body = render_metrics(registry) + generate_latest(readiness)
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
     return blueprint
+
+
+def render_metrics(registry: CollectorRegistry) -> bytes:
+    """The Prometheus text of this process's metrics; under gunicorn (multiprocess mode,
+    `PROMETHEUS_MULTIPROC_DIR` set by deploy/gunicorn.conf.py) every worker's, added up, so a
+    scrape that lands on one worker still counts the requests all of them answered."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return generate_latest(registry)
+    collected = CollectorRegistry()
+    multiprocess.MultiProcessCollector(collected, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(collected)
+
+
+def install_proxy_fix(app: Flask, trusted_proxies: int) -> None:
+    """Behind `trusted_proxies` reverse proxies (nginx, a load balancer), each appending the
+    address it saw to `X-Forwarded-For`: `request.remote_addr` (the sign-in throttle, the logs)
+    becomes the client's address, taken that many hops from the right, and the scheme and host
+    the client used come from `X-Forwarded-Proto` and `X-Forwarded-Host`. With 0 the headers
+    are ignored (a client could write anything in them) and the socket's peer is the client."""
+    if trusted_proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies, x_host=trusted_proxies
+        )
 
 
 def install_request_metrics(app: Flask, registry: CollectorRegistry, service: str) -> None:
@@ -214,17 +246,34 @@ def install_request_metrics(app: Flask, registry: CollectorRegistry, service: st
         g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
+    log = structlog.get_logger(f"{service}.http")
+
     @app.after_request
     def _record(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("request_started")
+        seconds = time.perf_counter() - started if started is not None else 0.0
         if started is not None:
-            latency.labels(request.method, endpoint).observe(time.perf_counter() - started)
+            latency.labels(request.method, endpoint).observe(seconds)
         requests_total.labels(request.method, endpoint, str(response.status_code)).inc()
         if g.get("request_id"):
             response.headers.setdefault("X-Request-ID", g.request_id)
+        if endpoint not in _QUIET_ENDPOINTS:
+            # The client's address is the proxy's unless BRIDGES_TRUSTED_PROXIES is set.
+            log.info(
+                "http.request",
+                method=request.method,
+                endpoint=endpoint,
+                status=response.status_code,
+                ms=round(seconds * 1000, 1),
+                client=request.remote_addr,
+            )
         structlog.contextvars.clear_contextvars()
         return response
+
+
+# Probes and scrapes every few seconds would flood the logs.
+_QUIET_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"

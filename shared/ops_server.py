@@ -12,13 +12,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from shared.problems import PROBLEM_TYPE_BASE
-from shared.readiness import NotReady
+from shared.readiness import NotReady, ReadinessCollector
 
 
 def serve_ops(
-    host: str, port: int, registry: CollectorRegistry, ready: Callable[[], None]
+    host: str,
+    port: int,
+    registry: CollectorRegistry,
+    ready: Callable[[], None],
+    *,
+    process: str | None = None,
 ) -> ThreadingHTTPServer:
-    """Start serving on host:port (0: any free port, see `server.server_port`)."""
+    """Start serving on host:port (0: any free port, see `server.server_port`). With a
+    `process` name, `/metrics` also reports `bridges_ready{process}`."""
+    if process is not None:
+        registry.register(ReadinessCollector(process, ready))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server protocol

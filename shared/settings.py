@@ -55,6 +55,12 @@ def env_bool(name: str, default: bool) -> bool:
     return default if flag is None else flag
 
 
+def trusted_proxies_from_env() -> int:
+    """How many reverse proxies in front of a service append to `X-Forwarded-For` and may be
+    believed (BRIDGES_TRUSTED_PROXIES; 0: none, the socket's peer is the client)."""
+    return env_int("BRIDGES_TRUSTED_PROXIES", 0, minimum=0)
+
+
 def var_dir_path() -> Path:
     return Path(os.environ.get("BRIDGES_VAR_DIR", str(REPO_ROOT / "var")))
 
@@ -84,6 +90,8 @@ class LedgerSettings:
     # Days after a claim closes (paid, rejected, withdrawn) before `bridges people retention`
     # erases its personal fields; 0 keeps them (the default: the organisation decides).
     retention_closed_claim_days: int = 0
+    # Reverse proxies in front whose X-Forwarded-For is believed (see shared/http.py).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -100,6 +108,7 @@ class LedgerSettings:
             login_window_seconds=env_int("BRIDGES_LOGIN_WINDOW_SECONDS", 900),
             notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
             retention_closed_claim_days=env_int("BRIDGES_RETENTION_CLOSED_CLAIM_DAYS", 0),
+            trusted_proxies=trusted_proxies_from_env(),
         )
 
 

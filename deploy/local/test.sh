@@ -29,6 +29,8 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/k
 # provider on loopback (mock-oauth2-server from Maven Central).
 bash deploy/local/oidc.sh up
 export BRIDGES_TEST_OIDC_URL="${BRIDGES_TEST_OIDC_URL:-$(bash deploy/local/oidc.sh url)}"
+# tests/deploy checks deploy/prometheus/alerts.yaml with Prometheus's own rule parser (Go).
+bash deploy/local/promrules.sh >/dev/null
 
 status=0
 .venv/bin/pytest "$@" || status=$?

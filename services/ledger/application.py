@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert, literal, or_, select, union_all
 
 from shared import clock as product_clock
@@ -18,6 +19,7 @@ from shared.calendar import london_date
 from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
+from shared.events.types import ApiTokensRevoked
 from shared.settings import LedgerSettings
 from shared.tokens import hash_token, issue_token, token_key
 
@@ -75,8 +77,11 @@ class Ledger:
         settings: LedgerSettings | None = None,
         clock: Clock | None = None,
         correlation_id: Callable[[], str | None] = lambda: None,
+        appended: Callable[[Sequence[StoredEvent]], object] = lambda stored: None,
     ) -> None:
         self.store = store
+        # Told of the events of each committed transaction (the events-appended metric).
+        self.appended = appended
         # Who asked, for the events' correlation_id: the HTTP layer passes the request id.
         self.correlation_id = correlation_id
         self.settings = settings or LedgerSettings()
@@ -117,6 +122,9 @@ class Ledger:
             occurred_at=when,
         )
         projections.project(uow.connection, stored, uow.data_keys)
+        sqlalchemy_event.listen(
+            uow.connection, "commit", lambda _connection: self.appended(stored), once=True
+        )
         return stored
 
     @staticmethod
@@ -312,6 +320,26 @@ class Ledger:
             )
         )
         return token
+
+    def announce_revoked_tokens(self, uow: UnitOfWork, digests: Sequence[str]) -> None:
+        """Append `ApiTokensRevoked` (one per person) for tokens just revoked in `api_tokens`,
+        in the same transaction: the relay publishes it and the notifier then refuses them too
+        (it checks tokens by signature and knows nothing of the ledger's table)."""
+        rows = uow.connection.execute(
+            select(api_tokens.c.token_hash, people.c.id, people.c.organisation_id)
+            .select_from(api_tokens.join(people, api_tokens.c.person_id == people.c.id))
+            .where(api_tokens.c.token_hash.in_(list(digests)))
+            .order_by(people.c.id, api_tokens.c.token_hash)
+        ).all()
+        by_person: dict[tuple[str, str], list[str]] = {}
+        for row in rows:
+            by_person.setdefault((row.id, row.organisation_id), []).append(row.token_hash)
+        for (person_id, organisation_id), hashes in by_person.items():
+            stream_id = stream("person", person_id)
+            event = ApiTokensRevoked(person_id, organisation_id, tuple(hashes))
+            self._append(
+                uow, None, stream_id, uow.stream_version(stream_id), [event], organisation_id
+            )
 
     def find_organisation(self, uow: UnitOfWork, id_or_name: str) -> Any:
         return uow.connection.execute(

@@ -81,42 +81,31 @@ def db_check(database_url: str | None) -> None:
 
 @db.command(
     "backup",
-    help="Copy the ledger's SQLite database to FILE with SQLite's online backup API (safe "
-    "while the services run). For PostgreSQL use pg_dump -Fc (see the operations guide).",
+    help="Back up the ledger's database to FILE, safe while the services run: SQLite with "
+    "its online backup API, PostgreSQL with pg_dump --format=custom (the PostgreSQL client "
+    "programs must be installed).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @_database_option
 def db_backup(out: str, database_url: str | None) -> None:
-    from shared.backup import copy_sqlite, sqlite_path
+    from services.backup_commands import backup_command
 
-    try:
-        source = sqlite_path(_settings(database_url).database_url)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-    copy_sqlite(source, Path(out))
-    click.echo(f"backed up {source} to {out}")
+    backup_command(_settings(database_url).database_url, Path(out))
 
 
 @db.command(
     "restore",
-    help="Replace the ledger's SQLite database with a backup made by `bridges db backup` "
-    "(stop the services first), then run `bridges db upgrade`.",
+    help="Replace the ledger's database with a backup made by `bridges db backup` (stop the "
+    "services first), then run `bridges db upgrade`. PostgreSQL: pg_restore in one "
+    "transaction into the database DATABASE_URL names (create it first if it is new).",
 )
 @click.option("--from", "backup", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
 @_database_option
 def db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
-    from shared.backup import copy_sqlite, sqlite_path
+    from services.backup_commands import restore_command
 
-    try:
-        target = sqlite_path(_settings(database_url).database_url)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-    if dry_run:
-        click.echo(f"dry run: would replace {target} with {backup}")
-        return
-    copy_sqlite(Path(backup), target)
-    click.echo(f"restored {target} from {backup}")
+    restore_command(_settings(database_url).database_url, Path(backup), dry_run)
 
 
 @click.group(help="The ledger service.")
@@ -200,7 +189,8 @@ def ledger_openapi(path: str | None) -> None:
     show_default=True,
     type=click.IntRange(min=0, max=65535),
     help="Port of /metrics (Prometheus: lag), /healthz and /readyz (the database answers and "
-    "is at head); 0 disables them.",
+    "is at head, Kafka answers and has the topic, the lag is under "
+    "BRIDGES_RELAY_READY_MAX_LAG_SECONDS); 0 disables them.",
 )
 @click.option(
     "--metrics-host",
@@ -241,12 +231,11 @@ def ledger_relay(
     import threading
 
     from services.ledger.relay import Relay, RelayMetrics, RelayOptions, make_producer
+    from services.ledger.relay.readiness import relay_readiness
     from services.ledger.store import EventStore, make_engine
-    from services.ledger.store.migrate import MIGRATIONS_DIR
     from shared.logging import configure_logging
     from shared.ops_server import serve_ops
-    from shared.readiness import check_database
-    from shared.settings import KafkaSettings
+    from shared.settings import KafkaSettings, kafka_client_config
 
     configure_logging()
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
@@ -257,15 +246,22 @@ def ledger_relay(
         signal.signal(signum, lambda *_: stop.set())
     metrics = RelayMetrics()
     engine = make_engine(settings.database_url)
+    store = EventStore(engine)
     if metrics_port:
         serve_ops(
             metrics_host,
             metrics_port,
             metrics.registry,
-            lambda: check_database(engine, MIGRATIONS_DIR),
+            relay_readiness(
+                store,
+                progress_name=name or topic,
+                kafka_config=kafka_client_config(kafka),
+                topic=topic,
+            ),
+            process="relay",
         )
     relay = Relay(
-        EventStore(engine),
+        store,
         lambda: make_producer(kafka),
         RelayOptions(
             topic=topic,
@@ -444,7 +440,7 @@ def users_tokens_list(email: str, database_url: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Say which tokens would be revoked; change nothing.")
 @_database_option
 def users_tokens_rotate(email: str, dry_run: bool, database_url: str | None) -> None:
-    from services.ledger.tokens_admin import revoke, tokens_of
+    from services.ledger.tokens_admin import TOKEN_ID_LENGTH, revoke, tokens_of
     from shared import clock
     from shared.tokens import hash_token
 
@@ -462,7 +458,9 @@ def users_tokens_rotate(email: str, dry_run: bool, database_url: str | None) -> 
         revoked = revoke(
             uow.connection, clock.now(), person_id=person_id, keep_hash=hash_token(token)
         )
-    click.echo(json.dumps({"person_id": person_id, "token": token, "revoked": revoked}))
+        ledger_app.announce_revoked_tokens(uow, revoked)
+    ids = [digest[:TOKEN_ID_LENGTH] for digest in revoked]
+    click.echo(json.dumps({"person_id": person_id, "token": token, "revoked": ids}))
 
 
 @users_tokens.command(
@@ -477,6 +475,7 @@ def users_tokens_rotate(email: str, dry_run: bool, database_url: str | None) -> 
 def users_tokens_revoke(
     email: str | None, token_id: str | None, dry_run: bool, database_url: str | None
 ) -> None:
+    from services.ledger.tokens_admin import TOKEN_ID_LENGTH
 
     if (email is None) == (token_id is None):
         raise click.UsageError("give either --email or --token-id")
@@ -487,10 +486,13 @@ def users_tokens_revoke(
     else:
         with ledger_app.store.unit_of_work() as uow:
             revoked = _revoke(uow.connection, email, token_id)
+            # The notifier learns of it from the event log (ApiTokensRevoked), in this commit.
+            ledger_app.announce_revoked_tokens(uow, revoked)
     if not revoked and token_id:
         raise click.ClickException(f"no live token {token_id}")
     prefix = "dry run: would revoke" if dry_run else "revoked"
-    click.echo(f"{prefix} {len(revoked)} token(s): {', '.join(revoked)}")
+    ids = [digest[:TOKEN_ID_LENGTH] for digest in revoked]
+    click.echo(f"{prefix} {len(revoked)} token(s): {', '.join(ids)}")
 
 
 def _revoke(connection, email: str | None, token_id: str | None) -> list[str]:  # type: ignore[no-untyped-def]

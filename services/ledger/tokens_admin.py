@@ -57,7 +57,7 @@ def revoke(
     keep_hash: str | None = None,
 ) -> list[str]:
     """Revoke the live tokens of a person (all but `keep_hash`), or the one token with this id;
-    the ids revoked."""
+    the digests revoked (their first TOKEN_ID_LENGTH digits are the ids `list` prints)."""
     where: list[ColumnElement[bool]] = [api_tokens.c.revoked_at.is_(None)]
     if person_id is not None:
         where.append(api_tokens.c.person_id == person_id)
@@ -72,4 +72,4 @@ def revoke(
         connection.execute(
             update(api_tokens).where(api_tokens.c.token_hash.in_(hashes)).values(revoked_at=now)
         )
-    return [digest[:TOKEN_ID_LENGTH] for digest in hashes]
+    return hashes

@@ -33,7 +33,7 @@ from shared.events.wire import ReceivedEvent, from_record
 from shared.logging import get_logger
 from shared.sql import begin_write, insert_for
 
-from . import faults
+from . import faults, telemetry
 from .keys import KeyRing
 from .projection import Projection
 from .store.tables import consumer_offsets, processed_events
@@ -113,16 +113,27 @@ def apply_batch(
     projection = Projection(connection)
     processed: list[dict[str, Any]] = []
     changed_claims: dict[str, None] = {}
+    correlations: dict[str, str] = {}  # claim → the request id of the event that last changed it
     for received in decoded:
         event_id = str(received.envelope.event_id)
         if event_id in seen:
             result.duplicates += 1
             continue
         seen.add(event_id)
+        correlation_id = received.envelope.correlation_id
         for claim_id in projection.apply(received.envelope, received.event):
             changed_claims[claim_id] = None
+            if correlation_id:
+                correlations[claim_id] = correlation_id
         if keys is not None and isinstance(received.event, PersonalDataErased):
             keys.erased(received.event.subjects)
+        log.debug(
+            "event applied",
+            event_id=event_id,
+            type=received.envelope.type,
+            global_position=received.envelope.global_position,
+            correlation_id=correlation_id,
+        )
         processed.append(
             {
                 "event_id": event_id,
@@ -140,7 +151,8 @@ def apply_batch(
         dead_letter(poison)  # acknowledged by the broker before the offsets move past them
         result.dead_lettered = len(poison)
     if after_batch is not None and result.changed_claims:
-        after_batch(connection, result.changed_claims, london_date(now), now)
+        with telemetry.batch_correlations(correlations):
+            after_batch(connection, result.changed_claims, london_date(now), now)
     for (topic, partition), offset in next_offsets.items():
         statement = insert_for(connection, consumer_offsets).values(
             consumer_group=group,
@@ -245,6 +257,8 @@ class EventConsumer:
         self._stopping = threading.Event()
         self._lag_checked = 0.0
         self.applied_total = 0
+        # Records still to apply per partition held, as last measured (every 5 s; readiness).
+        self.partition_lag: dict[int, int] = {}
 
     # -- assignment --------------------------------------------------------------------------
 
@@ -265,7 +279,12 @@ class EventConsumer:
 
     def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
         if self._producer is None:
-            self._producer = KafkaProducer(acks="all", **self._kafka_config)
+            # The connection settings only: the consumer's group settings (session timeout,
+            # static membership, as `bridges notifier run` passes them) are no producer's.
+            connection = {
+                k: v for k, v in self._kafka_config.items() if k in KafkaProducer.DEFAULT_CONFIG
+            }
+            self._producer = KafkaProducer(**{**connection, "acks": "all"})
         futures = []
         for letter in letters:
             record = letter.record
@@ -325,11 +344,14 @@ class EventConsumer:
         self._lag_checked = now
         assigned = list(self._consumer.assignment())
         if not assigned:
+            self.partition_lag = {}
             return
         ends = self._consumer.end_offsets(assigned)
+        measured = {}
         for tp in assigned:
-            position = self._consumer.position(tp)
-            self.metrics.lag.labels(str(tp.partition)).set(max(ends.get(tp, 0) - position, 0))
+            measured[tp.partition] = max(ends.get(tp, 0) - self._consumer.position(tp), 0)
+            self.metrics.lag.labels(str(tp.partition)).set(measured[tp.partition])
+        self.partition_lag = measured
 
     def lag(self) -> int:
         """Records still to apply on the partitions this consumer holds."""

@@ -16,6 +16,7 @@ from shared.events.envelope import StoredEvent
 from shared.events.types import (
     AgreementAmended,
     AgreementSigned,
+    ApiTokensRevoked,
     ClaimAmended,
     ClaimApproved,
     ClaimQueried,
@@ -43,6 +44,7 @@ from .store.tables import (
     partnerships,
     payments,
     people,
+    revoked_tokens,
 )
 
 CLAIM_EVENTS = (
@@ -112,6 +114,17 @@ class Projection:
                     "roles": list(event.roles),
                 },
             )
+        elif isinstance(event, ApiTokensRevoked):
+            for digest in event.token_digests:
+                connection.execute(
+                    insert_for(connection, revoked_tokens)
+                    .values(
+                        token_digest=digest,
+                        person_id=event.person_id,
+                        revoked_at=envelope.occurred_at,
+                    )
+                    .on_conflict_do_nothing()
+                )
         elif isinstance(event, PartnershipFormed):
             _upsert(
                 connection,

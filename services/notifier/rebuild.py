@@ -24,6 +24,7 @@ from .store.tables import (
     payments,
     people,
     processed_events,
+    revoked_tokens,
 )
 
 READ_MODEL = (
@@ -34,6 +35,7 @@ READ_MODEL = (
     partnerships,
     people,
     organisations,
+    revoked_tokens,
     processed_events,
     consumer_offsets,
 )

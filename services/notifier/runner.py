@@ -21,11 +21,11 @@ from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
-from shared.readiness import check_database
 
+from . import telemetry
 from .consumer import EventConsumer
 from .data import warn_of_stale_base_rates_at_start
-from .store.migrate import MIGRATIONS_DIR, VERSION_TABLE
+from .readiness import consumer_readiness
 
 log = get_logger("notifier.runner")
 Clock = Callable[[], datetime]
@@ -76,14 +76,7 @@ def run_notifier(
     from .scheduler import tick
 
     registry = CollectorRegistry()
-    if metrics_port:
-        serve_ops(
-            # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
-            os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
-            metrics_port,
-            registry,
-            lambda: check_database(engine, MIGRATIONS_DIR, VERSION_TABLE),
-        )
+    telemetry.install(registry)
     consumer = EventConsumer(
         engine,
         topic=topic,
@@ -96,6 +89,15 @@ def run_notifier(
         max_records=max_records,
         keys=settings.key_ring(),
     )
+    if metrics_port:
+        serve_ops(
+            # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
+            os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
+            metrics_port,
+            registry,
+            consumer_readiness(engine, consumer, kafka_config=kafka_config),
+            process="notifier-consumer",
+        )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 
     def stop(_signum: int, _frame: Any) -> None:

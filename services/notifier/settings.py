@@ -6,7 +6,13 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shared.settings import env_bool, env_float, env_int, var_dir_path
+from shared.settings import (
+    env_bool,
+    env_float,
+    env_int,
+    trusted_proxies_from_env,
+    var_dir_path,
+)
 
 if TYPE_CHECKING:
     from .keys import KeyRing
@@ -56,6 +62,8 @@ class NotifierSettings:
     # internal API), or the ledger's database URL on a single machine; and how many to cache.
     keys_url: str = "http://127.0.0.1:8000"
     key_cache_size: int = 10_000
+    # Reverse proxies in front of the API whose X-Forwarded-For is believed.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> NotifierSettings:
@@ -90,6 +98,7 @@ class NotifierSettings:
             digest_hour=digest_hour,
             keys_url=_text("BRIDGES_NOTIFIER_KEYS_URL", "http://127.0.0.1:8000"),
             key_cache_size=env_int("BRIDGES_NOTIFIER_KEY_CACHE_SIZE", 10_000, minimum=1),
+            trusted_proxies=trusted_proxies_from_env(),
         )
 
     def key_ring(self) -> KeyRing:

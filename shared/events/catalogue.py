@@ -19,6 +19,7 @@ from .types import (
     AgreementAmended,
     AgreementSigned,
     Allocation,
+    ApiTokensRevoked,
     ClaimAmended,
     ClaimApproved,
     ClaimLine,
@@ -227,6 +228,13 @@ class PersonAddedV1(_Builds):
     roles = fields.List(fields.String(), required=True)
 
 
+class ApiTokensRevokedV1(_Builds):
+    builds = ApiTokensRevoked
+    person_id = _id()
+    organisation_id = _id()
+    token_digests = fields.List(fields.String(), required=True)
+
+
 class PartnershipFormedV1(_Builds):
     builds = PartnershipFormed
     partnership_id = _id()
@@ -399,6 +407,7 @@ _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     PersonalDataErasedV1,
     InvoiceIssuedV1,
     OrganisationIdentifiersRecordedV1,
+    ApiTokensRevokedV1,
 )
 
 #: (type, schema_version) → the schema that reads and writes that version.

@@ -142,6 +142,20 @@ class PersonAdded:
 
 
 @dataclass(frozen=True)
+class ApiTokensRevoked:
+    """API tokens of a person the ledger no longer honours, by the SHA-256 digest it stored
+    (shared/tokens.py `hash_token`): the notifier refuses them too. A digest of 256 random bits
+    reveals nothing about the token."""
+
+    event_type: ClassVar[str] = "ApiTokensRevoked"
+    schema_version: ClassVar[int] = 1
+
+    person_id: str
+    organisation_id: str
+    token_digests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PartnershipFormed:
     event_type: ClassVar[str] = "PartnershipFormed"
     schema_version: ClassVar[int] = 1
@@ -432,6 +446,7 @@ Event: TypeAlias = (
     OrganisationRegistered
     | OrganisationIdentifiersRecorded
     | PersonAdded
+    | ApiTokensRevoked
     | PartnershipFormed
     | AgreementEvent
     | ClaimEvent
@@ -458,4 +473,5 @@ ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     PersonalDataErased,
     InvoiceIssued,
     OrganisationIdentifiersRecorded,
+    ApiTokensRevoked,
 )

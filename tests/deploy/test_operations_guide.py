@@ -8,7 +8,9 @@ import re
 
 from tests.deploy._support import GUIDE, ROOT, variables_read_by_the_code
 
-METRIC = re.compile(r"""(?:Gauge|Counter|Histogram|Summary)\(\s*f?["'](bridges_[a-z{}_]+)["']""")
+METRIC = re.compile(
+    r"""(?:GaugeMetricFamily|Gauge|Counter|Histogram|Summary)\(\s*f?["'](bridges_[a-z{}_]+)["']"""
+)
 SERVICES_WITH_HTTP_METRICS = ("ledger", "notifier")
 
 

@@ -45,8 +45,15 @@ __all__ = [
 # --- the broker -------------------------------------------------------------------------------
 
 
-def kafka_script(*args: str, timeout: float = 240) -> str:
-    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails."""
+def kafka_script(*args: str, timeout: float = 240, var_dir: Path | None = None) -> str:
+    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails.
+    With `var_dir`, on the broker of that var dir (its own ports and data) instead."""
+    env = {**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")}
+    if var_dir is not None:
+        env = {
+            k: v for k, v in env.items() if not k.startswith("KAFKA_") or k == "KAFKA_READY_TIMEOUT"
+        }
+        env.update(BRIDGES_VAR_DIR=str(var_dir), KAFKA_HEAP_OPTS="-Xmx256m -Xms256m")
     result = subprocess.run(
         ["bash", str(KAFKA_SCRIPT), *args],
         capture_output=True,
@@ -54,7 +61,7 @@ def kafka_script(*args: str, timeout: float = 240) -> str:
         timeout=timeout,
         check=False,
         # A restart after SIGKILL recovers every partition: give a loaded machine time.
-        env={**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")},
+        env=env,
     )
     if result.returncode != 0:
         pytest.fail(
@@ -88,6 +95,39 @@ def ensure_broker_up(bootstrap: str) -> None:
     (`kafka.sh up` resumes a paused broker and starts a dead one on the same data.)"""
     kafka_script("up")
     wait_for_broker(bootstrap)
+
+
+class PrivateBroker:
+    """A broker of the test's own (deploy/local/kafka.sh with its own var dir, so its own
+    ports and data): a test may pause, stop or kill it without touching the shared one."""
+
+    def __init__(self, var_dir: Path) -> None:
+        self.var_dir = var_dir
+        self.script("up")
+        self.bootstrap = self.script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(self.bootstrap)
+
+    def script(self, *args: str) -> str:
+        return kafka_script(*args, var_dir=self.var_dir)
+
+    def settings(self) -> KafkaSettings:
+        unique = f"test.{uuid.uuid4().hex[:12]}"
+        return replace(
+            KafkaSettings.from_env(),
+            bootstrap_servers=self.bootstrap,
+            events_topic=f"{unique}.events",
+            dlq_topic=f"{unique}.events.dlq",
+        )
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
+    """A broker only this module's tests use (started once per module, stopped after)."""
+    broker = PrivateBroker(tmp_path_factory.mktemp("private-kafka"))
+    try:
+        yield broker
+    finally:
+        broker.script("down")
 
 
 @pytest.fixture(scope="session")

@@ -3,20 +3,22 @@ first, then each worker builds its own app, engine and connection pool."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from shared import clock as product_clock
+from shared.events.envelope import StoredEvent
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
     install_input_guard,
+    install_proxy_fix,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -85,22 +87,42 @@ def create_app(
         )
     )
 
+    registry = CollectorRegistry()
+    appended = Counter(
+        "bridges_ledger_events_appended_total",
+        "Events appended to the store (counted when their transaction commits), by type",
+        ["type"],
+        registry=registry,
+    )
+
+    def count_appended(stored: Sequence[StoredEvent]) -> None:
+        for event in stored:
+            appended.labels(event.type).inc()
+
     engine = make_engine(settings.database_url)
     store = EventStore(engine)
-    ledger = Ledger(store, settings=settings, clock=clock, correlation_id=_request_id)
+    ledger = Ledger(
+        store,
+        settings=settings,
+        clock=clock,
+        correlation_id=_request_id,
+        appended=count_appended,
+    )
     app.extensions["bridges.ledger"] = ledger
 
-    registry = CollectorRegistry()
     api = ProblemApi(app)
     app.extensions["bridges.api"] = api
     register_routes(api, ledger)
     # Not in the public API nor its OpenAPI document: the data keys the notifier opens with.
     app.register_blueprint(build_internal(ledger))
-    app.register_blueprint(build_ops_blueprint(registry, ready=lambda: _check_schema(engine)))
+    app.register_blueprint(
+        build_ops_blueprint(registry, ready=lambda: _check_schema(engine), process="ledger")
+    )
     app.register_blueprint(build_web(ledger, settings))
     install_request_metrics(app, registry, "ledger")
     install_security_headers(app)
     install_input_guard(app)
+    install_proxy_fix(app, settings.trusted_proxies)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

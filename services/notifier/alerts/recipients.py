@@ -112,12 +112,20 @@ def destinations(alert: Alert, directory: Directory) -> list[Destination]:
     return [*emails.values(), *hooks.values()]
 
 
+# A delivery's payload names the ledger request behind it: a webhook's body and header
+# (X-Correlation-ID), an email's header.
+CORRELATION_PAYLOAD_KEY = "correlation_id"
+
+
 def webhook_payload(alert: Alert) -> dict[str, object]:
-    return {
+    payload: dict[str, object] = {
         "type": "alert.raised",
         "timestamp": alert.raised_at.isoformat(),
         "data": alert.to_json(),
     }
+    if alert.correlation_id:
+        payload[CORRELATION_PAYLOAD_KEY] = alert.correlation_id
+    return payload
 
 
 def queue_alert_deliveries(
@@ -130,6 +138,8 @@ def queue_alert_deliveries(
         if destination.channel == EMAIL:
             email = email or render_alert_email(alert)
             payload: dict[str, object] = dict(email)
+            if alert.correlation_id:
+                payload[CORRELATION_PAYLOAD_KEY] = alert.correlation_id
             key = destination.recipient.lower()
         else:
             payload = webhook_payload(alert)

@@ -24,6 +24,9 @@ UNRESOLVED = (OPEN, ACKNOWLEDGED)
 _ALERTS = uuid.UUID("c3e4a0b2-7f61-4d0e-8a5b-91f2d6e3c7a8")
 # The audience travels inside `detail` under this key (no column of its own).
 AUDIENCE_KEY = "audience"
+# So does the correlation id of the ledger request that caused it (services/notifier/telemetry.py).
+CORRELATION_KEY = "correlation_id"
+_INTERNAL_KEYS = (AUDIENCE_KEY, CORRELATION_KEY)
 
 
 def alert_id(subject_id: str, kind: str, level: str) -> str:
@@ -55,12 +58,17 @@ class Alert:
         return (self.subject_id, self.kind, self.level)
 
     @property
+    def correlation_id(self) -> str | None:
+        value = self.detail.get(CORRELATION_KEY)
+        return str(value) if value else None
+
+    @property
     def audience(self) -> tuple[Recipients, ...]:
         return tuple(Recipients.from_json(r) for r in self.detail.get(AUDIENCE_KEY, ()))
 
     def to_json(self) -> dict[str, Any]:
         """The alert as the API, the webhooks and the feed show it."""
-        detail = {k: v for k, v in self.detail.items() if k != AUDIENCE_KEY}
+        detail = {k: v for k, v in self.detail.items() if k not in _INTERNAL_KEYS}
         return {
             "id": self.id,
             "subject_id": self.subject_id,

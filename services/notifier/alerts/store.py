@@ -19,12 +19,15 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from services.notifier.rules.candidates import AlertCandidate
 from services.notifier.store.tables import alerts
+from shared.logging import get_logger
 from shared.sql import insert_for
 
+from .. import telemetry
 from .recipients import Directory, queue_alert_deliveries
 from .records import (
     ACKNOWLEDGED,
     AUDIENCE_KEY,
+    CORRELATION_KEY,
     OPEN,
     RESOLVED,
     STATUSES,
@@ -41,6 +44,10 @@ MAX_PAGE = 200
 def _alert_of(candidate: AlertCandidate, as_of: date, now: datetime) -> Alert:
     detail = dict(candidate.detail)
     detail[AUDIENCE_KEY] = [entry.to_json() for entry in candidate.audience]
+    correlation_id = telemetry.correlation_of(candidate.claim_id)
+    if correlation_id:
+        # The ledger request that caused it (its X-Request-ID): support can follow it.
+        detail[CORRELATION_KEY] = correlation_id
     return Alert(
         id=alert_id(*candidate.identity),
         subject_id=candidate.subject_id,
@@ -105,6 +112,16 @@ def raise_candidate(
     if alert is None:
         return None
     queued = queue_alert_deliveries(connection, alert, directory or Directory(connection), now)
+    telemetry.alert_raised(alert.kind)
+    get_logger("notifier.alerts").info(
+        "alert raised",
+        alert_id=alert.id,
+        kind=alert.kind,
+        level=alert.level,
+        claim_id=alert.claim_id,
+        deliveries_queued=queued,
+        correlation_id=alert.correlation_id,
+    )
     return RaisedAlert(**alert.__dict__, deliveries_queued=queued)
 
 

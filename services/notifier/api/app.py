@@ -18,6 +18,7 @@ from shared.http import (
     ProblemApi,
     build_ops_blueprint,
     install_input_guard,
+    install_proxy_fix,
     install_request_metrics,
     install_security_headers,
     problem_from_http,
@@ -87,12 +88,16 @@ def create_app(
     registry = CollectorRegistry()
     app.register_blueprint(
         build_ops_blueprint(
-            registry, ready=lambda: _check_schema(engine), detail=lambda: _base_rate_detail(clock)
+            registry,
+            ready=lambda: _check_schema(engine),
+            detail=lambda: _base_rate_detail(clock),
+            process="notifier-api",
         )
     )
     install_request_metrics(app, registry, "notifier")
     install_security_headers(app)
     install_input_guard(app)
+    install_proxy_fix(app, settings.trusted_proxies)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

@@ -1,5 +1,6 @@
 """Bearer tokens issued by the ledger, verified here by their signature; the person and their
-roles come from the notifier's read model (the ledger's `PersonAdded` events)."""
+roles come from the notifier's read model (the ledger's `PersonAdded` events), and a token the
+ledger revoked (`ApiTokensRevoked`, by its digest) is refused."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from sqlalchemy import Engine, select
 
 from shared.principal import Principal
 from shared.problems import Problem
-from shared.tokens import verify_token_any
+from shared.tokens import hash_token, verify_token_any
 
-from ..store.tables import organisations, people
+from ..store.tables import organisations, people, revoked_tokens
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bridges"'}
 
@@ -32,6 +33,19 @@ def authenticate(engine: Engine, keys: tuple[bytes, ...]) -> Principal:
     row = None
     if person_id is not None:
         with engine.connect() as connection:
+            revoked = connection.execute(
+                select(revoked_tokens.c.token_digest).where(
+                    revoked_tokens.c.token_digest == hash_token(token.strip())
+                )
+            ).first()
+            if revoked is not None:
+                raise Problem(
+                    401,
+                    "unauthenticated",
+                    "Authentication required",
+                    "the API token was revoked: ask for a new one",
+                    headers=_CHALLENGE,
+                )
             row = connection.execute(
                 select(people.c.id, people.c.organisation_id, people.c.roles, organisations.c.kind)
                 .select_from(

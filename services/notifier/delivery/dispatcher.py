@@ -23,7 +23,7 @@ from services.notifier.store.tables import deliveries, delivery_attempts
 from shared.logging import get_logger
 from shared.sql import begin_write
 
-from .. import faults
+from .. import faults, telemetry
 from .email import PermanentEmailFailure, send_email
 from .queue import EMAIL, FAILED, PENDING, SENT, WEBHOOK
 from .subscriptions import deactivate_subscription, get_subscription
@@ -217,6 +217,8 @@ def record_outcome(
         )
         if outcome.disable_subscription and delivery.subscription_id is not None:
             deactivate_subscription(connection, delivery.subscription_id)
+    telemetry.delivery_attempted(delivery.channel, result)
+    correlation_id = delivery.payload.get("correlation_id")
     if result != "sent":
         log.warning(
             "delivery attempt failed",
@@ -225,6 +227,16 @@ def record_outcome(
             attempts=attempts,
             outcome=result,
             detail=outcome.detail,
+            correlation_id=correlation_id,
+        )
+    else:
+        get_logger("notifier.delivery").info(
+            "delivery sent",
+            delivery_id=delivery.id,
+            channel=delivery.channel,
+            attempts=attempts,
+            detail=outcome.detail,
+            correlation_id=correlation_id,
         )
     return result
 

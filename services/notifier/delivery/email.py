@@ -149,6 +149,8 @@ def build_message(
     message["Message-ID"] = message_id_header(message_id, settings.smtp_from)
     message["Date"] = formatdate(product_clock.now().timestamp(), usegmt=True)
     message["Auto-Submitted"] = "auto-generated"
+    if payload.get("correlation_id"):
+        message["X-Correlation-ID"] = str(payload["correlation_id"])
     message.set_content(str(payload["text"]))
     if payload.get("html"):
         message.add_alternative(str(payload["html"]), subtype="html")

@@ -78,13 +78,17 @@ def send_webhook(
     validate_webhook_url(url, allow_loopback)
     body = body_of(payload)
     timestamp = int(now.timestamp())
+    headers = headers_for(secret, message_id, timestamp, body)
+    if payload.get("correlation_id"):
+        # The ledger request that caused it: the receiver can quote it to support.
+        headers["x-correlation-id"] = str(payload["correlation_id"])
     with requests.Session() as session:
         session.trust_env = False  # no proxies or .netrc credentials from the environment
         try:
             response = session.post(
                 url,
                 data=body.encode("utf-8"),
-                headers=headers_for(secret, message_id, timestamp, body),
+                headers=headers,
                 timeout=timeout_seconds,
                 allow_redirects=False,
             )

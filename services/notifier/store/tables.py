@@ -54,6 +54,15 @@ people = Table(
     Column("roles", json_type(), nullable=False),
 )
 
+# Tokens the ledger revoked (`ApiTokensRevoked`), by the digest it stored: the API refuses them.
+revoked_tokens = Table(
+    "nf_revoked_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("revoked_at", UTCDateTime(), nullable=False),
+)
+
 partnerships = Table(
     "nf_partnerships",
     metadata,

@@ -7,29 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
-from services.cli import main
 from services.ledger.api.app import create_app
 from services.ledger.store import EventStore, make_engine
 from services.notifier.api.app import create_app as create_notifier
 from services.notifier.ops import rebuild_from_feed
 from services.notifier.settings import NotifierSettings
 from shared.settings import LedgerSettings
+from tests.support.cli import bridges, var_dir
 from tests.support.clock import RunningClock
 
-
-def bridges(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("BRIDGES_TOKEN_KEY", raising=False)
-    monkeypatch.delenv("BRIDGES_TOKEN_KEY_PREVIOUS", raising=False)
-    monkeypatch.setenv("BRIDGES_VAR_DIR", str(tmp_path))
-    return tmp_path
+__all__ = ["var_dir"]  # a fixture
 
 
 def create_operator(url: str) -> str:
