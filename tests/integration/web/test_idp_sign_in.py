@@ -270,3 +270,16 @@ def test_operators_keep_their_password_and_cannot_be_claimed_by_a_provider(
     http = requests.Session()
     signed_in = _password_sign_in(http, site, "ops@bridges.example", "operators-own-password")
     assert signed_in.status_code == 200 and signed_in.url == f"{site}/"
+
+
+def test_two_organisations_in_one_tenant_keep_their_people_apart(
+    site: str, world: World, issuer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ICB B uses the same Entra tenant (the same issuer): A's member of staff cannot enter
+    B through B's button with the account linked to A."""
+    configure_idp(world.ledger, world.b.payer_id, issuer, {FINANCE: ["finance"]}, monkeypatch)
+    user = IdpUser("shared-tenant-7", "sam.shared@nhs-a.example", [APPROVERS, FINANCE])
+    assert sign_in(requests.Session(), site, world.a.payer_id, user).status_code == 200
+    refused = sign_in(requests.Session(), site, world.b.payer_id, user)
+    assert refused.status_code == 403 and "another organisation" in refused.text
+    assert _person(world, user.email)["organisation_id"] == world.a.payer_id  # type: ignore[index]
