@@ -410,6 +410,13 @@ def _ledger_app(database_url: str | None):  # type: ignore[no-untyped-def]
     return Ledger(EventStore(make_engine(settings.database_url)), settings=settings)
 
 
+def _organisation(ledger_app, uow, org: str):  # type: ignore[no-untyped-def]
+    found = ledger_app.find_organisation(uow, org)
+    if found is None:
+        raise click.ClickException(f"no organisation {org!r}")
+    return found
+
+
 def _person(connection, email: str) -> str:  # type: ignore[no-untyped-def]
     from services.ledger.tokens_admin import person_by_email
 
@@ -525,9 +532,7 @@ def organisations_export(org: str, out: str | None, database_url: str | None) ->
 
     ledger_app = _ledger_app(database_url)
     with ledger_app.store.unit_of_work() as uow:
-        found = ledger_app.find_organisation(uow, org)
-    if found is None:
-        raise click.ClickException(f"no organisation {org!r}")
+        found = _organisation(ledger_app, uow, org)
     document = export_organisation(ledger_app.store, found.id)
     _audit_cli_export(ledger_app, found.id)
     _echo_json(document, out)
@@ -591,9 +596,7 @@ def organisations_idp_set(
         role_map.setdefault(group, []).append(role)
     ledger_app = _ledger_app(database_url)
     with ledger_app.store.unit_of_work() as uow:
-        found = ledger_app.find_organisation(uow, org)
-        if found is None:
-            raise click.ClickException(f"no organisation {org!r}")
+        found = _organisation(ledger_app, uow, org)
         try:
             provider = save_provider(
                 uow.connection,
@@ -621,9 +624,7 @@ def organisations_idp_show(org: str | None, database_url: str | None) -> None:
     with ledger_app.store.unit_of_work() as uow:
         providers = all_providers(uow.connection)
         if org is not None:
-            found = ledger_app.find_organisation(uow, org)
-            if found is None:
-                raise click.ClickException(f"no organisation {org!r}")
+            found = _organisation(ledger_app, uow, org)
             providers = [p for p in providers if p.organisation_id == found.id]
     for provider in providers:
         click.echo(json.dumps(provider.to_json(), sort_keys=True))
@@ -641,9 +642,7 @@ def organisations_idp_remove(org: str, database_url: str | None) -> None:
 
     ledger_app = _ledger_app(database_url)
     with ledger_app.store.unit_of_work() as uow:
-        found = ledger_app.find_organisation(uow, org)
-        if found is None:
-            raise click.ClickException(f"no organisation {org!r}")
+        found = _organisation(ledger_app, uow, org)
         removed = remove_provider(uow.connection, found.id)
     click.echo("removed" if removed else "the organisation had no identity provider")
 
@@ -680,9 +679,7 @@ def audit_list(
     with ledger_app.reading() as uow:
         organisation_id = None
         if org is not None:
-            found = ledger_app.find_organisation(uow, org)
-            if found is None:
-                raise click.ClickException(f"no organisation {org!r}")
+            found = _organisation(ledger_app, uow, org)
             organisation_id = found.id
         actor = _person(uow.connection, person) if person is not None else None
         rows = list_access(

@@ -17,16 +17,19 @@ def _idp(sqlite_url: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+ISSUER = "https://login.microsoftonline.com/8f6c2a1e-0000-4000-8000-00000000abcd/v2.0"
+
+
+def _set(sqlite_url: str, client_id: str, *rest: str) -> tuple[int, str]:
+    return _idp(
+        sqlite_url, "set", "--org", "ICB A", "--issuer", ISSUER, "--client-id", client_id, *rest
+    )
+
+
 def test_set_show_and_remove_a_provider(world: World, sqlite_url: str) -> None:
-    issuer = "https://login.microsoftonline.com/8f6c2a1e-0000-4000-8000-00000000abcd/v2.0"
-    code, out = _idp(
+    issuer = ISSUER
+    code, out = _set(
         sqlite_url,
-        "set",
-        "--org",
-        "ICB A",
-        "--issuer",
-        issuer,
-        "--client-id",
         "3f1b9c2d-client",
         "--client-secret-env",
         "BRIDGES_IDP_SECRET_ICB_A",
@@ -48,27 +51,10 @@ def test_set_show_and_remove_a_provider(world: World, sqlite_url: str) -> None:
     assert code == 0 and json.loads(out)["issuer"] == issuer
 
     # Refused, writing nothing: no secret reference, a role the organisation cannot hold.
-    code, out = _idp(
-        sqlite_url,
-        "set",
-        "--org",
-        "ICB A",
-        "--issuer",
-        issuer,
-        "--client-id",
-        "x",
-        "--map",
-        "g=approver",
-    )
+    code, out = _set(sqlite_url, "x", "--map", "g=approver")
     assert code == 2 and "--client-secret-env" in out
-    code, out = _idp(
+    code, out = _set(
         sqlite_url,
-        "set",
-        "--org",
-        "ICB A",
-        "--issuer",
-        issuer,
-        "--client-id",
         "changed",
         "--client-secret-env",
         "S",

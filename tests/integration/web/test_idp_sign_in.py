@@ -135,20 +135,28 @@ def test_an_existing_person_is_matched_by_email_and_stops_using_a_password(
     assert http.get(f"{site}/payments/new", timeout=30).status_code == 200
 
     with_password = requests.Session()
-    refused = with_password.post(
-        f"{site}/sign-in",
-        data={
-            "csrf_token": csrf_token(with_password, f"{site}/sign-in"),
-            "email": "approver.a@example.org",
-            "password": "correct-horse-battery",
-        },
-        timeout=30,
+    refused = _password_sign_in(
+        with_password, site, "approver.a@example.org", "correct-horse-battery"
     )
     assert refused.status_code == 400
     assert "signs in with its own account" in refused.text
     # Another organisation's person cannot be claimed through this provider.
     other = IdpUser("intruder", "approver.b@example.org", [APPROVERS])
     assert sign_in(requests.Session(), site, world.a.payer_id, other).status_code == 403
+
+
+def _password_sign_in(
+    http: requests.Session, site: str, email: str, password: str
+) -> requests.Response:
+    return http.post(
+        f"{site}/sign-in",
+        data={
+            "csrf_token": csrf_token(http, f"{site}/sign-in"),
+            "email": email,
+            "password": password,
+        },
+        timeout=30,
+    )
 
 
 def _callback_of(response: requests.Response) -> str:
@@ -260,13 +268,18 @@ def test_operators_keep_their_password_and_cannot_be_claimed_by_a_provider(
     )
     assert refused.status_code == 403 and "Operators sign in with their" in refused.text
     http = requests.Session()
-    signed_in = http.post(
-        f"{site}/sign-in",
-        data={
-            "csrf_token": csrf_token(http, f"{site}/sign-in"),
-            "email": "ops@bridges.example",
-            "password": "operators-own-password",
-        },
-        timeout=30,
-    )
+    signed_in = _password_sign_in(http, site, "ops@bridges.example", "operators-own-password")
     assert signed_in.status_code == 200 and signed_in.url == f"{site}/"
+
+
+def test_two_organisations_in_one_tenant_keep_their_people_apart(
+    site: str, world: World, issuer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ICB B uses the same Entra tenant (the same issuer): A's member of staff cannot enter
+    B through B's button with the account linked to A."""
+    configure_idp(world.ledger, world.b.payer_id, issuer, {FINANCE: ["finance"]}, monkeypatch)
+    user = IdpUser("shared-tenant-7", "sam.shared@nhs-a.example", [APPROVERS, FINANCE])
+    assert sign_in(requests.Session(), site, world.a.payer_id, user).status_code == 200
+    refused = sign_in(requests.Session(), site, world.b.payer_id, user)
+    assert refused.status_code == 403 and "another organisation" in refused.text
+    assert _person(world, user.email)["organisation_id"] == world.a.payer_id  # type: ignore[index]

@@ -94,11 +94,15 @@ def _person_for(
     now = ledger.clock()
     with ledger.store.unit_of_work() as uow:
         connection: Connection = uow.connection
-        linked = connection.execute(
-            select(idp_links.c.person_id).where(
-                idp_links.c.issuer == provider.issuer, idp_links.c.subject == subject
-            )
-        ).scalar()
+        link = connection.execute(
+            select(idp_links.c.person_id, people.c.organisation_id)
+            .select_from(idp_links.join(people, people.c.id == idp_links.c.person_id))
+            .where(idp_links.c.issuer == provider.issuer, idp_links.c.subject == subject)
+        ).first()
+        if link is not None and link.organisation_id != provider.organisation_id:
+            # Two organisations in one tenant share an issuer: a link is for one of them.
+            return _refused("This account belongs to a person of another organisation.", 403)
+        linked = None if link is None else link.person_id
         if linked is not None:
             connection.execute(
                 update(idp_links)
