@@ -22,6 +22,7 @@ from shared.http import (
     install_security_headers,
     problem_from_http,
 )
+from shared.i18n_web import install_language
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
 from shared.readiness import check_database
@@ -51,6 +52,7 @@ def create_app(
         product_clock.announce(log)
         clock = product_clock.now
     app = Flask("bridges.notifier")
+    install_language(app, pages=False)
     app.config.update(
         TESTING=testing,
         MAX_CONTENT_LENGTH=100_000,
