@@ -21,6 +21,7 @@ from shared.http import (
     install_security_headers,
     problem_from_http,
 )
+from shared.i18n import N_
 from shared.i18n_web import install_language
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
@@ -110,7 +111,12 @@ def create_app(
             return problem_response(problem)
         log.exception("unhandled error", path=request.path, method=request.method)
         return problem_response(
-            Problem(500, "internal", "Internal error", "the error was logged with the request id")
+            Problem(
+                500,
+                "internal",
+                N_("Internal error"),
+                N_("the error was logged with the request id"),
+            )
         )
 
     @app.teardown_appcontext
