@@ -101,6 +101,7 @@ RESOURCE_NAMES = (
     N_("partnership"),
     N_("alert"),
     N_("statement"),
+    N_("person"),
 )
 
 

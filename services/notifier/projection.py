@@ -28,6 +28,7 @@ from shared.events.types import (
     PaymentRecorded,
     PaymentReversed,
     PersonAdded,
+    PreferredLanguageChosen,
 )
 from shared.sql import insert_for
 
@@ -109,6 +110,12 @@ class Projection:
                     "email": event.email,
                     "roles": list(event.roles),
                 },
+            )
+        elif isinstance(event, PreferredLanguageChosen):
+            table = organisations if event.person_id is None else people
+            subject = event.person_id or event.organisation_id
+            connection.execute(
+                update(table).where(table.c.id == subject).values(preferred_language=event.language)
             )
         elif isinstance(event, PartnershipFormed):
             _upsert(

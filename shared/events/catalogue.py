@@ -34,6 +34,7 @@ from .types import (
     PaymentRecorded,
     PaymentReversed,
     PersonAdded,
+    PreferredLanguageChosen,
     RateCard,
 )
 
@@ -213,6 +214,13 @@ class PersonAddedV1(_Builds):
     roles = fields.List(fields.String(), required=True)
 
 
+class PreferredLanguageChosenV1(_Builds):
+    builds = PreferredLanguageChosen
+    organisation_id = _id()
+    person_id = _optional_text()
+    language = _text()
+
+
 class PartnershipFormedV1(_Builds):
     builds = PartnershipFormed
     partnership_id = _id()
@@ -345,6 +353,7 @@ class PaymentReversedV1(_Builds):
 _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     OrganisationRegisteredV1,
     PersonAddedV1,
+    PreferredLanguageChosenV1,
     PartnershipFormedV1,
     AgreementSignedV1,
     AgreementAmendedV1,

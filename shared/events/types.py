@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import ClassVar, TypeAlias
 
 ORGANISATION_KINDS = ("vcse", "statutory")
+# The languages an organisation or a person may choose for emails and statements.
+PREFERRED_LANGUAGES = ("cy", "en")
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
 ACTIVITIES = (
     "meeting",
@@ -122,6 +124,19 @@ class PersonAdded:
     name: str
     email: str
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PreferredLanguageChosen:
+    """The language (`cy` or `en`) an organisation, or one of its people when `person_id` is
+    set, chose for its emails and statements (Welsh Language Standards)."""
+
+    event_type: ClassVar[str] = "PreferredLanguageChosen"
+    schema_version: ClassVar[int] = 1
+
+    organisation_id: str
+    person_id: str | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -356,6 +371,7 @@ AgreementEvent: TypeAlias = AgreementSigned | AgreementAmended
 Event: TypeAlias = (
     OrganisationRegistered
     | PersonAdded
+    | PreferredLanguageChosen
     | PartnershipFormed
     | AgreementEvent
     | ClaimEvent
@@ -365,6 +381,7 @@ Event: TypeAlias = (
 ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     OrganisationRegistered,
     PersonAdded,
+    PreferredLanguageChosen,
     PartnershipFormed,
     AgreementSigned,
     AgreementAmended,

@@ -41,6 +41,7 @@ from shared.events.types import (
     PaymentRecorded,
     PaymentReversed,
     PersonAdded,
+    PreferredLanguageChosen,
     RateCard,
 )
 
@@ -75,12 +76,14 @@ SAMPLES: list[Event] = [
     ClaimWithdrawn("c1", "u1", D),
     PaymentRecorded("pay1", "p1", "o2", "o1", "u3", D, "BACS 4471", 5001, ALLOCATIONS),
     PaymentReversed("pay1", "p1", "o2", "o1", "u3", D, "Bounced", ALLOCATIONS),
+    PreferredLanguageChosen("o1", None, "cy"),
+    PreferredLanguageChosen("o1", "u1", "en"),
 ]
 
 
 def test_every_type_is_catalogued_under_its_class_name() -> None:
     assert set(EVENT_TYPES) == {cls.__name__ for cls in ALL_EVENT_CLASSES}
-    assert len(EVENT_TYPES) == 14
+    assert len(EVENT_TYPES) == 15
     for cls in ALL_EVENT_CLASSES:
         assert cls.event_type == cls.__name__
         assert cls.schema_version == 1

@@ -29,7 +29,17 @@ from .notifier_client import NotifierClient
 from .security import web_security_headers
 from .sessions import load_signed_in
 from .throttle import SignInThrottle
-from .views import account, alerts, balances, claims, decisions, indicators, payments, statements
+from .views import (
+    account,
+    alerts,
+    balances,
+    claims,
+    decisions,
+    email_language,
+    indicators,
+    payments,
+    statements,
+)
 
 HERE = Path(__file__).resolve().parent
 ERROR_TITLES = {
@@ -184,6 +194,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     decisions.register(bp, ledger)
     payments.register(bp, ledger)
     balances.register(bp, ledger)
+    email_language.register(bp, ledger)
     # Alerts, statements and indicators live in the notifier: fetched over its HTTP API.
     notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)

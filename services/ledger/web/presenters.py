@@ -119,10 +119,12 @@ _TOP_LEVEL = {
     "payee_id": N_("Organisation paid"),
     "email": N_("Email address"),
     "password": N_("Password"),
+    "person": N_("A language for your emails and statements"),
+    "organisation": N_("A language for your organisation's emails and statements"),
 }
 _ROWS = {"lines": N_("Line %(number)s"), "expenses": N_("Expense %(number)s")}
 _ROWS["allocations"] = N_("Allocation %(number)s")
-_CHOICES = {"activity", "category", "agreement_id", "how"}
+_CHOICES = {"activity", "category", "agreement_id", "how", "person", "organisation"}
 
 # The domain's messages (English, terse) as a page shows them in the language of the moment:
 # exact ones, then patterns with a value in them. One not listed reads in English.

@@ -134,3 +134,46 @@ def test_a_question_reads_in_bold_and_its_words_stay_escaped(
     ):
         page = member.text(f"/claims/{claim['id']}?lang={lang}")
         assert f"<strong>{label}</strong> Which &lt;b&gt;ward&lt;/b&gt;?" in page
+
+
+def test_a_person_and_their_admin_choose_the_language_of_emails(
+    world: World, browser_for: Any
+) -> None:
+    from sqlalchemy import select
+
+    from services.ledger.store.tables import events
+
+    def chosen() -> list[dict[str, Any]]:
+        with world.ledger.store.engine.connect() as connection:
+            rows = connection.execute(
+                select(events.c.data).where(events.c.type == "PreferredLanguageChosen")
+            )
+            return [dict(row.data) for row in rows]
+
+    member: Browser = browser_for("vcse_member")
+    page = member.text("/language?lang=cy")
+    assert "Iaith e-byst a datganiadau" in page
+    assert 'name="organisation"' not in page  # a member chooses only their own
+    refused = member.post("/language", {"person": "fr"})
+    assert refused.status_code == 400
+    assert "Dewiswch iaith ar gyfer eich e-byst a&#39;ch datganiadau" in refused.get_data(
+        as_text=True
+    )
+    assert chosen() == []
+    done = member.post("/language", {"person": "cy"})
+    assert done.status_code == 302
+    assert chosen() == [
+        {
+            "organisation_id": world.a.payee_id,
+            "person_id": world.a.person_ids["vcse_member"],
+            "language": "cy",
+        }
+    ]
+
+    admin: Browser = browser_for("vcse_admin")
+    assert 'name="organisation"' in admin.text("/language")
+    assert admin.post("/language", {"person": "en", "organisation": "cy"}).status_code == 302
+    assert [(e["person_id"] is None, e["language"]) for e in chosen()[1:]] == [
+        (False, "en"),
+        (True, "cy"),
+    ]
