@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install assets demo demo-stop test test-unit test-calendar services-up services-down lint typecheck openapi bench clean lock audit
+.PHONY: translations install assets demo demo-stop test test-unit test-calendar services-up services-down lint typecheck openapi bench clean lock audit
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ audit: install
 
 assets:
 	bash deploy/local/assets.sh
+
+# The Welsh catalogue: extract every string (babel.cfg), update messages.po (new strings arrive
+# with an empty msgstr, removed ones are dropped), compile messages.mo. Translate, then run again.
+translations: install
+	$(PY) deploy/translations.py
 
 services-up:
 	bash deploy/local/services.sh up

@@ -28,6 +28,7 @@ from prometheus_client import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from shared.i18n import N_, gettext
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
     Problem,
@@ -108,20 +109,20 @@ def install_input_guard(app: Flask) -> None:
     def _guard_input() -> None:
         for value in (request.view_args or {}).values():
             if isinstance(value, str) and text_fault(value) is not None:
-                raise Problem(404, "not-found", "Not found", "no such resource")
+                raise Problem(404, "not-found", N_("Not found"), N_("no such resource"))
         if not request.is_json:
             return
         problem = json_body_problem(request.get_data(cache=True))
         if problem is not None:
-            raise Problem(400, "bad-request", "The request could not be read", problem)
+            raise Problem(400, "bad-request", N_("The request could not be read"), problem)
 
 
 _HTTP_DETAIL = {
-    400: ("bad-request", "The request could not be read"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    413: ("too-large", "Request body too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
+    400: ("bad-request", N_("The request could not be read")),
+    404: ("not-found", N_("Not found")),
+    405: ("method-not-allowed", N_("Method not allowed")),
+    413: ("too-large", N_("Request body too large")),
+    415: ("unsupported-media-type", N_("Unsupported media type")),
 }
 
 
@@ -144,9 +145,9 @@ def problem_from_http(error: HTTPException) -> Response:
     if status == 400 and request.is_json:
         json_error = _json_error()
         if json_error:
-            detail = f"the body is not valid JSON: {json_error}"
+            detail = gettext("the body is not valid JSON: %(error)s", error=json_error)
     if status == 413:
-        detail = "the request body is larger than this service accepts"
+        detail = N_("the request body is larger than this service accepts")
     headers = dict(data.get("headers") or {})
     return problem_response(Problem(status, slug, title, str(detail), headers=headers))
 
@@ -182,10 +183,10 @@ def build_ops_blueprint(
         try:
             ready()
         except NotReady as exc:
-            raise Problem(503, "not-ready", "Not ready", f"not ready: {exc}") from exc
+            raise Problem(503, "not-ready", N_("Not ready"), f"not ready: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             raise Problem(
-                503, "not-ready", "Not ready", f"not ready: {type(exc).__name__}"
+                503, "not-ready", N_("Not ready"), f"not ready: {type(exc).__name__}"
             ) from exc
         if detail is None:
             return {"status": "ready"}

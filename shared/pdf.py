@@ -1,6 +1,7 @@
 """What the PDFs of both services share: the statements' look (fonts, colours, the tables with a
-shaded header that repeats on every page) and "Page N of M" in the footer. The standard Helvetica
-font keeps files small and their text extractable; it covers Windows-1252 (`shared.text.latin`)."""
+shaded header that repeats on every page) and "Page N of M" in the footer, in the language in
+use. The standard Helvetica font keeps files small and their text extractable; it covers
+Windows-1252 (`shared.text.latin`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Table, TableStyle
 
+from shared.i18n import gettext
 from shared.text import latin
 
 FONT = "Helvetica"
@@ -50,7 +52,8 @@ def numbered_canvas(
                 self.setFont(FONT, 7.5)
                 self.setFillColor(INK)
                 self.drawString(margin, 9 * mm, footer)
-                self.drawRightString(page_width - margin, 9 * mm, f"Page {number} of {total}")
+                label = gettext("Page %(number)s of %(total)s", number=number, total=total)
+                self.drawRightString(page_width - margin, 9 * mm, latin(label))
                 self.setStrokeColor(RULE)
                 self.setLineWidth(0.4)
                 self.line(margin, 12 * mm, page_width - margin, 12 * mm)

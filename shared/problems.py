@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
 from flask import Response, json
+
+from .i18n import N_, gettext, language
 
 PROBLEM_TYPE_BASE = "https://bridges.invalid/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -51,16 +54,55 @@ class Problem(Exception):
 def problem_response(problem: Problem) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + problem.slug,
-        "title": problem.title,
+        "title": gettext(problem.title),
         "status": problem.status,
-        "detail": problem.detail,
+        "detail": problem_detail(problem.detail),
     }
     if problem.errors:
         body["errors"] = problem.errors
     response = Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_CONTENT_TYPE)
+    response.headers["Content-Language"] = language()
     for name, value in problem.headers.items():
         response.headers[name] = value
     return response
+
+
+# Details that carry a value: the English as the code writes it, and its msgid. Titles and
+# plain details are msgids themselves (marked N_ where the problem is raised).
+_DETAIL_PATTERNS = [
+    (re.compile(r"no (?P<what>[a-z ]+) with that id"), N_("no %(what)s with that id")),
+    (
+        re.compile(
+            r"the claim is at version (?P<current>\d+), not (?P<given>\d+); reload and retry"
+        ),
+        N_("the claim is at version %(current)s, not %(given)s; reload and retry"),
+    ),
+    (re.compile(r"Check these fields: (?P<fields>.+)"), N_("Check these fields: %(fields)s")),
+]
+
+
+def problem_detail(detail: str) -> str:
+    """A problem's detail in the language of the moment (as written when it has no msgid)."""
+    for pattern, msgid in _DETAIL_PATTERNS:
+        match = pattern.fullmatch(detail)
+        if match:
+            values = match.groupdict()
+            if "what" in values:
+                values["what"] = gettext(values["what"])
+            return gettext(msgid, **values)
+    return gettext(detail)
+
+
+# What a 404 can name ("no claim with that id"), so its noun reads in Welsh too.
+RESOURCE_NAMES = (
+    N_("claim"),
+    N_("payment"),
+    N_("organisation"),
+    N_("partnership"),
+    N_("alert"),
+    N_("statement"),
+    N_("person"),
+)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -90,7 +132,7 @@ def validation_problem(errors: Mapping[str, list[str]], detail: str | None = Non
     return Problem(
         422,
         "validation",
-        "The request has invalid fields",
+        N_("The request has invalid fields"),
         detail or f"Check these fields: {fields}",
         errors=errors,
     )

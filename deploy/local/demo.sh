@@ -162,6 +162,7 @@ web = seed.get("web")
 if web:
     print()
     print(f"Web forms: sign in at {base}/sign-in   demo password: {web['password']}")
+    print(f"  Cymraeg:   {base}/sign-in?lang=cy   (every page has a Cymraeg / English switch)")
     for key, email in web["people"].items():
         print(f"    {key:15} {email}")
 else:

@@ -57,6 +57,18 @@ def can_manage_people(principal: Principal, organisation_id: str) -> bool:
     return "vcse_admin" in principal.roles and principal.organisation_id == organisation_id
 
 
+def can_choose_language(principal: Principal, organisation_id: str, person_id: str | None) -> bool:
+    """A person chooses their own language; an organisation's is chosen by the operator, its
+    VCSE admin or its finance officers (who may also set it for any of its people)."""
+    if principal.is_operator:
+        return True
+    if principal.organisation_id != organisation_id:
+        return False
+    if person_id is not None and principal.person_id == person_id:
+        return True
+    return bool({"vcse_admin", "finance"} & set(principal.roles))
+
+
 def balance_scope(principal: Principal) -> tuple[str, str | None]:
     """Which balances a member of a partnership sees: ("all", None), ("payee", org) or
     ("payer", org)."""

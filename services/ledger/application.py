@@ -32,7 +32,9 @@ from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
 from .domain.organisation import (
     Organisation,
+    Person,
     add_person,
+    choose_language,
     record_identifiers,
     register_organisation,
 )
@@ -218,6 +220,47 @@ class Ledger:
             "name": event.name,
             "email": event.email,
             "roles": list(event.roles),
+        }
+
+    def choose_language(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        organisation_id: str,
+        person_id: str | None,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Record the language of an organisation's, or a person's, emails and statements."""
+        organisation = uow.connection.execute(
+            select(organisations).where(organisations.c.id == organisation_id)
+        ).first()
+        visible = principal.is_operator or principal.organisation_id == organisation_id
+        if organisation is None or not visible:
+            raise NotFound("organisation")
+        person = None
+        if person_id is not None:
+            row = uow.connection.execute(
+                select(people).where(
+                    (people.c.id == person_id) & (people.c.organisation_id == organisation_id)
+                )
+            ).first()
+            if row is None:
+                raise NotFound("person")
+            person = Person(row.id, row.organisation_id, row.name, row.email, tuple(row.roles))
+        if not access.can_choose_language(principal, organisation_id, person_id):
+            raise Forbidden(
+                "only the person, or the organisation's VCSE admin or finance officers, "
+                "may choose this language"
+            )
+        event = choose_language(_organisation(organisation), person, data.get("language"))
+        stream_id = stream("language", person_id or organisation_id)
+        self._append(
+            uow, principal, stream_id, uow.stream_version(stream_id), [event], organisation_id
+        )
+        return {
+            "organisation_id": organisation_id,
+            "person_id": person_id,
+            "language": event.language,
         }
 
     def form_partnership(

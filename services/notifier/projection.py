@@ -30,6 +30,7 @@ from shared.events.types import (
     PaymentReversed,
     PersonAdded,
     PersonalDataErased,
+    PreferredLanguageChosen,
 )
 from shared.sql import insert_for
 
@@ -125,6 +126,12 @@ class Projection:
                     )
                     .on_conflict_do_nothing()
                 )
+        elif isinstance(event, PreferredLanguageChosen):
+            table = organisations if event.person_id is None else people
+            subject = event.person_id or event.organisation_id
+            connection.execute(
+                update(table).where(table.c.id == subject).values(preferred_language=event.language)
+            )
         elif isinstance(event, PartnershipFormed):
             _upsert(
                 connection,

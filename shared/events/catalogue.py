@@ -38,6 +38,7 @@ from .types import (
     PaymentReversed,
     PersonAdded,
     PersonalDataErased,
+    PreferredLanguageChosen,
     RateCard,
 )
 
@@ -235,6 +236,13 @@ class ApiTokensRevokedV1(_Builds):
     token_digests = fields.List(fields.String(), required=True)
 
 
+class PreferredLanguageChosenV1(_Builds):
+    builds = PreferredLanguageChosen
+    organisation_id = _id()
+    person_id = _optional_text()
+    language = _text()
+
+
 class PartnershipFormedV1(_Builds):
     builds = PartnershipFormed
     partnership_id = _id()
@@ -392,6 +400,7 @@ class InvoiceIssuedV1(_Builds):
 _SCHEMA_CLASSES: tuple[type[_Builds], ...] = (
     OrganisationRegisteredV1,
     PersonAddedV1,
+    PreferredLanguageChosenV1,
     PartnershipFormedV1,
     AgreementSignedV1,
     AgreementAmendedV1,

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import ClassVar, TypeAlias
 
 ORGANISATION_KINDS = ("vcse", "statutory")
+# The languages an organisation or a person may choose for emails and statements.
+PREFERRED_LANGUAGES = ("cy", "en")
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
 ACTIVITIES = (
     "meeting",
@@ -153,6 +155,19 @@ class ApiTokensRevoked:
     person_id: str
     organisation_id: str
     token_digests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PreferredLanguageChosen:
+    """The language (`cy` or `en`) an organisation, or one of its people when `person_id` is
+    set, chose for its emails and statements (Welsh Language Standards)."""
+
+    event_type: ClassVar[str] = "PreferredLanguageChosen"
+    schema_version: ClassVar[int] = 1
+
+    organisation_id: str
+    person_id: str | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -447,6 +462,7 @@ Event: TypeAlias = (
     | OrganisationIdentifiersRecorded
     | PersonAdded
     | ApiTokensRevoked
+    | PreferredLanguageChosen
     | PartnershipFormed
     | AgreementEvent
     | ClaimEvent
@@ -458,6 +474,7 @@ Event: TypeAlias = (
 ALL_EVENT_CLASSES: tuple[type[Event], ...] = (
     OrganisationRegistered,
     PersonAdded,
+    PreferredLanguageChosen,
     PartnershipFormed,
     AgreementSigned,
     AgreementAmended,

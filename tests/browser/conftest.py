@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -76,6 +77,13 @@ def _require_built_assets() -> None:
 
 @pytest.fixture(scope="module")
 def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with serve_site(_sqlite_template, tmp_path_factory) as served:
+        yield served
+
+
+@contextmanager
+def serve_site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A fresh ledger with two tenants, served until the block ends."""
     _require_built_assets()
     database = tmp_path_factory.mktemp("browser") / "ledger.db"
     shutil.copyfile(_sqlite_template, database)
@@ -125,9 +133,9 @@ def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     policy itself is checked in a context that enforces it (test_security.py)."""
     contexts: list[BrowserContext] = []
 
-    def make(*, bypass_csp: bool = True) -> BrowserContext:
+    def make(*, bypass_csp: bool = True, locale: str = "en-GB") -> BrowserContext:
         context = browser.new_context(
-            bypass_csp=bypass_csp, viewport={"width": 1100, "height": 900}, locale="en-GB"
+            bypass_csp=bypass_csp, viewport={"width": 1100, "height": 900}, locale=locale
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -143,5 +151,5 @@ def sign_in(page: Page, site: Site, email: str, password: str = PASSWORD) -> Non
     page.goto(site.url("/sign-in"))
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("button:has-text('Sign in')")
+    page.click("main form .govuk-button:not(.govuk-password-input__toggle)")  # any language
     page.wait_for_url(site.url("/"))

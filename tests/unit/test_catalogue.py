@@ -45,6 +45,7 @@ from shared.events.types import (
     PaymentReversed,
     PersonAdded,
     PersonalDataErased,
+    PreferredLanguageChosen,
     RateCard,
 )
 
@@ -84,12 +85,14 @@ SAMPLES: list[Event] = [
     OrganisationIdentifiersRecorded("o1", "1234567", None, "GB123456789", "0088:5012345000008"),
     InvoiceIssued("i2", "o1", "o2", "p1", "u1", D, 2, "BR-00002", ("c1", "c2"), 9, 1, D, "2026-11"),
     ApiTokensRevoked("u1", "o1", ("ab" * 32, "cd" * 32)),
+    PreferredLanguageChosen("o1", None, "cy"),
+    PreferredLanguageChosen("o1", "u1", "en"),
 ]
 
 
 def test_every_type_is_catalogued_under_its_class_name() -> None:
     assert set(EVENT_TYPES) == {cls.__name__ for cls in ALL_EVENT_CLASSES}
-    assert len(EVENT_TYPES) == 18
+    assert len(EVENT_TYPES) == 19
     for cls in ALL_EVENT_CLASSES:
         assert cls.event_type == cls.__name__
         assert cls.schema_version == 1

@@ -23,6 +23,8 @@ from shared.http import (
     install_security_headers,
     problem_from_http,
 )
+from shared.i18n import N_
+from shared.i18n_web import install_language
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
 from shared.readiness import check_database
@@ -54,6 +56,7 @@ def create_app(
         product_clock.announce(log)
 
     app = Flask("bridges.ledger")
+    install_language(app, pages=True)
     app.config.update(
         TESTING=testing,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -133,7 +136,12 @@ def create_app(
             return problem_response(problem)
         log.exception("unhandled error", path=request.path, method=request.method)
         return problem_response(
-            Problem(500, "internal", "Internal error", "the error was logged with the request id")
+            Problem(
+                500,
+                "internal",
+                N_("Internal error"),
+                N_("the error was logged with the request id"),
+            )
         )
 
     @app.teardown_appcontext

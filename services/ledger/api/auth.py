@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy import Engine, select
 
+from shared.i18n import N_
 from shared.problems import Problem
 from shared.tokens import hash_token
 
@@ -53,8 +54,8 @@ def authenticate(engine: Engine) -> Principal:
         raise Problem(
             401,
             "unauthenticated",
-            "Authentication required",
-            "send an API token as 'Authorization: Bearer <token>'",
+            N_("Authentication required"),
+            N_("send an API token as 'Authorization: Bearer <token>'"),
             headers=challenge,
         )
     principal = load_principal(engine, token.strip())
@@ -62,8 +63,8 @@ def authenticate(engine: Engine) -> Principal:
         raise Problem(
             401,
             "unauthenticated",
-            "Authentication required",
-            "the API token is unknown or revoked",
+            N_("Authentication required"),
+            N_("the API token is unknown or revoked"),
             headers=challenge,
         )
     g.principal = principal

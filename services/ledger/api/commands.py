@@ -13,6 +13,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, request
 
+from shared.i18n import N_
 from shared.problems import Problem
 from shared.text import text_fault
 
@@ -54,7 +55,7 @@ def execute(
             raise Problem(
                 400,
                 "bad-idempotency-key",
-                "Invalid Idempotency-Key",
+                N_("Invalid Idempotency-Key"),
                 f"the Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters, "
                 "with no control characters",
             )
@@ -84,13 +85,13 @@ def execute(
         raise Problem(
             422,
             "idempotency-key-reused",
-            "Idempotency-Key reused with another request",
-            "this Idempotency-Key was already used with a different body; use a new key",
+            N_("Idempotency-Key reused with another request"),
+            N_("this Idempotency-Key was already used with a different body; use a new key"),
         )
     raise Problem(
         409,
         "idempotency-key-in-flight",
-        "Request already in progress",
-        "a request with this Idempotency-Key is still being processed; retry shortly",
+        N_("Request already in progress"),
+        N_("a request with this Idempotency-Key is still being processed; retry shortly"),
         headers={"Retry-After": "1"},
     )

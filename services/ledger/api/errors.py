@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.i18n import N_
 from shared.problems import Problem, validation_problem
 
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
@@ -15,11 +16,11 @@ def problem_from_domain(error: DomainError) -> Problem:
         return validation_problem(error.errors, error.message)
     if isinstance(error, InvalidTransition):
         return Problem(
-            409, "invalid-transition", "Not possible in the claim's state", error.message
+            409, "invalid-transition", N_("Not possible in the claim's state"), error.message
         )
     if isinstance(error, NotAllowed):
-        return Problem(403, "not-allowed", "Not allowed", error.message)
-    return Problem(422, "rejected", "The request was refused", error.message)
+        return Problem(403, "not-allowed", N_("Not allowed"), error.message)
+    return Problem(422, "rejected", N_("The request was refused"), error.message)
 
 
 def problem_for(error: Exception) -> Problem | None:
@@ -29,14 +30,14 @@ def problem_for(error: Exception) -> Problem | None:
     if isinstance(error, DomainError):
         return problem_from_domain(error)
     if isinstance(error, NotFound):
-        return Problem(404, "not-found", "Not found", str(error))
+        return Problem(404, "not-found", N_("Not found"), str(error))
     if isinstance(error, Forbidden):
-        return Problem(403, "forbidden", "Forbidden", str(error))
+        return Problem(403, "forbidden", N_("Forbidden"), str(error))
     if isinstance(error, StaleVersion):
         return Problem(
             412,
             "stale-version",
-            "The claim has changed",
+            N_("The claim has changed"),
             str(error),
             headers={"ETag": f'"{error.current}"'},
         )
@@ -51,7 +52,7 @@ def problem_for(error: Exception) -> Problem | None:
         return Problem(
             409,
             "conflict",
-            "Changed by someone else",
-            "another change to the same record was saved first; reload and retry",
+            N_("Changed by someone else"),
+            N_("another change to the same record was saved first; reload and retry"),
         )
     return None

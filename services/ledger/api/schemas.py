@@ -11,6 +11,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared.claim_position import CLAIM_STATUSES
+from shared.events.types import PREFERRED_LANGUAGES
 from shared.text import MULTILINE, ONE_LINE
 
 ACTIVITIES = (
@@ -88,6 +89,20 @@ class PersonIn(Strict):
         required=True,
         validate=validate.Length(min=1),
     )
+
+
+class LanguageIn(Strict):
+    language = fields.String(
+        required=True,
+        validate=validate.OneOf(PREFERRED_LANGUAGES),
+        metadata={"description": "cy (Cymraeg) or en (English): emails and statements"},
+    )
+
+
+class LanguageOut(ma.Schema):
+    organisation_id = fields.String()
+    person_id = fields.String(allow_none=True)
+    language = fields.String()
 
 
 class PartnershipIn(Strict):

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from shared.events.types import (
     ORGANISATION_KINDS,
+    PREFERRED_LANGUAGES,
     ROLES,
     OrganisationIdentifiersRecorded,
     OrganisationRegistered,
     PersonAdded,
+    PreferredLanguageChosen,
 )
 
 from .validation import NAME_MAX, Problems
@@ -226,6 +228,21 @@ def add_person(
         name=checked_name,
         email=checked_email,
         roles=tuple(checked_roles),
+    )
+
+
+def choose_language(
+    organisation: Organisation, person: Person | None, language: object
+) -> PreferredLanguageChosen:
+    """The language of an organisation's (or one of its people's) emails and statements."""
+    problems = Problems()
+    checked = problems.choice(language, "language", PREFERRED_LANGUAGES)
+    problems.raise_if_any()
+    assert checked is not None
+    return PreferredLanguageChosen(
+        organisation_id=organisation.id,
+        person_id=person.id if person is not None else None,
+        language=checked,
     )
 
 

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
+from shared.i18n import ENGLISH, N_, gettext, language
 from shared.logging import get_logger
 from shared.settings import LedgerSettings
 
@@ -35,6 +36,7 @@ from .views import (
     balances,
     claims,
     decisions,
+    email_language,
     idp,
     indicators,
     invoices,
@@ -44,12 +46,15 @@ from .views import (
 
 HERE = Path(__file__).resolve().parent
 ERROR_TITLES = {
-    400: ("Sorry, there is a problem with your request", "Go back, reload the page and try again."),
-    403: ("You do not have permission to see this page", "Your role does not allow it."),
-    404: ("Page not found", "Check the address, or go back to your home page."),
-    405: ("Sorry, that did not work", "Go back and use the buttons on the page."),
-    429: ("Too many attempts", "Wait 15 minutes, then try again."),
-    500: ("Sorry, there is a problem with the service", "Try again later."),
+    400: (
+        N_("Sorry, there is a problem with your request"),
+        N_("Go back, reload the page and try again."),
+    ),
+    403: (N_("You do not have permission to see this page"), N_("Your role does not allow it.")),
+    404: (N_("Page not found"), N_("Check the address, or go back to your home page.")),
+    405: (N_("Sorry, that did not work"), N_("Go back and use the buttons on the page.")),
+    429: (N_("Too many attempts"), N_("Wait 15 minutes, then try again.")),
+    500: (N_("Sorry, there is a problem with the service"), N_("Try again later.")),
 }
 
 
@@ -153,15 +158,19 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
 
     def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
         title, advice = ERROR_TITLES.get(status, ERROR_TITLES[500])
-        body = render_template("error.html", title=title, advice=detail or advice, status=status)
+        body = render_template(
+            "error.html", title=gettext(title), advice=detail or gettext(advice), status=status
+        )
         return body, status
 
     @bp.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         return error_page(
             400,
-            "The form could not be checked (it may be out of date). "
-            "Go back, reload the page and try again.",
+            gettext(
+                "The form could not be checked (it may be out of date). "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @bp.errorhandler(NotFound)
@@ -170,6 +179,9 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
 
     @bp.errorhandler(Forbidden)
     def _forbidden(error: Forbidden) -> tuple[str, int]:
+        # The application's reason is English only: other languages get the page's own advice.
+        if language() != ENGLISH:
+            return error_page(403)
         return error_page(403, str(error)[:1].upper() + str(error)[1:] + ".")
 
     @bp.errorhandler(Exception)
@@ -193,6 +205,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     decisions.register(bp, ledger)
     payments.register(bp, ledger)
     balances.register(bp, ledger)
+    email_language.register(bp, ledger)
     # Alerts, statements and indicators live in the notifier: fetched over its HTTP API.
     notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from shared.i18n import ENGLISH, language
 from shared.money import format_pence
 
 from .presenters import AGING_LABELS
@@ -97,11 +98,15 @@ def _text(
 
 
 def _open_svg(chart_id: str, title: str, description: str, height: float) -> list[str]:
+    # These charts' own words (axes, legend, description) are English: on a page in another
+    # language they say so, and the title (the page's, translated) says its own language.
+    lang = "" if language() == ENGLISH else f' lang="{ENGLISH}"'
+    title_lang = "" if language() == ENGLISH else f' lang="{language()}"'
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bridges-chart" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bridges-chart" role="img"{lang} '
         f'width="100%" viewBox="0 0 {_CHART_WIDTH} {height:g}" '
         f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" focusable="false">',
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+        f'<title id="{escape(chart_id)}-title"{title_lang}>{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]
 

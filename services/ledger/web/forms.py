@@ -22,18 +22,19 @@ from wtforms import (
 )
 
 from shared.events.types import ACTIVITIES, EXPENSE_CATEGORIES
+from shared.i18n import N_
 
 MAX_FORM_ROWS = 50
 
 ACTIVITY_LABELS = {
-    "meeting": "Meeting",
-    "co_design": "Co-design",
-    "peer_learning": "Peer learning",
-    "buddy_scheme": "Buddy scheme",
-    "training": "Training",
-    "travel": "Travel",
-    "preparation": "Preparation",
-    "other": "Other",
+    "meeting": N_("Meeting"),
+    "co_design": N_("Co-design"),
+    "peer_learning": N_("Peer learning"),
+    "buddy_scheme": N_("Buddy scheme"),
+    "training": N_("Training"),
+    "travel": N_("Travel"),
+    "preparation": N_("Preparation"),
+    "other": N_("Other"),
 }
 
 
@@ -42,8 +43,8 @@ def _label(value: str) -> str:
 
 
 # Options of the selects (rendered by the GOV.UK macros; the domain checks the value).
-ACTIVITY_CHOICES = [("", "Choose an activity"), *((a, _label(a)) for a in ACTIVITIES)]
-CATEGORY_CHOICES = [("", "Choose a category"), *((c, _label(c)) for c in EXPENSE_CATEGORIES)]
+ACTIVITY_CHOICES = [("", N_("Choose an activity")), *((a, _label(a)) for a in ACTIVITIES)]
+CATEGORY_CHOICES = [("", N_("Choose a category")), *((c, _label(c)) for c in EXPENSE_CATEGORIES)]
 
 
 class DateParts(Form):

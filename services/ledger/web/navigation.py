@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
+from shared.i18n import N_, gettext
+
 from ..access import APPROVING_ROLES, VCSE_ROLES, Principal
 
 
@@ -26,30 +28,30 @@ def _sees_claims(principal: Principal) -> bool:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Home", "web.home", lambda p: True),
+    NavItem(N_("Home"), "web.home", lambda p: True),
     NavItem(
-        "Claims",
+        N_("Claims"),
         "web.claims",
         _sees_claims,
         ("web.claim", "web.new_claim", "web.answer_claim", "web.withdraw_claim"),
     ),
     NavItem(
-        "Approvals",
+        N_("Approvals"),
         "web.approvals",
         lambda p: p.has_any(APPROVING_ROLES),
         ("web.approve_claim", "web.query_claim", "web.reject_claim"),
     ),
     NavItem(
-        "Payments",
+        N_("Payments"),
         "web.payments",
         lambda p: "finance" in p.roles,
         ("web.new_payment", "web.reverse_payment"),
     ),
-    NavItem("Balances", "web.balances", _sees_claims, ("web.partnership_balances",)),
+    NavItem(N_("Balances"), "web.balances", _sees_claims, ("web.partnership_balances",)),
     # From the notifier, for everyone in a partnership; it scopes each person's view.
-    NavItem("Statements", "web.statements", _sees_claims, ("web.statement_download",)),
-    NavItem("Indicators", "web.indicators", _sees_claims),
-    NavItem("Alerts", "web.alerts", _sees_claims, ("web.acknowledge_alert",)),
+    NavItem(N_("Statements"), "web.statements", _sees_claims, ("web.statement_download",)),
+    NavItem(N_("Indicators"), "web.indicators", _sees_claims),
+    NavItem(N_("Alerts"), "web.alerts", _sees_claims, ("web.acknowledge_alert",)),
 ]
 
 
@@ -65,7 +67,7 @@ def navigation(principal: Principal | None) -> list[dict[str, object]]:
         active = current or request.endpoint in item.section
         items.append(
             {
-                "text": item.text,
+                "text": gettext(item.text),
                 "href": url_for(item.endpoint),
                 "current": current,
                 "active": active,

@@ -33,6 +33,7 @@ from urllib.parse import quote
 import requests
 from flask import g, has_request_context
 
+from shared.i18n import language
 from shared.logging import get_logger
 from shared.tokens import issue_token
 
@@ -193,7 +194,12 @@ class NotifierClient:
     ) -> requests.Response:
         # Minted for this call only (see the module docstring); never logged.
         token = issue_token(person_id, self._key)
-        headers = {"Authorization": f"Bearer {token}", "Accept": "*/*"}
+        # The page's language: the notifier words statements and problems in it.
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "*/*",
+            "Accept-Language": language(),
+        }
         if has_request_context() and g.get("request_id"):
             headers["X-Request-ID"] = str(g.request_id)  # one id in both services' logs
         try:

@@ -23,8 +23,9 @@ from sqlalchemy import Connection, select
 from services.notifier.delivery.email import render_alert_email
 from services.notifier.delivery.queue import EMAIL, WEBHOOK, message_id, queue_delivery
 from services.notifier.delivery.subscriptions import Subscription, active_subscriptions
-from services.notifier.store.read_model import PersonRecord, load_people
+from services.notifier.store.read_model import PersonRecord, load_people, organisation_language
 from services.notifier.store.tables import partnership_members
+from shared.i18n import use_language
 
 from .records import Alert
 
@@ -34,6 +35,8 @@ class Destination:
     channel: str
     recipient: str
     subscription_id: str | None = None
+    # The language of the email: the person's (or their organisation's) choice; None: English.
+    language: str | None = None
 
 
 class Directory:
@@ -44,6 +47,7 @@ class Directory:
         self._people: dict[str, list[PersonRecord]] = {}
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._members: dict[str, list[str]] = {}
+        self._languages: dict[str, str | None] = {}
 
     def people(self, organisation_id: str) -> list[PersonRecord]:
         if organisation_id not in self._people:
@@ -68,6 +72,14 @@ class Directory:
             )
             self._members[partnership_id] = list(rows.scalars())
         return self._members[partnership_id]
+
+    def language(self, organisation_id: str) -> str | None:
+        """The organisation's language for emails to its subscriptions' addresses."""
+        if organisation_id not in self._languages:
+            self._languages[organisation_id] = organisation_language(
+                self._connection, organisation_id
+            )
+        return self._languages[organisation_id]
 
     def digests(self, organisation_id: str) -> bool:
         """Has the organisation chosen one digest email a day instead of one per alert?"""
@@ -95,7 +107,10 @@ def destinations(alert: Alert, directory: Directory) -> list[Destination]:
             if directory.digests(organisation_id):
                 continue
             for person in holders:
-                emails.setdefault(person.email.lower(), Destination(EMAIL, person.email))
+                emails.setdefault(
+                    person.email.lower(),
+                    Destination(EMAIL, person.email, language=person.language),
+                )
     for organisation_id in dict.fromkeys(heard):
         for subscription in directory.subscriptions(organisation_id):
             if not subscription.wants(alert.kind):
@@ -103,7 +118,12 @@ def destinations(alert: Alert, directory: Directory) -> list[Destination]:
             if subscription.channel == EMAIL and not subscription.digest:
                 emails.setdefault(
                     subscription.target.lower(),
-                    Destination(EMAIL, subscription.target, subscription.id),
+                    Destination(
+                        EMAIL,
+                        subscription.target,
+                        subscription.id,
+                        directory.language(organisation_id),
+                    ),
                 )
             elif subscription.channel == WEBHOOK:
                 hooks.setdefault(
@@ -133,11 +153,13 @@ def queue_alert_deliveries(
 ) -> int:
     """Queue the alert's deliveries in the caller's transaction; returns how many are new."""
     queued = 0
-    email = None
+    emails: dict[str | None, dict[str, str]] = {}  # one rendering per language
     for destination in destinations(alert, directory):
         if destination.channel == EMAIL:
-            email = email or render_alert_email(alert)
-            payload: dict[str, object] = dict(email)
+            if destination.language not in emails:
+                with use_language(destination.language):
+                    emails[destination.language] = render_alert_email(alert)
+            payload: dict[str, object] = dict(emails[destination.language])
             if alert.correlation_id:
                 payload[CORRELATION_PAYLOAD_KEY] = alert.correlation_id
             key = destination.recipient.lower()

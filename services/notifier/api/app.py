@@ -23,6 +23,8 @@ from shared.http import (
     install_security_headers,
     problem_from_http,
 )
+from shared.i18n import N_
+from shared.i18n_web import install_language
 from shared.logging import configure_logging, get_logger
 from shared.problems import Problem, problem_response
 from shared.readiness import check_database
@@ -52,6 +54,7 @@ def create_app(
         product_clock.announce(log)
         clock = product_clock.now
     app = Flask("bridges.notifier")
+    install_language(app, pages=False)
     app.config.update(
         TESTING=testing,
         MAX_CONTENT_LENGTH=100_000,
@@ -106,7 +109,9 @@ def create_app(
         if isinstance(error, Problem):
             return problem_response(error)
         log.exception("unhandled error", path=request.path, method=request.method)
-        return problem_response(Problem(500, "internal", "Internal error", "the error was logged"))
+        return problem_response(
+            Problem(500, "internal", N_("Internal error"), N_("the error was logged"))
+        )
 
     return app
 

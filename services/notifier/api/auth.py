@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy import Engine, select
 
+from shared.i18n import N_
 from shared.principal import Principal
 from shared.problems import Problem
 from shared.tokens import hash_token, verify_token_any
@@ -25,8 +26,8 @@ def authenticate(engine: Engine, keys: tuple[bytes, ...]) -> Principal:
         raise Problem(
             401,
             "unauthenticated",
-            "Authentication required",
-            "send the API token the ledger issued as 'Authorization: Bearer <token>'",
+            N_("Authentication required"),
+            N_("send the API token the ledger issued as 'Authorization: Bearer <token>'"),
             headers=_CHALLENGE,
         )
     person_id = verify_token_any(token.strip(), keys)
@@ -57,8 +58,8 @@ def authenticate(engine: Engine, keys: tuple[bytes, ...]) -> Principal:
         raise Problem(
             401,
             "unauthenticated",
-            "Authentication required",
-            "the API token is not valid here, or its person is not known to the notifier yet",
+            N_("Authentication required"),
+            N_("the API token is not valid here, or its person is not known to the notifier yet"),
             headers=_CHALLENGE,
         )
     principal = Principal(row.id, row.organisation_id, row.kind, frozenset(row.roles))

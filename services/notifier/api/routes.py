@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Engine, func, select
 
 from shared.calendar import london_date
+from shared.i18n import N_
 from shared.principal import Principal
 from shared.problems import Problem, validation_problem
 from shared.sql import begin_write
@@ -93,7 +94,7 @@ def deliveries_to_person(connection: Any, person_id: str) -> list[dict[str, Any]
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "not-found", "Not found", f"no {what} with that id")
+    return Problem(404, "not-found", N_("Not found"), f"no {what} with that id")
 
 
 def build_routes(
@@ -110,7 +111,9 @@ def build_routes(
     def scope_filters(principal: Principal, connection: Any) -> dict[str, Any]:
         reach = reach_of(connection, principal)
         if reach.empty:
-            raise Problem(403, "forbidden", "Forbidden", "your roles do not give access to alerts")
+            raise Problem(
+                403, "forbidden", N_("Forbidden"), N_("your roles do not give access to alerts")
+            )
         return {
             "organisation_ids": list(reach.organisation_ids) or None,
             "partnership_ids": list(reach.partnership_ids) or None,
@@ -277,8 +280,8 @@ def build_routes(
                 raise Problem(
                     403,
                     "forbidden",
-                    "Forbidden",
-                    "only a VCSE admin or a payer's finance officer manages subscriptions",
+                    N_("Forbidden"),
+                    N_("only a VCSE admin or a payer's finance officer manages subscriptions"),
                 )
             with begin_write(engine) as connection:
                 try:

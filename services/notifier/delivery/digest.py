@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Engine, select
 
 from services.notifier.alerts.records import UNRESOLVED, Alert, alert_from_row
 from services.notifier.settings import NotifierSettings
-from services.notifier.store.read_model import load_people
+from services.notifier.store.read_model import load_people, organisation_language
 from services.notifier.store.tables import alerts, deliveries, partnership_members
+from shared.i18n import use_language
 from shared.sql import begin_write
 
 from .dispatcher import DispatchCounts, dispatch_due
@@ -46,13 +47,15 @@ def send_digests(
     """Queue the day's digests (idempotent per recipient and day), then send what is due."""
     report = DigestReport(day)
     with begin_write(engine) as connection:
-        for recipient, items, subscription_id in _digests(connection, day):
+        for recipient, items, subscription_id, language in _digests(connection, day):
+            with use_language(language):
+                payload = render_digest_email(day, items)
             queued = queue_delivery(
                 connection,
                 channel=EMAIL,
                 recipient=recipient,
                 message_id=digest_message_id(recipient, day),
-                payload=render_digest_email(day, items),
+                payload=payload,
                 now=now,
                 subscription_id=subscription_id,
             )
@@ -63,8 +66,12 @@ def send_digests(
     return report
 
 
-def _digests(connection: Connection, day: date) -> list[tuple[str, list[Alert], str | None]]:
-    """(recipient, items, subscription id) for each digest recipient still to be sent today."""
+def _digests(
+    connection: Connection, day: date
+) -> list[tuple[str, list[Alert], str | None, str | None]]:
+    """(recipient, items, subscription id, language) for each digest recipient still to be sent
+    today: a person's language is theirs (or their organisation's), an address's its
+    organisation's."""
     by_organisation: dict[str, list[Subscription]] = defaultdict(list)
     for subscription in active_subscriptions(connection):
         if subscription.channel == EMAIL and subscription.digest:
@@ -72,6 +79,7 @@ def _digests(connection: Connection, day: date) -> list[tuple[str, list[Alert], 
     items_of: dict[str, dict[str, Alert]] = defaultdict(dict)
     shown_as: dict[str, str] = {}
     via: dict[str, str | None] = {}
+    language_of: dict[str, str | None] = {}
     for organisation_id, subscriptions in sorted(by_organisation.items()):
         visible = _alerts_heard_by(connection, organisation_id)
         if not visible:
@@ -86,6 +94,7 @@ def _digests(connection: Connection, day: date) -> list[tuple[str, list[Alert], 
                     items_of[key][alert.id] = alert
             shown_as.setdefault(key, person.email)
             via.setdefault(key, None)
+            language_of.setdefault(key, person.language)
         for subscription in subscriptions:
             key = subscription.target.lower()
             if _sent(connection, key, day):
@@ -95,11 +104,12 @@ def _digests(connection: Connection, day: date) -> list[tuple[str, list[Alert], 
                     items_of[key][alert.id] = alert
             shown_as.setdefault(key, subscription.target)
             via[key] = subscription.id
+            language_of.setdefault(key, organisation_language(connection, organisation_id))
     result = []
     for key, found in sorted(items_of.items()):
         if found:
             ordered = sorted(found.values(), key=lambda a: (a.raised_at, a.id))
-            result.append((shown_as[key], ordered, via.get(key)))
+            result.append((shown_as[key], ordered, via.get(key), language_of.get(key)))
     return result
 
 

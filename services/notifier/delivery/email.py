@@ -17,7 +17,8 @@ from email.utils import formatdate, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from shared import clock as product_clock
-from shared.money import format_pence
+from shared import i18n
+from shared.i18n import N_, gettext, ngettext
 
 if TYPE_CHECKING:
     from services.notifier.alerts.records import Alert
@@ -27,26 +28,26 @@ SUBJECT_PREFIX = "[Bridges] "
 
 # Detail fields worth a line in an email, in this order, with how to show them.
 _LINES: tuple[tuple[str, str, str], ...] = (
-    ("payee_name", "VCSE organisation", "text"),
-    ("payer_name", "Payer", "text"),
-    ("claim_id", "Claim", "text"),
-    ("status", "Status", "text"),
-    ("submitted_on", "Submitted", "date"),
-    ("approval_due", "Approval due", "date"),
-    ("payment_due", "Payment due", "date"),
-    ("claimed_pence", "Claimed", "money"),
-    ("approved_pence", "Approved", "money"),
-    ("paid_pence", "Paid", "money"),
-    ("open_pence", "Outstanding", "money"),
-    ("days_overdue", "Days overdue", "text"),
-    ("working_days_late", "Working days late", "text"),
-    ("question", "Question", "text"),
-    ("queried_on", "Queried on", "date"),
-    ("budget_pence", "Budget", "money"),
-    ("committed_pence", "Committed", "money"),
-    ("on_time_percent", "Paid on time (%)", "text"),
-    ("claims_judged", "Claims judged", "text"),
-    ("owed_pence", "Owed more than 60 days", "money"),
+    ("payee_name", N_("VCSE organisation"), "text"),
+    ("payer_name", N_("Payer"), "text"),
+    ("claim_id", N_("Claim"), "text"),
+    ("status", N_("Status"), "text"),
+    ("submitted_on", N_("Submitted"), "date"),
+    ("approval_due", N_("Approval due"), "date"),
+    ("payment_due", N_("Payment due"), "date"),
+    ("claimed_pence", N_("Claimed"), "money"),
+    ("approved_pence", N_("Approved"), "money"),
+    ("paid_pence", N_("Paid"), "money"),
+    ("open_pence", N_("Outstanding"), "money"),
+    ("days_overdue", N_("Days overdue"), "text"),
+    ("working_days_late", N_("Working days late"), "text"),
+    ("question", N_("Question"), "text"),
+    ("queried_on", N_("Queried on"), "date"),
+    ("budget_pence", N_("Budget"), "money"),
+    ("committed_pence", N_("Committed"), "money"),
+    ("on_time_percent", N_("Paid on time (%)"), "text"),
+    ("claims_judged", N_("Claims judged"), "text"),
+    ("owed_pence", N_("Owed more than 60 days"), "money"),
 )
 
 
@@ -56,19 +57,19 @@ class PermanentEmailFailure(Exception):
 
 def _shown(value: Any, how: str) -> str:
     if how == "money" and isinstance(value, int):
-        return format_pence(value)
+        return i18n.money(value)
     if how == "date" and isinstance(value, str):
         try:
             day = date.fromisoformat(value)
         except ValueError:
             return value
-        return f"{day.day} {day:%b %Y}"
+        return i18n.short_date(day)
     return str(value)
 
 
 def _facts(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [
-        (label, _shown(detail[key], how))
+        (gettext(label), _shown(detail[key], how))
         for key, label, how in _LINES
         if detail.get(key) not in (None, "")
     ]
@@ -79,18 +80,29 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
     facts = _facts(alert.detail)
     flags = []
     if alert.detail.get("while_queried"):
-        flags.append("The claim is queried; approval is still late (a query pauses nothing).")
+        flags.append(
+            gettext("The claim is queried; approval is still late (a query pauses nothing).")
+        )
     if alert.detail.get("awaiting_approval"):
-        flags.append("The claim is still waiting for approval: unapproved claims count as late.")
+        flags.append(
+            gettext("The claim is still waiting for approval: unapproved claims count as late.")
+        )
+    raised_line = gettext(
+        "Alert: %(kind)s (%(level)s), raised %(date)s",
+        kind=alert.kind,
+        level=alert.level,
+        date=alert.raised_on.isoformat(),
+    )
+    id_line = gettext("Alert id: %(id)s", id=alert.id)
     text_lines = [alert.title, ""]
     text_lines += [f"{label}: {value}" for label, value in facts]
     text_lines += ["", *flags] if flags else []
     text_lines += [
         "",
-        f"Alert: {alert.kind} ({alert.level}), raised {alert.raised_on.isoformat()}",
-        f"Alert id: {alert.id}",
+        raised_line,
+        id_line,
         "",
-        "You receive this because your organisation is part of this Bridges partnership.",
+        gettext("You receive this because your organisation is part of this Bridges partnership."),
     ]
     rows = "".join(
         f'<tr><th scope="row" style="text-align:left;padding-right:1em">{html.escape(label)}'
@@ -99,11 +111,11 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
     )
     flag_html = "".join(f"<p>{html.escape(flag)}</p>" for flag in flags)
     body = (
-        '<!doctype html><html lang="en"><body style="font-family:sans-serif">'
-        f'<h1 style="font-size:1.2em">{html.escape(alert.title)}</h1>'
+        f'<!doctype html><html lang="{i18n.language()}"><body style="font-family:sans-serif">'
+        # The alert's own title is written by the notifier's rules, in English.
+        f'<h1 style="font-size:1.2em" lang="en">{html.escape(alert.title)}</h1>'
         f"<table>{rows}</table>{flag_html}"
-        f'<p style="color:#555">Alert: {html.escape(alert.kind)} ({html.escape(alert.level)}),'
-        f" raised {alert.raised_on.isoformat()}. Alert id: {html.escape(alert.id)}</p>"
+        f'<p style="color:#555">{html.escape(raised_line)}. {html.escape(id_line)}</p>'
         "</body></html>"
     )
     return {"subject": SUBJECT_PREFIX + alert.title, "text": "\n".join(text_lines), "html": body}
@@ -112,20 +124,33 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
 def render_digest_email(day: date, alerts: Sequence[Alert]) -> dict[str, str]:
     """One email listing every open item of a recipient on `day`."""
     count = len(alerts)
-    noun = "item" if count == 1 else "items"
-    subject = f"{SUBJECT_PREFIX}Daily digest for {day.day} {day:%b %Y}: {count} open {noun}"
-    text_lines = [f"{count} open {noun} on {day.isoformat()}:", ""]
+    subject = SUBJECT_PREFIX + ngettext(
+        "Daily digest for %(date)s: %(num)d open item",
+        "Daily digest for %(date)s: %(num)d open items",
+        count,
+        date=i18n.short_date(day),
+    )
+    text_lines = [
+        ngettext(
+            "%(num)d open item on %(date)s:", "%(num)d open items on %(date)s:", count, date=day
+        ),
+        "",
+    ]
     items_html = []
     for alert in alerts:
-        ack = " (acknowledged)" if alert.status == "acknowledged" else ""
-        text_lines.append(f"- {alert.title}{ack} [raised {alert.raised_on.isoformat()}]")
+        ack = " " + gettext("(acknowledged)") if alert.status == "acknowledged" else ""
+        raised = gettext("raised %(date)s", date=alert.raised_on.isoformat())
+        text_lines.append(f"- {alert.title}{ack} [{raised}]")
         items_html.append(
-            f"<li>{html.escape(alert.title)}{html.escape(ack)} "
-            f"<small>raised {alert.raised_on.isoformat()}</small></li>"
+            f'<li><span lang="en">{html.escape(alert.title)}</span>{html.escape(ack)} '
+            f"<small>{html.escape(raised)}</small></li>"
         )
-    text_lines += ["", "You receive one digest a day because your organisation chose digest mode."]
+    text_lines += [
+        "",
+        gettext("You receive one digest a day because your organisation chose digest mode."),
+    ]
     body = (
-        '<!doctype html><html lang="en"><body style="font-family:sans-serif">'
+        f'<!doctype html><html lang="{i18n.language()}"><body style="font-family:sans-serif">'
         f'<h1 style="font-size:1.2em">{html.escape(subject[len(SUBJECT_PREFIX) :])}</h1>'
         f"<ul>{''.join(items_html)}</ul></body></html>"
     )

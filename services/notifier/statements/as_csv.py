@@ -10,6 +10,8 @@ import csv
 import io
 from datetime import timedelta
 
+from shared.i18n import N_, gettext
+
 from .model import ActivityStatement, OutstandingStatement, Statement
 
 ACTIVITY_COLUMNS = (
@@ -44,6 +46,38 @@ OUTSTANDING_COLUMNS = (
 )
 
 
+# Each column's heading, marked for the catalogue (the Welsh file has Welsh headings).
+HEADINGS = {
+    column: column
+    for column in (
+        N_("row_type"),
+        N_("date"),
+        N_("type"),
+        N_("claim_id"),
+        N_("reference"),
+        N_("description"),
+        N_("amount_pounds"),
+        N_("amount_pence"),
+        N_("balance_pounds"),
+        N_("balance_pence"),
+        N_("label"),
+        N_("standing"),
+        N_("status"),
+        N_("receipt"),
+        N_("payment_due"),
+        N_("days_overdue"),
+        N_("bucket"),
+        N_("items"),
+        N_("open_pounds"),
+        N_("open_pence"),
+        N_("interest_pounds"),
+        N_("interest_pence"),
+        N_("compensation_pounds"),
+        N_("compensation_pence"),
+    )
+}
+
+
 def pounds(pence: int) -> str:
     """Pence as pounds with two decimals and no symbol: ``-1234.05``."""
     sign = "-" if pence < 0 else ""
@@ -67,7 +101,9 @@ def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
         {
             "row_type": "opening",
             "date": body.period_start.isoformat(),
-            "description": f"Opening balance (owed at the end of {day_before.isoformat()})",
+            "description": gettext(
+                "Opening balance (owed at the end of %(date)s)", date=day_before.isoformat()
+            ),
             **_money("amount", body.opening_pence),
             **_money("balance", body.opening_pence),
         }
@@ -86,18 +122,25 @@ def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
             }
         )
     for kind, label, pence in (
-        ("approved", "Total approved", body.approved_pence),
-        ("payment", "Total paid", body.paid_pence),
-        ("reversal", "Total reversed", body.reversed_pence),
+        ("approved", N_("Total approved"), body.approved_pence),
+        ("payment", N_("Total paid"), body.paid_pence),
+        ("reversal", N_("Total reversed"), body.reversed_pence),
     ):
         rows.append(
-            {"row_type": "total", "type": kind, "description": label, **_money("amount", pence)}
+            {
+                "row_type": "total",
+                "type": kind,
+                "description": gettext(label),
+                **_money("amount", pence),
+            }
         )
     rows.append(
         {
             "row_type": "closing",
             "date": body.period_end.isoformat(),
-            "description": f"Closing balance (owed at the end of {body.period_end.isoformat()})",
+            "description": gettext(
+                "Closing balance (owed at the end of %(date)s)", date=body.period_end.isoformat()
+            ),
             **_money("amount", body.closing_pence),
             **_money("balance", body.closing_pence),
         }
@@ -106,7 +149,9 @@ def _activity_rows(body: ActivityStatement) -> list[dict[str, object]]:
         {
             "row_type": "memo",
             "date": body.period_end.isoformat(),
-            "description": "Awaiting approval at the end of the period (not in the balance)",
+            "description": gettext(
+                "Awaiting approval at the end of the period (not in the balance)"
+            ),
             **_money("amount", body.closing_awaiting_approval_pence),
         }
     )
@@ -136,7 +181,7 @@ def _outstanding_rows(body: OutstandingStatement) -> list[dict[str, object]]:
         rows.append(
             {
                 "row_type": "bucket_total",
-                "label": f"Total {total.bucket}",
+                "label": gettext("Total %(bucket)s", bucket=total.bucket),
                 "bucket": total.bucket,
                 "items": total.items,
                 **_money("open", total.open_pence),
@@ -147,15 +192,17 @@ def _outstanding_rows(body: OutstandingStatement) -> list[dict[str, object]]:
     awaiting = sum(1 for item in body.items if item.standing == "awaiting approval")
     overdue = sum(1 for item in body.items if item.days_overdue > 0)
     for label, items, pence in (
-        ("Approved, outstanding", len(body.items) - awaiting, body.approved_outstanding_pence),
-        ("Awaiting approval", awaiting, body.awaiting_approval_pence),
-        ("Overdue", overdue, body.overdue_pence),
+        (N_("Approved, outstanding"), len(body.items) - awaiting, body.approved_outstanding_pence),
+        (N_("Awaiting approval"), awaiting, body.awaiting_approval_pence),
+        (N_("Overdue"), overdue, body.overdue_pence),
     ):
-        rows.append({"row_type": "total", "label": label, "items": items, **_money("open", pence)})
+        rows.append(
+            {"row_type": "total", "label": gettext(label), "items": items, **_money("open", pence)}
+        )
     rows.append(
         {
             "row_type": "total",
-            "label": "Total open",
+            "label": gettext("Total open"),
             "items": len(body.items),
             **_money("open", body.open_pence),
             **_money("interest", body.interest_pence),
@@ -178,6 +225,7 @@ def statement_to_csv(statement: Statement) -> bytes:
         columns, rows = OUTSTANDING_COLUMNS, _outstanding_rows(body)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="raise")
-    writer.writeheader()
+    # The headings in the language of the moment (English: the column names themselves).
+    writer.writerow({column: gettext(HEADINGS[column]) for column in columns})
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

@@ -26,8 +26,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from shared import i18n
 from shared.calendar import LONDON
-from shared.money import format_pence
+from shared.i18n import N_
+from shared.i18n import gettext as _
 from shared.pdf import BOLD, FONT, HEAD, INK, numbered_canvas
 from shared.pdf import escape as _escape
 from shared.pdf import table as _table
@@ -60,18 +62,29 @@ _WARNING = ParagraphStyle(
     rightIndent=3 * mm,
 )
 
-KIND_TITLES = {"activity": "Activity statement", "outstanding": "Outstanding statement"}
+KIND_TITLES = {"activity": N_("Activity statement"), "outstanding": N_("Outstanding statement")}
 BUCKET_LABELS = {
-    "not_due": "Not yet due",
-    "1-30": "1-30 days overdue",
-    "31-60": "31-60 days overdue",
-    "61-90": "61-90 days overdue",
-    "90+": "Over 90 days overdue",
+    "not_due": N_("Not yet due"),
+    "1-30": N_("1-30 days overdue"),
+    "31-60": N_("31-60 days overdue"),
+    "61-90": N_("61-90 days overdue"),
+    "90+": N_("Over 90 days overdue"),
 }
 
 
+# Words the rows take from the statement's values, marked for the catalogue.
+VALUE_WORDS = (
+    N_("Approved"),
+    N_("Payment"),
+    N_("Reversal"),
+    N_("approved"),
+    N_("awaiting approval"),
+    N_("awaiting approval (queried)"),
+)
+
+
 def _long(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return i18n.long_date(day)
 
 
 def _cell(text: str, style: ParagraphStyle, fits: int) -> str | Paragraph:
@@ -92,17 +105,20 @@ def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
     parties = statement.parties
     body = statement.body
     if isinstance(body, ActivityStatement):
-        when = ("Period", f"{_long(body.period_start)} to {_long(body.period_end)}")
+        when = (
+            _("Period"),
+            _("%(start)s to %(end)s", start=_long(body.period_start), end=_long(body.period_end)),
+        )
     else:
-        when = ("As at", f"{_long(body.as_at)} (end of day)")
+        when = (_("As at"), _("%(date)s (end of day)", date=_long(body.as_at)))
     produced = statement.produced_at.astimezone(LONDON)
     rows = [
-        ("Partnership", parties.partnership.name),
-        ("VCSE organisation", parties.payee.name),
-        ("Payer", parties.payer.name),
+        (_("Partnership"), parties.partnership.name),
+        (_("VCSE organisation"), parties.payee.name),
+        (_("Payer"), parties.payer.name),
         when,
-        ("Produced", f"{_long(produced.date())}, {produced:%H:%M} {produced.tzname()}"),
-        ("Reference", f"{statement.id} ({statement.trigger.replace('_', ' ')})"),
+        (_("Produced"), f"{_long(produced.date())}, {produced:%H:%M} {produced.tzname()}"),
+        (_("Reference"), f"{statement.id} ({statement.trigger.replace('_', ' ')})"),
     ]
     details = Table(
         [(label, _cell(value, _CELL_9, 60)) for label, value in rows],
@@ -132,13 +148,15 @@ def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
             ]
         )
     )
-    title = f"Bridges \u2013 {KIND_TITLES[statement.kind]}"
+    title = f"Bridges \u2013 {_(KIND_TITLES[statement.kind])}"
     return [Paragraph(title, _TITLE), Spacer(1, 3 * mm), side_by_side, Spacer(1, 4 * mm)]
 
 
 def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any], list[str]]:
     day_before = body.period_start - timedelta(days=1)
-    header = ["Date", "Type", "Claim", "Reference", "Description", "Amount", "Balance"]
+    header = [
+        _(h) for h in ("Date", "Type", "Claim", "Reference", "Description", "Amount", "Balance")
+    ]
     rows: list[list[Any]] = [header]
     rows.append(
         [
@@ -146,9 +164,9 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
             "",
             "",
             "",
-            f"Opening balance (owed at the end of {_long(day_before)})",
+            _("Opening balance (owed at the end of %(date)s)", date=_long(day_before)),
             "",
-            format_pence(body.opening_pence),
+            i18n.money(body.opening_pence),
         ]
     )
     for line, balance in zip(body.lines, body.running_balances(), strict=True):
@@ -156,12 +174,12 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
         rows.append(
             [
                 line.on.isoformat(),
-                line.kind.capitalize(),
+                _(line.kind.capitalize()),
                 line.claim_id,
                 latin(line.reference),
                 _cell(line.description, _CELL, 40),
-                f"{sign}{format_pence(line.amount_pence)}",
-                format_pence(balance),
+                f"{sign}{i18n.money(line.amount_pence)}",
+                i18n.money(balance),
             ]
         )
     rows.append(
@@ -170,48 +188,51 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
             "",
             "",
             "",
-            f"Closing balance (owed at the end of {_long(body.period_end)})",
+            _("Closing balance (owed at the end of %(date)s)", date=_long(body.period_end)),
             "",
-            format_pence(body.closing_pence),
+            i18n.money(body.closing_pence),
         ]
     )
     widths = [22 * mm, 20 * mm, 62 * mm, 36 * mm, 73 * mm, 27 * mm, 27 * mm]
     summary = [
-        ["Summary", "Amount"],
-        ["Opening balance", format_pence(body.opening_pence)],
-        ["Approved in the period", format_pence(body.approved_pence)],
-        ["Paid in the period", f"-{format_pence(body.paid_pence)}"],
-        ["Payments reversed in the period", format_pence(body.reversed_pence)],
-        ["Closing balance", format_pence(body.closing_pence)],
+        [_("Summary"), _("Amount")],
+        [_("Opening balance"), i18n.money(body.opening_pence)],
+        [_("Approved in the period"), i18n.money(body.approved_pence)],
+        [_("Paid in the period"), f"-{i18n.money(body.paid_pence)}"],
+        [_("Payments reversed in the period"), i18n.money(body.reversed_pence)],
+        [_("Closing balance"), i18n.money(body.closing_pence)],
     ]
     flowables = [
-        Paragraph("Movements", _HEADING),
+        Paragraph(_("Movements"), _HEADING),
         _table(rows, widths, right=[5, 6], bold_last=True, bold_rows=[1]),
     ]
     notes = [
-        "The balance is what the payer has approved and not yet paid: opening + approved "
-        "- paid + reversed = closing. Claims awaiting approval at the end of the period, "
-        f"not in the balance: {format_pence(body.closing_awaiting_approval_pence)} (see the "
-        "outstanding statement)."
+        _(
+            "The balance is what the payer has approved and not yet paid: opening + approved "
+            "- paid + reversed = closing. Claims awaiting approval at the end of the period, "
+            "not in the balance: %(amount)s (see the outstanding statement).",
+            amount=i18n.money(body.closing_awaiting_approval_pence),
+        )
     ]
     return summary, flowables, notes
 
 
 def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], list[Any], list[str]]:
     header = [
-        "Claim",
-        "Standing",
-        "Receipt",
-        "Payment due",
-        "Days overdue",
-        "Aging",
-        "Open amount",
-        "Interest",
-        "Compensation",
+        _("Claim"),
+        _("Standing"),
+        _("Receipt"),
+        _("Payment due"),
+        _("Days overdue"),
+        _("Aging"),
+        _("Open amount"),
+        _("Interest"),
+        _("Compensation"),
     ]
     rows: list[list[Any]] = [header]
     for item in body.items:
         standing = item.standing if item.status != "queried" else "awaiting approval (queried)"
+        standing = _(standing)
         rows.append(
             [
                 item.claim_id,
@@ -220,63 +241,65 @@ def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], lis
                 item.payment_due.isoformat(),
                 str(item.days_overdue),
                 item.bucket,
-                format_pence(item.open_pence),
-                format_pence(item.interest_pence),
-                format_pence(item.compensation_pence),
+                i18n.money(item.open_pence),
+                i18n.money(item.interest_pence),
+                i18n.money(item.compensation_pence),
             ]
         )
     rows.append(
         [
-            "Total",
-            f"{len(body.items)} items",
+            _("Total"),
+            _("%(count)s items", count=len(body.items)),
             "",
             "",
             "",
             "",
-            format_pence(body.open_pence),
-            format_pence(body.interest_pence),
-            format_pence(body.compensation_pence),
+            i18n.money(body.open_pence),
+            i18n.money(body.interest_pence),
+            i18n.money(body.compensation_pence),
         ]
     )
     widths = [60 * mm, 40 * mm, 22 * mm, 24 * mm, 22 * mm, 16 * mm, 28 * mm, 26 * mm, 29 * mm]
-    buckets: list[list[Any]] = [["Aging", "Items", "Open amount", "Interest", "Compensation"]]
+    buckets: list[list[Any]] = [
+        [_(h) for h in ("Aging", "Items", "Open amount", "Interest", "Compensation")]
+    ]
     for total in body.buckets:
         buckets.append(
             [
-                BUCKET_LABELS.get(total.bucket, total.bucket),
+                _(BUCKET_LABELS[total.bucket]) if total.bucket in BUCKET_LABELS else total.bucket,
                 str(total.items),
-                format_pence(total.open_pence),
-                format_pence(total.interest_pence),
-                format_pence(total.compensation_pence),
+                i18n.money(total.open_pence),
+                i18n.money(total.interest_pence),
+                i18n.money(total.compensation_pence),
             ]
         )
     buckets.append(
         [
-            "Total",
+            _("Total"),
             str(len(body.items)),
-            format_pence(body.open_pence),
-            format_pence(body.interest_pence),
-            format_pence(body.compensation_pence),
+            i18n.money(body.open_pence),
+            i18n.money(body.interest_pence),
+            i18n.money(body.compensation_pence),
         ]
     )
     summary = [
-        ["Summary", "Amount"],
-        ["Approved, not yet paid", format_pence(body.approved_outstanding_pence)],
-        ["Awaiting approval", format_pence(body.awaiting_approval_pence)],
-        ["Of which overdue", format_pence(body.overdue_pence)],
-        ["Interest accrued", format_pence(body.interest_pence)],
-        ["Fixed compensation", format_pence(body.compensation_pence)],
-        ["Total open", format_pence(body.open_pence)],
+        [_("Summary"), _("Amount")],
+        [_("Approved, not yet paid"), i18n.money(body.approved_outstanding_pence)],
+        [_("Awaiting approval"), i18n.money(body.awaiting_approval_pence)],
+        [_("Of which overdue"), i18n.money(body.overdue_pence)],
+        [_("Interest accrued"), i18n.money(body.interest_pence)],
+        [_("Fixed compensation"), i18n.money(body.compensation_pence)],
+        [_("Total open"), i18n.money(body.open_pence)],
     ]
-    empty = [Paragraph("No open items on this date.", _NOTE)] if not body.items else []
+    empty = [Paragraph(_("No open items on this date."), _NOTE)] if not body.items else []
     flowables = [
-        Paragraph("Open items", _HEADING),
+        Paragraph(_("Open items"), _HEADING),
         *empty,
         _table(rows, widths, right=[4, 6, 7, 8], bold_last=True),
         Spacer(1, 4 * mm),
         KeepTogether(
             [
-                Paragraph("Totals by aging bucket", _HEADING),
+                Paragraph(_("Totals by aging bucket"), _HEADING),
                 _table(
                     buckets,
                     [50 * mm, 16 * mm, 30 * mm, 28 * mm, 30 * mm],
@@ -287,10 +310,12 @@ def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], lis
         ),
     ]
     notes = [
-        "Payment due is the date of receipt plus the payment terms plus the days the claim "
-        "spent queried (time waiting on the VCSE organisation is not the payer's lateness). "
-        "A claim waiting for approval is overdue once past payment due.",
-        INTEREST_NOTE,
+        _(
+            "Payment due is the date of receipt plus the payment terms plus the days the claim "
+            "spent queried (time waiting on the VCSE organisation is not the payer's lateness). "
+            "A claim waiting for approval is overdue once past payment due."
+        ),
+        INTEREST_NOTE,  # English only: its wording is built from the Act's name
     ]
     return summary, flowables, notes
 
@@ -305,14 +330,15 @@ def statement_to_pdf(statement: Statement) -> bytes:
         summary, flowables, notes = _outstanding_story(body)
     story = _masthead(statement, summary)
     if isinstance(body, OutstandingStatement) and body.base_rates and body.base_rates.message:
-        story.append(Paragraph(_escape(f"Warning: {body.base_rates.message}"), _WARNING))
+        warning = _("Warning: %(message)s", message=body.base_rates.message)
+        story.append(Paragraph(_escape(warning), _WARNING))
     story += flowables
     paragraphs: list[Any] = [Spacer(1, 3 * mm)]
-    for note in [*notes, BENCHMARKS_LINE]:
+    for note in [*notes, BENCHMARKS_LINE]:  # English only, as INTEREST_NOTE
         paragraphs += [Paragraph(_escape(note), _NOTE), Spacer(1, 1.5 * mm)]
     story.append(KeepTogether(paragraphs))
     footer = latin(
-        f"Bridges \u2013 {KIND_TITLES[statement.kind]} \u2013 {parties.payee.name} / "
+        f"Bridges \u2013 {_(KIND_TITLES[statement.kind])} \u2013 {parties.payee.name} / "
         f"{parties.payer.name} \u2013 {statement.period_end.isoformat()}"
     )
     buffer = io.BytesIO()
@@ -323,7 +349,7 @@ def statement_to_pdf(statement: Statement) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=18 * mm,
-        title=latin(f"{KIND_TITLES[statement.kind]} - {parties.payee.name}"),
+        title=latin(f"{_(KIND_TITLES[statement.kind])} - {parties.payee.name}"),
         author="Bridges",
         subject=latin(f"{parties.partnership.name}: {parties.payee.name} / {parties.payer.name}"),
         creator="Bridges notifier",

@@ -6,11 +6,14 @@ crash either keeps all of it or none; the dispatcher sends."""
 from __future__ import annotations
 
 import base64
+import html
 from datetime import date, datetime
 
+from babel.dates import format_date
 from sqlalchemy import Connection
 
-from shared.money import format_pence
+from shared import i18n
+from shared.i18n import gettext, use_language
 
 from ..alerts import raise_candidate
 from ..delivery.queue import EMAIL, message_id, queue_delivery
@@ -21,52 +24,80 @@ from ..rules.candidates import (
     AlertCandidate,
     Recipients,
 )
+from ..store.read_model import organisation_language
 from .as_json import statement_to_json
 from .model import ActivityStatement, Statement
 from .production import monthly_statements
 from .render import render
 
 
+def _day(value: date) -> str:
+    """'01 November 2026' / '01 Tachwedd 2026'."""
+    return format_date(value, "dd MMMM y", locale=i18n.babel_locale())
+
+
 def _describe(statement: Statement) -> str:
     parties = statement.parties
     if isinstance(statement.body, ActivityStatement):
-        what = (
-            f"Activity statement {statement.body.period_start:%d %B %Y} to "
-            f"{statement.body.period_end:%d %B %Y}"
+        what = gettext(
+            "Activity statement %(start)s to %(end)s",
+            start=_day(statement.body.period_start),
+            end=_day(statement.body.period_end),
         )
     else:
-        what = f"Outstanding statement as at {statement.body.as_at:%d %B %Y}"
-    return f"{what}: {parties.payee.name} and {parties.payer.name}"
+        what = gettext("Outstanding statement as at %(date)s", date=_day(statement.body.as_at))
+    return gettext(
+        "%(what)s: %(payee)s and %(payer)s",
+        what=what,
+        payee=parties.payee.name,
+        payer=parties.payer.name,
+    )
 
 
 def _total_line(statement: Statement) -> str:
     body = statement.body
     if isinstance(body, ActivityStatement):
-        return f"Closing balance {format_pence(body.closing_pence)}."
-    overdue = format_pence(body.overdue_pence)
-    return f"Open items {format_pence(body.open_pence)}, of which {overdue} overdue."
+        return gettext("Closing balance %(amount)s.", amount=i18n.money(body.closing_pence))
+    return gettext(
+        "Open items %(open)s, of which %(overdue)s overdue.",
+        open=i18n.money(body.open_pence),
+        overdue=i18n.money(body.overdue_pence),
+    )
+
+
+def _email(statement: Statement) -> dict[str, object]:
+    """The statement's email and PDF in the language of the moment."""
+    description = _describe(statement)
+    total = _total_line(statement)
+    attached = gettext("The statement is attached.")
+    pdf, content_type, filename = render(statement, "pdf")
+    return {
+        "subject": f"[Bridges] {description}",
+        "text": f"{description}.\n{total}\n{attached}\n",
+        "html": f"<p>{html.escape(description)}.</p><p>{html.escape(total)}</p>"
+        f"<p>{html.escape(attached)}</p>",
+        "attachments": [
+            {
+                "filename": filename,
+                "content_type": content_type,
+                "content_base64": base64.b64encode(pdf).decode("ascii"),
+            }
+        ],
+    }
 
 
 def distribute(connection: Connection, statement: Statement, now: datetime, as_of: date) -> int:
     """Queue the statement to its subscribers and raise `statement_ready`; how many queued."""
     queued = 0
-    description = _describe(statement)
-    pdf, content_type, filename = render(statement, "pdf")
+    description = _describe(statement)  # the alert's title: English, as every alert's
+    emails: dict[str | None, dict[str, object]] = {}  # one email (and PDF) per language
     for recipient in statement.recipients:
         if recipient.channel == EMAIL:
-            payload: dict[str, object] = {
-                "subject": f"[Bridges] {description}",
-                "text": f"{description}.\n{_total_line(statement)}\nThe statement is attached.\n",
-                "html": f"<p>{description}.</p><p>{_total_line(statement)}</p>"
-                "<p>The statement is attached.</p>",
-                "attachments": [
-                    {
-                        "filename": filename,
-                        "content_type": content_type,
-                        "content_base64": base64.b64encode(pdf).decode("ascii"),
-                    }
-                ],
-            }
+            language = organisation_language(connection, recipient.organisation_id)
+            if language not in emails:
+                with use_language(language):
+                    emails[language] = _email(statement)
+            payload: dict[str, object] = dict(emails[language])
         else:
             payload = {
                 "type": "statement.ready",

@@ -52,6 +52,8 @@ class PersonRecord:
     name: str
     email: str
     roles: tuple[str, ...]
+    # The language of their emails: their own choice, else their organisation's (None: English).
+    language: str | None = None
 
 
 def timeline_from_row(row: Any) -> ClaimTimeline:
@@ -154,13 +156,31 @@ def load_people(
     connection: Connection, *, organisation_ids: Iterable[str] | None = None
 ) -> list[PersonRecord]:
     # An erased person is no one to write to (services/notifier/erasure.py).
-    query = select(people).where(people.c.email != ERASED)
+    query = (
+        select(people, organisations.c.preferred_language.label("org_language"))
+        .outerjoin(organisations, organisations.c.id == people.c.organisation_id)
+        .where(people.c.email != ERASED)
+    )
     if organisation_ids is not None:
         query = query.where(people.c.organisation_id.in_(list(organisation_ids)))
     return [
-        PersonRecord(row.id, row.organisation_id, row.name, row.email, tuple(row.roles))
+        PersonRecord(
+            row.id,
+            row.organisation_id,
+            row.name,
+            row.email,
+            tuple(row.roles),
+            row.preferred_language or row.org_language,
+        )
         for row in connection.execute(query.order_by(people.c.email))
     ]
+
+
+def organisation_language(connection: Connection, organisation_id: str) -> str | None:
+    """The organisation's chosen language for emails and statements (None: English)."""
+    return connection.execute(
+        select(organisations.c.preferred_language).where(organisations.c.id == organisation_id)
+    ).scalar_one_or_none()
 
 
 def organisation_names(connection: Connection) -> dict[str, str]:

@@ -42,6 +42,8 @@ organisations = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("contact_email", String(320)),
+    # cy | en (PreferredLanguageChosen); None: English.
+    Column("preferred_language", String(8)),
 )
 
 people = Table(
@@ -52,6 +54,8 @@ people = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
     Column("roles", json_type(), nullable=False),
+    # cy | en, the person's own choice; None: their organisation's.
+    Column("preferred_language", String(8)),
 )
 
 # Tokens the ledger revoked (`ApiTokensRevoked`), by the digest it stored: the API refuses them.

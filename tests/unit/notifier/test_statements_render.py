@@ -23,6 +23,7 @@ from services.notifier.statements import (
 )
 from services.notifier.statements.as_csv import pounds
 from services.notifier.statements.as_pdf import latin
+from shared.i18n import use_language
 from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
@@ -144,3 +145,21 @@ def test_the_same_statement_renders_to_the_same_pdf_bytes() -> None:
 
     assert first == second
     assert PdfReader(io.BytesIO(first)).metadata["/CreationDate"] == "D:20260302083000+00'00'"
+
+
+def test_statements_in_welsh_have_welsh_headings_words_and_dates() -> None:
+    with use_language("cy"):
+        data, _, _ = render(outstanding(), "csv")
+        pdf, _, _ = render(activity(), "pdf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert list(rows[0])[:3] == ["math_rhes", "label", "id_hawliad"]
+    assert any(row["label"] == "Cyfanswm agored" for row in rows)
+    assert rows[0]["math_rhes"] == "item"  # the values programs filter on stay as they are
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Datganiad gweithgarwch" in text
+    assert "Tudalen 1 o 1" in text
+    assert "2 Mawrth 2026, 08:30 GMT" in text  # Welsh month names
+    assert "Balans terfynol" in text
+    # English is untouched by a Welsh rendering before it.
+    english, _, _ = render(outstanding(), "csv")
+    assert english.decode("utf-8").startswith("row_type,label,claim_id")

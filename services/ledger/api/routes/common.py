@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 
+from shared.i18n import N_
 from shared.problems import Problem
 
 from ...access import Principal
@@ -48,7 +49,7 @@ def if_match_version() -> int | None:
         raise Problem(
             428,
             "precondition-required",
-            "If-Match required",
+            N_("If-Match required"),
             "send the claim's version in If-Match (from its ETag) so two people cannot "
             "overwrite each other",
         )
@@ -59,7 +60,7 @@ def if_match_version() -> int | None:
         raise Problem(
             412,
             "stale-version",
-            "The claim has changed",
+            N_("The claim has changed"),
             f'If-Match {raw!r} is not a claim version such as "3"',
         )
     return int(match.group(1))

@@ -8,7 +8,15 @@ from flask_smorest import Blueprint
 
 from ...application import Ledger
 from ..commands import execute
-from ..schemas import IdentifiersIn, OrganisationIn, OrganisationOut, PersonIn, PersonOut
+from ..schemas import (
+    IdentifiersIn,
+    LanguageIn,
+    LanguageOut,
+    OrganisationIn,
+    OrganisationOut,
+    PersonIn,
+    PersonOut,
+)
 from .common import IDEMPOTENCY_DOC, principal_of
 
 
@@ -64,5 +72,37 @@ def build_organisations(ledger: Ledger) -> Blueprint:
                 PersonOut(),
                 lambda uow: (ledger.add_person(uow, principal, organisation_id, data), {}),
             )
+
+    def choose_language(organisation_id: str, person_id: str | None, data: dict) -> Response:  # type: ignore[type-arg]
+        principal = principal_of(ledger)
+        return execute(
+            ledger,
+            principal,
+            200,
+            LanguageOut(),
+            lambda uow: (
+                ledger.choose_language(uow, principal, organisation_id, person_id, data),
+                {},
+            ),
+        )
+
+    @blp.route("/organisations/<organisation_id>/language")
+    class OrganisationLanguage(MethodView):
+        @blp.arguments(LanguageIn)
+        @blp.response(200, LanguageOut)
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def put(self, data: dict, organisation_id: str) -> Response:  # type: ignore[type-arg]
+            """Choose the organisation's language for emails and statements (cy or en)."""
+            return choose_language(organisation_id, None, data)
+
+    @blp.route("/organisations/<organisation_id>/people/<person_id>/language")
+    class PersonLanguage(MethodView):
+        @blp.arguments(LanguageIn)
+        @blp.response(200, LanguageOut)
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def put(self, data: dict, organisation_id: str, person_id: str) -> Response:  # type: ignore[type-arg]
+            """Choose a person's language for emails and statements (cy or en): the person,
+            or their organisation's VCSE admin or finance officers."""
+            return choose_language(organisation_id, person_id, data)
 
     return blp

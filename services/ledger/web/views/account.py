@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import update
 from werkzeug.exceptions import TooManyRequests
 
+from shared.i18n import gettext
 from shared.text import text_fault
 
 from ...access import APPROVING_ROLES, VCSE_ROLES
@@ -93,7 +94,7 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
     @bp.route("/sign-out", methods=["POST"])
     def sign_out() -> Any:
         end_session()
-        flash("You have signed out.", "success")
+        flash(gettext("You have signed out."), "success")
         return redirect(url_for("web.sign_in"))
 
     @bp.route("/")

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from shared.i18n import N_, gettext
+
 from ...access import APPROVING_ROLES, VCSE_ROLES, Principal
 from ...application import Ledger
 from ..notifier_client import (
@@ -20,26 +22,26 @@ from ..notifier_client import (
 from ..sessions import current_person, requires
 
 ALERT_KINDS = {
-    "approval_due_soon": "Approval due soon",
-    "approval_overdue": "Approval overdue",
-    "payment_due_soon": "Payment due soon",
-    "payment_overdue": "Payment overdue",
-    "query_unanswered": "Query unanswered",
-    "budget_threshold": "Budget threshold",
-    "equity_breach": "Equity breach",
-    "statement_ready": "Statement ready",
+    "approval_due_soon": N_("Approval due soon"),
+    "approval_overdue": N_("Approval overdue"),
+    "payment_due_soon": N_("Payment due soon"),
+    "payment_overdue": N_("Payment overdue"),
+    "query_unanswered": N_("Query unanswered"),
+    "budget_threshold": N_("Budget threshold"),
+    "equity_breach": N_("Equity breach"),
+    "statement_ready": N_("Statement ready"),
 }
 ALERT_STATUSES = {
-    "open": ("Open", "govuk-tag--red"),
-    "acknowledged": ("Acknowledged", "govuk-tag--yellow"),
-    "resolved": ("Resolved", "govuk-tag--green"),
+    "open": (N_("Open"), "govuk-tag--red"),
+    "acknowledged": (N_("Acknowledged"), "govuk-tag--yellow"),
+    "resolved": (N_("Resolved"), "govuk-tag--green"),
 }
 # The filter's choices; "all" sends no status to the notifier.
 FILTERS = [
-    ("open", "Open"),
-    ("acknowledged", "Acknowledged"),
-    ("resolved", "Resolved"),
-    ("all", "All alerts"),
+    ("open", N_("Open")),
+    ("acknowledged", N_("Acknowledged")),
+    ("resolved", N_("Resolved")),
+    ("all", N_("All alerts")),
 ]
 DEFAULT_FILTER = "open"
 PAGE_SIZE = 50
@@ -52,12 +54,13 @@ def sees_notifier_pages(principal: Principal) -> bool:
 
 
 def kind_label(kind: str) -> str:
-    return ALERT_KINDS.get(kind) or kind.replace("_", " ").capitalize()
+    label = ALERT_KINDS.get(kind)
+    return gettext(label) if label else kind.replace("_", " ").capitalize()
 
 
 def alert_status_tag(status: str) -> dict[str, str]:
     text, classes = ALERT_STATUSES.get(status, (status.capitalize(), "govuk-tag--grey"))
-    return {"text": text, "classes": classes}
+    return {"text": gettext(text), "classes": classes}
 
 
 def _status_filter(raw: str | None) -> str:
@@ -97,7 +100,7 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 {"value": value, "text": text, "selected": value == status}
                 for value, text in FILTERS
             ],
-            filter_label=dict(FILTERS)[status],
+            filter_label=gettext(dict(FILTERS)[status]),
             paged=cursor is not None,
             unavailable=unavailable,
         )
@@ -114,11 +117,13 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             abort(404)
         except (NotifierUnavailable, NotifierRefused):
             flash(
-                "The alert could not be acknowledged because alerts are not available right "
-                "now. Try again in a few minutes.",
+                gettext(
+                    "The alert could not be acknowledged because alerts are not available right "
+                    "now. Try again in a few minutes."
+                ),
                 "error",
             )
             return redirect(url_for("web.alerts", status=status))
-        title = str(alert.get("title") or "the alert")
-        flash(f"Alert acknowledged: {title}", "success")
+        title = str(alert.get("title") or gettext("the alert"))
+        flash(gettext("Alert acknowledged: %(title)s", title=title), "success")
         return redirect(url_for("web.alerts", status=status))

@@ -22,6 +22,7 @@ from shared.events.types import (
     PaymentRecorded,
     PaymentReversed,
 )
+from shared.i18n import gettext
 
 from ...access import VCSE_ROLES, can_act_for_payee, can_decide_for_payer
 from ...application import Ledger
@@ -136,27 +137,37 @@ def add_domain_errors(
 def describe_event(event: Any, claim_id: str, money_of: Any = money) -> tuple[str, str | None]:
     """What happened, and the text that came with it (a question, an answer, a reason)."""
     if isinstance(event, ClaimSubmitted):
-        return f"Submitted for {money_of(event.amount_pence)}", None
+        return gettext("Submitted for %(amount)s", amount=money_of(event.amount_pence)), None
     if isinstance(event, ClaimAmended):
-        return f"Amended to {money_of(event.amount_pence)}", None
+        return gettext("Amended to %(amount)s", amount=money_of(event.amount_pence)), None
     if isinstance(event, ClaimQueried):
-        return "Queried", event.question
+        return gettext("Queried"), event.question
     if isinstance(event, ClaimQueryAnswered):
-        return "Query answered", event.answer
+        return gettext("Query answered"), event.answer
     if isinstance(event, ClaimApproved):
         if event.amount_pence < event.claimed_pence:
-            amounts = f"{money_of(event.amount_pence)} of {money_of(event.claimed_pence)}"
-            return f"Approved in part: {amounts}", event.reason
-        return f"Approved in full: {money_of(event.amount_pence)}", event.reason
+            amounts = gettext(
+                "%(part)s of %(whole)s",
+                part=money_of(event.amount_pence),
+                whole=money_of(event.claimed_pence),
+            )
+            return gettext("Approved in part: %(amounts)s", amounts=amounts), event.reason
+        return gettext(
+            "Approved in full: %(amount)s", amount=money_of(event.amount_pence)
+        ), event.reason
     if isinstance(event, ClaimRejected):
-        return "Rejected", event.reason
+        return gettext("Rejected"), event.reason
     if isinstance(event, ClaimWithdrawn):
-        return "Withdrawn", None
+        return gettext("Withdrawn"), None
     if isinstance(event, PaymentRecorded | PaymentReversed):
         share = sum(a.amount_pence for a in event.allocations if a.claim_id == claim_id)
         if isinstance(event, PaymentReversed):
-            return f"Payment of {money_of(share)} reversed", event.reason
-        return f"Paid {money_of(share)} (reference {event.reference})", None
+            return gettext("Payment of %(amount)s reversed", amount=money_of(share)), event.reason
+        return gettext(
+            "Paid %(amount)s (reference %(reference)s)",
+            amount=money_of(share),
+            reference=event.reference,
+        ), None
     return type(event).__name__, None  # pragma: no cover - every claim event is above
 
 
@@ -323,14 +334,23 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             errors.add("_schema", "This claim is already being submitted: check your claims")
             return _edit(form, errors, choices, status=409)
         except AlreadySubmitted as earlier:
-            flash(f"Claim {claim_reference(earlier.claim_id)} was already submitted.", "success")
+            flash(
+                gettext(
+                    "Claim %(reference)s was already submitted.",
+                    reference=claim_reference(earlier.claim_id),
+                ),
+                "success",
+            )
             return redirect(url_for("web.claim", claim_id=earlier.claim_id))
         if result is None:
             return _edit(form, errors, choices, status=400)
         flash(
-            f"Claim {claim_reference(result['id'])} submitted for "
-            f"{money(result['amount_pence'])}. Approval is due by "
-            f"{long_date(result['approval_due'])}.",
+            gettext(
+                "Claim %(reference)s submitted for %(amount)s. Approval is due by %(date)s.",
+                reference=claim_reference(result["id"]),
+                amount=money(result["amount_pence"]),
+                date=long_date(result["approval_due"]),
+            ),
             "success",
         )
         return redirect(url_for("web.claim", claim_id=result["id"]))
@@ -369,7 +389,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
                 {
                     "what": what,
                     "text": text,
-                    "who": people.get(_actor(event) or "", "Someone"),
+                    "who": people.get(_actor(event) or "", gettext("Someone")),
                     "on": _when(event) or stored.occurred_at.date(),
                 }
             )
@@ -400,7 +420,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             "answer",
             "claims/answer.html",
             lambda: {"answer": form.answer.data},
-            "Your answer was sent. The claim is back with the approver.",
+            gettext("Your answer was sent. The claim is back with the approver."),
         )
 
     @bp.route("/claims/<claim_id>/withdraw", methods=["GET", "POST"])
@@ -414,5 +434,5 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             "withdraw",
             "claims/withdraw.html",
             lambda: {},
-            "The claim was withdrawn.",
+            gettext("The claim was withdrawn."),
         )

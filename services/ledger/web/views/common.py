@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from shared.i18n import N_, gettext
+
 from ...access import Principal
 from ...application import Ledger
 from ...domain.errors import DomainError, ValidationFailed
@@ -15,7 +17,7 @@ from ...store.event_store import ConcurrencyConflict, UnitOfWork
 from ..presenters import FormErrors
 from ..sessions import current_person
 
-STALE_MESSAGE = (
+STALE_MESSAGE = N_(
     "This claim changed while you were looking at it. Check it again below, then try again."
 )
 
@@ -103,7 +105,7 @@ def claim_command_page(
             ),
         )
     except Stale:
-        flash(STALE_MESSAGE, "error")
+        flash(gettext(STALE_MESSAGE), "error")
         return redirect(url_for("web.claim", claim_id=claim_id))
     if result is None:
         return render_template(template, form=form, claim=found, errors=errors), 400

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from shared.i18n import gettext
+
 from ...access import APPROVING_ROLES, Principal
 from ...application import Ledger
 from ...domain.errors import ValidationFailed
@@ -61,7 +63,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             "approve",
             "decisions/approve.html",
             lambda: approval_data(form),
-            "The claim was approved.",
+            gettext("The claim was approved."),
         )
 
     @bp.route("/claims/<claim_id>/query", methods=["GET", "POST"])
@@ -75,7 +77,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             "query",
             "decisions/query.html",
             lambda: {"question": form.question.data},
-            "Your question was sent. The payment clock is paused until it is answered.",
+            gettext("Your question was sent. The payment clock is paused until it is answered."),
         )
 
     @bp.route("/claims/<claim_id>/reject", methods=["GET", "POST"])
@@ -89,5 +91,5 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             "reject",
             "decisions/reject.html",
             lambda: {"reason": form.reason.data},
-            "The claim was rejected.",
+            gettext("The claim was rejected."),
         )

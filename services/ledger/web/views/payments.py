@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from shared.i18n import gettext
+
 from ...access import Principal, can_pay_for_payer
 from ...application import Ledger
 from ...domain.errors import ValidationFailed
@@ -72,7 +74,10 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         errors = FormErrors(
             row_names={
                 "allocations": [
-                    f"Claim {claim_reference(c['id'])}" if c else "Claim" for c in row_claims
+                    gettext("Claim %(reference)s", reference=claim_reference(c["id"]))
+                    if c
+                    else gettext("Claim")
+                    for c in row_claims
                 ]
             }
         )
@@ -93,8 +98,12 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             add_domain_errors(errors, ValidationFailed(refused.errors), {"allocations": rows})
             return render_template("payments/new.html", **page), 400
         flash(
-            f"Payment of {money(result['amount_pence'])} to {page['payee_name']} recorded "
-            f"(reference {result['reference']}).",
+            gettext(
+                "Payment of %(amount)s to %(payee)s recorded (reference %(reference)s).",
+                amount=money(result["amount_pence"]),
+                payee=page["payee_name"],
+                reference=result["reference"],
+            ),
             "success",
         )
         return redirect(url_for("web.payments"))
@@ -155,8 +164,12 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         if result is None:
             return render_template("payments/reverse.html", **page), 400
         flash(
-            f"Payment {payment['reference']} of {money(payment['amount_pence'])} was reversed. "
-            "The claims it paid are owed again.",
+            gettext(
+                "Payment %(reference)s of %(amount)s was reversed. "
+                "The claims it paid are owed again.",
+                reference=payment["reference"],
+                amount=money(payment["amount_pence"]),
+            ),
             "success",
         )
         return redirect(url_for("web.payments"))

@@ -22,6 +22,8 @@ from flask import (
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
+from shared.i18n import N_, gettext
+
 from ...access import APPROVING_ROLES, VCSE_ROLES, Principal
 from ...application import Ledger
 from ...audit import record_access
@@ -33,7 +35,7 @@ from ..notifier_client import (
     NotifierRefused,
     NotifierUnavailable,
 )
-from ..presenters import FormErrors
+from ..presenters import FormErrors, domain_message
 from ..sessions import current_person, requires
 from .alerts import sees_notifier_pages
 
@@ -147,21 +149,23 @@ class DateErrors(FormErrors):
     """Errors of the date fields, worded for this form and linked to each day box."""
 
     LABELS = {
-        "agreement": ("Whose statement", "agreement"),
-        "as_at": ("The statement date", "as_at-day"),
-        "start": ("The start date", "start-day"),
-        "end": ("The end date", "end-day"),
+        "agreement": (N_("Whose statement"), "agreement"),
+        "as_at": (N_("The statement date"), "as_at-day"),
+        "start": (N_("The start date"), "start-day"),
+        "end": (N_("The end date"), "end-day"),
     }
 
     def _text(self, path: str, message: str) -> str:
-        label = self.LABELS.get(path, (path, path))[0]
+        label = gettext(self.LABELS[path][0]) if path in self.LABELS else path
         if message.startswith("Select") or message.startswith("Enter"):
-            return message
-        return f"{label} {message}"
+            return gettext(message)
+        return gettext("%(field)s %(message)s", field=label, message=domain_message(message))
 
     def message(self, path: str) -> dict[str, str] | None:
         messages = self.errors.get(path)
-        return {"text": self._text(path, messages[0])} if messages else None
+        if not messages:
+            return None
+        return {"text": self._text(path, messages[0]), "visuallyHiddenText": gettext("Error")}
 
     def summary(self) -> list[dict[str, Any]]:
         return [
@@ -314,8 +318,10 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             abort(400)
         except (NotifierUnavailable, NotifierNotFound):  # not found: not caught up yet
             flash(
-                "The statement could not be downloaded because statements are not available "
-                "right now. Try again in a few minutes.",
+                gettext(
+                    "The statement could not be downloaded because statements are not available "
+                    "right now. Try again in a few minutes."
+                ),
                 "error",
             )
             back: dict[str, Any] = {
@@ -343,7 +349,7 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
 def _pair_items(pairs: list[Pair], chosen: Pair | None) -> list[dict[str, Any]]:
     items = [{"value": p.agreement_id, "text": p.label, "selected": p == chosen} for p in pairs]
     if chosen is None:
-        items.insert(0, {"value": "", "text": "Choose whose statement", "selected": True})
+        items.insert(0, {"value": "", "text": gettext("Choose whose statement"), "selected": True})
     return items
 
 

@@ -1,0 +1,179 @@
+"""Cymraeg: every page in Welsh or English, chosen by ?lang=, remembered in a cookie and the
+session, Accept-Language by default; dates, money and form errors in the chosen language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from tests.support.world import World
+
+from .conftest import Browser
+
+
+def _html_lang(page: str) -> str:
+    start = page.index("<html lang=") + len('<html lang="')
+    return page[start : page.index('"', start)]
+
+
+def test_lang_cy_switches_the_page_and_is_remembered(app: Flask, world: World) -> None:
+    client = app.test_client()
+    english = client.get("/sign-in").get_data(as_text=True)
+    assert _html_lang(english) == "en"
+    assert "Sign in to Bridges" in english
+    # The switch: English is current (not a link), Cymraeg links to this page in Welsh.
+    assert '<span aria-current="true" lang="en"><strong>English</strong></span>' in english
+    assert 'href="/sign-in?lang=cy" hreflang="cy" lang="cy"' in english
+
+    response = client.get("/sign-in?lang=cy")
+    welsh = response.get_data(as_text=True)
+    assert _html_lang(welsh) == "cy"
+    assert "Mewngofnodi i Bridges" in welsh
+    assert "Neidio i'r prif gynnwys" in welsh
+    assert 'href="/sign-in?lang=en" hreflang="en" lang="en"' in welsh
+    cookie = response.headers["Set-Cookie"]
+    assert "bridges_lang=cy" in response.headers.getlist("Set-Cookie")[0] or "bridges_lang=cy" in (
+        " ".join(response.headers.getlist("Set-Cookie"))
+    ), cookie
+    assert "Accept-Language" in response.headers["Vary"]
+
+    # Remembered: the next page is Welsh without asking, until English is chosen.
+    assert _html_lang(client.get("/sign-in").get_data(as_text=True)) == "cy"
+    assert _html_lang(client.get("/sign-in?lang=en").get_data(as_text=True)) == "en"
+    assert _html_lang(client.get("/sign-in").get_data(as_text=True)) == "en"
+
+
+def test_the_cookie_alone_chooses_the_language(app: Flask, world: World) -> None:
+    client = app.test_client()
+    client.set_cookie("bridges_lang", "cy")
+    assert "Mewngofnodi i Bridges" in client.get("/sign-in").get_data(as_text=True)
+    client.set_cookie("bridges_lang", "klingon")  # not ours: Accept-Language, then English
+    assert "Sign in to Bridges" in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_accept_language_is_the_default(app: Flask, world: World) -> None:
+    client = app.test_client()
+    page = client.get("/sign-in", headers={"Accept-Language": "cy-GB,cy;q=0.9,en;q=0.8"})
+    assert _html_lang(page.get_data(as_text=True)) == "cy"
+    page = client.get("/sign-in", headers={"Accept-Language": "en-GB,cy;q=0.5"})
+    assert _html_lang(page.get_data(as_text=True)) == "en"
+    # ?lang beats Accept-Language.
+    page = client.get("/sign-in?lang=en", headers={"Accept-Language": "cy"})
+    assert _html_lang(page.get_data(as_text=True)) == "en"
+
+
+def test_a_wrong_password_is_told_in_welsh(app: Flask, world: World) -> None:
+    browser = Browser(app.test_client())
+    browser.client.get("/sign-in?lang=cy")
+    response = browser.sign_in("vcse_member.a@example.org", "not-the-password")
+    page = response.get_data(as_text=True)
+    assert "Mae problem wedi codi" in page
+    assert "Rhowch gyfeiriad e-bost a chyfrinair cywir" in page
+    assert "<title>Gwall: " in page
+
+
+def test_signed_in_pages_dates_money_and_errors_in_welsh(
+    world: World, browser_for: Any, clock: Any
+) -> None:
+    member: Browser = browser_for("vcse_member")
+    claim = world.submit(world.a, clock.today())
+    home = member.text("/?lang=cy")
+    assert _html_lang(home) == "cy"
+    assert "Helo, " in home and "Gwneud hawliad" in home
+    assert re.search(r'class="govuk-service-navigation__link"[^>]*>\s*Hawliadau\s*<', home)
+    assert "Dewislen" in home  # the navigation's menu button
+    claims = member.text("/claims")
+    assert "Cymeradwyo erbyn" in claims
+    assert "Tachwedd 2026" in claims  # Welsh month names (the test clock is in November)
+    assert "yn ddyledus ymhen" in claims  # the countdown
+    shown = member.text(f"/claims/{claim['id']}")
+    assert "Hanes" in shown and "Cyflwynwyd am £" in shown
+
+    response = member.post(
+        "/claims/new",
+        {
+            "agreement_id": world.a.agreement_id,
+            "lines-0-worked_on-day": "10",
+            "lines-0-worked_on-month": "11",
+            "lines-0-worked_on-year": "2026",
+            "lines-0-hours": "3.3",
+            "lines-0-activity": "meeting",
+            "lines-0-worker": "Amina Khan",
+            "lines-0-description": "Board",
+            "action": "check",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Llinell 1, oriau: rhaid i&#39;r oriau fod mewn chwarteri awr" in page, page[:3000]
+
+    # Switching back: the same pages in English.
+    assert "Hello, " in member.text("/?lang=en")
+    assert "November 2026" in member.text("/claims")
+
+
+def test_error_pages_in_welsh(app: Flask, world: World, browser_for: Any) -> None:
+    member: Browser = browser_for("vcse_member")
+    member.client.get("/?lang=cy")
+    response = member.client.get("/claims/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404
+    assert "Heb ddod o hyd i&#39;r dudalen" in response.get_data(as_text=True)
+
+
+def test_a_question_reads_in_bold_and_its_words_stay_escaped(
+    world: World, browser_for: Any, clock: Any
+) -> None:
+    claim = world.submit(world.a, clock.today())
+    world.act(world.a, claim, "query", "approver", {"question": "Which <b>ward</b>?"})
+    member: Browser = browser_for("vcse_member")
+    for lang, label in (
+        ("cy", "Cwestiwn gan y cymeradwywr:"),
+        ("en", "Question from the approver:"),
+    ):
+        page = member.text(f"/claims/{claim['id']}?lang={lang}")
+        assert f"<strong>{label}</strong> Which &lt;b&gt;ward&lt;/b&gt;?" in page
+
+
+def test_a_person_and_their_admin_choose_the_language_of_emails(
+    world: World, browser_for: Any
+) -> None:
+    from sqlalchemy import select
+
+    from services.ledger.store.tables import events
+
+    def chosen() -> list[dict[str, Any]]:
+        with world.ledger.store.engine.connect() as connection:
+            rows = connection.execute(
+                select(events.c.data).where(events.c.type == "PreferredLanguageChosen")
+            )
+            return [dict(row.data) for row in rows]
+
+    member: Browser = browser_for("vcse_member")
+    page = member.text("/language?lang=cy")
+    assert "Iaith e-byst a datganiadau" in page
+    assert 'name="organisation"' not in page  # a member chooses only their own
+    refused = member.post("/language", {"person": "fr"})
+    assert refused.status_code == 400
+    assert "Dewiswch iaith ar gyfer eich e-byst a&#39;ch datganiadau" in refused.get_data(
+        as_text=True
+    )
+    assert chosen() == []
+    done = member.post("/language", {"person": "cy"})
+    assert done.status_code == 302
+    assert chosen() == [
+        {
+            "organisation_id": world.a.payee_id,
+            "person_id": world.a.person_ids["vcse_member"],
+            "language": "cy",
+        }
+    ]
+
+    admin: Browser = browser_for("vcse_admin")
+    assert 'name="organisation"' in admin.text("/language")
+    assert admin.post("/language", {"person": "en", "organisation": "cy"}).status_code == 302
+    assert [(e["person_id"] is None, e["language"]) for e in chosen()[1:]] == [
+        (False, "en"),
+        (True, "cy"),
+    ]

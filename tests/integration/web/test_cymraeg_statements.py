@@ -1,0 +1,59 @@
+"""The notifier's pages in Welsh: the statement page and its downloads (the ledger asks the
+notifier in the page's language), and the indicator charts' English words marked lang="en"."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.support.notifier_pages import Scene, notifier_scene
+
+from .conftest import Browser
+
+
+@pytest.fixture(scope="module")
+def scene(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+    with notifier_scene(_sqlite_template, tmp_path_factory.mktemp("cymraeg-notifier")) as built:
+        yield built
+
+
+def test_a_welsh_statement_page_downloads_welsh_files(scene: Scene) -> None:
+    a = scene.world.a
+    finance = Browser(scene.ledger_app.test_client())
+    finance.client.get("/sign-in?lang=cy")
+    assert finance.sign_in(scene.email("finance")).status_code == 302
+    page = finance.text(f"/statements?agreement={a.agreement_id}")
+    assert '<html lang="cy"' in page and "ddyledus fel yr oedd ar" in page
+    links = dict(
+        re.findall(r'href="([^"]+)" data-download="(csv|pdf)"', page)[i][::-1] for i in range(2)
+    )
+    csv = finance.client.get(unescape(links["csv"]))
+    assert csv.status_code == 200
+    assert csv.get_data(as_text=True).startswith("math_rhes,label,id_hawliad,")
+    pdf = finance.client.get(unescape(links["pdf"]))
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Datganiad symiau heb eu talu" in text and "Tudalen 1 o" in text
+
+    english = Browser(scene.ledger_app.test_client())
+    assert english.sign_in(scene.email("finance")).status_code == 302
+    page = english.text(f"/statements?agreement={a.agreement_id}")
+    links = dict(
+        re.findall(r'href="([^"]+)" data-download="(csv|pdf)"', page)[i][::-1] for i in range(2)
+    )
+    assert english.client.get(unescape(links["csv"])).get_data(as_text=True).startswith("row_type,")
+
+
+def test_indicator_charts_mark_their_english_words(scene: Scene) -> None:
+    viewer = Browser(scene.ledger_app.test_client())
+    viewer.client.get("/sign-in?lang=cy")
+    assert viewer.sign_in(scene.email("partner_viewer")).status_code == 302
+    page = viewer.text("/indicators")
+    charts = re.findall(r"<svg[^>]*>", page)
+    assert charts and all('lang="en"' in svg for svg in charts), charts
+    assert re.search(r'<title id="[^"]+" lang="cy">', page)
