@@ -20,6 +20,10 @@ export BRIDGES_TEST_POSTGRES_URL
 bash deploy/local/kafka.sh up
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
 
+# Receipts in S3-compatible storage are tested against moto's server (deploy/local/s3.sh).
+bash deploy/local/s3.sh up
+export BRIDGES_TEST_S3_URL="${BRIDGES_TEST_S3_URL:-$(bash deploy/local/s3.sh url)}"
+
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

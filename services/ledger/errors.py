@@ -23,3 +23,7 @@ class StaleVersion(Exception):
         super().__init__(f"the claim is at version {current}, not {given}; reload and retry")
         self.current = current
         self.given = given
+
+
+class Gone(Exception):
+    """The resource existed but its content was erased (a receipt after erasure): 410."""

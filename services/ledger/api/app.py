@@ -27,6 +27,7 @@ from shared.readiness import check_database
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
+from ..receipts.storage import ReceiptStorage
 from ..store import EventStore, make_engine
 from ..store.migrate import MIGRATIONS_DIR
 from ..web import build_web, web_config
@@ -43,6 +44,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     testing: bool = False,
+    receipt_storage: ReceiptStorage | None = None,
 ) -> Flask:
     settings = settings or LedgerSettings.from_env()
     configure_logging()
@@ -86,7 +88,13 @@ def create_app(
 
     engine = make_engine(settings.database_url)
     store = EventStore(engine)
-    ledger = Ledger(store, settings=settings, clock=clock, correlation_id=_request_id)
+    ledger = Ledger(
+        store,
+        settings=settings,
+        clock=clock,
+        correlation_id=_request_id,
+        receipt_storage=receipt_storage,
+    )
     app.extensions["bridges.ledger"] = ledger
 
     registry = CollectorRegistry()

@@ -20,7 +20,8 @@ from shared.logging import get_logger
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, Gone, NotFound
+from ..receipts.http import allow_upload
 from . import charts, presenters
 from .forms import SignOutForm
 from .navigation import navigation
@@ -31,10 +32,13 @@ from .throttle import SignInThrottle
 from .views import account, alerts, balances, claims, decisions, indicators, payments, statements
 
 HERE = Path(__file__).resolve().parent
+# Files one claim form may carry at once (one per expense row shown).
+MAX_UPLOADS_PER_FORM = 5
 ERROR_TITLES = {
     400: ("Sorry, there is a problem with your request", "Go back, reload the page and try again."),
     403: ("You do not have permission to see this page", "Your role does not allow it."),
     404: ("Page not found", "Check the address, or go back to your home page."),
+    410: ("This file was erased", "The claim's history still records which file it was."),
     405: ("Sorry, that did not work", "Go back and use the buttons on the page."),
     429: ("Too many attempts", "Wait 15 minutes, then try again."),
     500: ("Sorry, there is a problem with the service", "Try again later."),
@@ -80,6 +84,9 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     def _before() -> None:
         if request.endpoint == "web.static":
             return
+        if request.endpoint == "web.new_claim" and request.method == "POST":
+            # Before CSRF reads the form: a claim form may carry a receipt per expense row.
+            allow_upload(settings, files=MAX_UPLOADS_PER_FORM)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         g.person = load_signed_in(ledger.store.engine, lifetime_seconds)
@@ -106,6 +113,8 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         "status_tag",
         "activity_label",
         "days_phrase",
+        "file_size",
+        "receipt_kind",
     ):
         bp.add_app_template_filter(getattr(presenters, name), name)
 
@@ -149,6 +158,10 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     def _not_found(error: NotFound) -> tuple[str, int]:
         return error_page(404)
 
+    @bp.errorhandler(Gone)
+    def _gone(error: Gone) -> tuple[str, int]:
+        return error_page(410)
+
     @bp.errorhandler(Forbidden)
     def _forbidden(error: Forbidden) -> tuple[str, int]:
         return error_page(403, str(error)[:1].upper() + str(error)[1:] + ".")
@@ -168,13 +181,14 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return page, code, headers
 
+    # Alerts, statements, indicators and payers' track records live in the notifier: fetched
+    # over its HTTP API.
+    notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     account.register(bp, ledger, throttle)
-    claims.register(bp, ledger)
+    claims.register(bp, ledger, notifier)
     decisions.register(bp, ledger)
     payments.register(bp, ledger)
     balances.register(bp, ledger)
-    # Alerts, statements and indicators live in the notifier: fetched over its HTTP API.
-    notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)
     statements.register(bp, ledger, notifier)
     indicators.register(bp, ledger, notifier)

@@ -10,6 +10,7 @@ from .feed import build_feed
 from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
+from .receipts import build_receipts
 
 PREFIX = "/api/v1"
 
@@ -20,6 +21,7 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_partnerships(ledger),
         build_claims(ledger),
         build_payments(ledger),
+        build_receipts(ledger),
         build_feed(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
