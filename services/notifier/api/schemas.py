@@ -55,8 +55,8 @@ class TrackRecordArgs(Strict):
 
 
 class TrackRecordWindowOut(ma.Schema):
-    start = fields.Date()
-    end = fields.Date()
+    start = fields.String(metadata={"format": "date"})
+    end = fields.String(metadata={"format": "date"})
 
 
 class TrackRecordOut(ma.Schema):
