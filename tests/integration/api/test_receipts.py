@@ -184,3 +184,27 @@ def test_erasure_removes_the_bytes_and_keeps_the_reference(
     body = world.claim_body(a, world.ledger.today())
     body["expenses"][0]["receipts"] = [receipt["id"]]
     assert world.api.post("/claims", a.tokens["vcse_member"], body).status_code == 422
+
+
+def test_an_idempotency_key_replays_the_same_file_and_refuses_another(world: World) -> None:
+    token = world.a.tokens["vcse_member"]
+    key = {"Idempotency-Key": "upload-1"}
+
+    def send(content: bytes) -> Any:
+        return world.api.call(
+            "POST",
+            "/receipts",
+            token,
+            data={"file": (io.BytesIO(content), "r.pdf", "application/pdf")},
+            content_type="multipart/form-data",
+            headers=key,
+        )
+
+    first = send(tiny_pdf())
+    again = send(tiny_pdf())
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    other = send(png_with_text())
+    assert other.status_code == 422
+    assert other.get_json()["type"].endswith("idempotency-key-reused")

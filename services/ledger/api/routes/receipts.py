@@ -3,6 +3,7 @@ claim's receipt (whoever may see the claim)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Response, request
@@ -13,8 +14,9 @@ from shared.problems import validation_problem
 
 from ...application import Ledger
 from ...receipts.http import allow_upload, receipt_response
+from ..commands import execute
 from ..schemas import ReceiptOut, ReceiptUploadIn
-from .common import principal_of
+from .common import IDEMPOTENCY_DOC, principal_of
 
 RECEIPT_RESPONSE = {
     "description": "The receipt as stored (metadata stripped): JPEG, PNG or PDF",
@@ -38,7 +40,8 @@ def build_receipts(ledger: Ledger) -> Blueprint:
     class Receipts(MethodView):
         @blp.arguments(ReceiptUploadIn, location="files")
         @blp.response(201, ReceiptOut)
-        def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        @blp.doc(parameters=[IDEMPOTENCY_DOC])
+        def post(self, data: dict[str, Any]) -> Response:
             """Upload a receipt (multipart/form-data, field `file`): JPEG, PNG, HEIC (kept as
             JPEG) or PDF, up to BRIDGES_RECEIPT_MAX_BYTES. The type is read from the bytes,
             not the name; image metadata (EXIF, GPS) is removed. Answers its `id` (the SHA-256
@@ -49,9 +52,13 @@ def build_receipts(ledger: Ledger) -> Blueprint:
             if not hasattr(upload, "read"):
                 raise validation_problem({"file": ["must be a file"]})
             content = upload.read(ledger.settings.receipt_max_bytes + 1)
-            with ledger.store.unit_of_work() as uow:
-                receipt = ledger.upload_receipt(uow, principal, content)
-            return receipt, 201
+
+            def run(uow: Any) -> tuple[dict[str, Any], dict[str, str]]:
+                return ledger.upload_receipt(uow, principal, content), {}
+
+            # Same key, same file: the saved answer; same key, another file: 422.
+            sent = {"file_sha256": hashlib.sha256(content).hexdigest()}
+            return execute(ledger, principal, 201, ReceiptOut(), run, body=sent)
 
     @blp.route("/claims/<claim_id>/receipts/<sha256>")
     class ClaimReceipt(MethodView):
