@@ -506,6 +506,10 @@ def test_both_sides_see_the_same_standing_and_track_record(scene: Scene) -> None
     queried = signed_in(scene, "vcse_member").text(f"/claims/{scene.claims['queried']['id']}")
     assert summary_row(queried, "queue-place") == "Not waiting for the payer"
 
+    # The payer's approvals page numbers its queue the same way.
+    approvals = signed_in(scene, "approver").text("/approvals")
+    assert re.search(r'numeric">1 of 1</td>', approvals)
+
     # The claims list: the place beside each claim, the payer's record below.
     listing = signed_in(scene, "vcse_member").text("/claims")
     assert "Payers' record over the last 90 days" in listing
