@@ -16,7 +16,7 @@ from flask import Flask
 from PIL import Image
 
 from services.ledger.api.app import create_app
-from services.ledger.receipts.storage import ReceiptStorage, receipt_key
+from services.ledger.receipts.storage import LocalReceiptStorage, ReceiptStorage, receipt_key
 from shared.settings import LedgerSettings
 from tests.support.clock import MovableClock
 from tests.support.receipts import GPS_IFD, heic, jpeg_with_gps, png_with_text, tiny_pdf
@@ -24,13 +24,21 @@ from tests.support.world import ApiClient, Tenant, World, build_world
 
 
 @pytest.fixture
-def app(
-    sqlite_url: str, clock: MovableClock, tmp_path: Path, receipt_storage: ReceiptStorage
-) -> Flask:
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> ReceiptStorage:
+    """Both storages for the tests that ask for `receipt_storage`; a directory for the rest
+    (what they check does not depend on where the bytes are)."""
+    if "receipt_storage" in request.fixturenames:
+        found: ReceiptStorage = request.getfixturevalue("receipt_storage")
+        return found
+    return LocalReceiptStorage(tmp_path / "receipts")
+
+
+@pytest.fixture
+def app(sqlite_url: str, clock: MovableClock, tmp_path: Path, storage: ReceiptStorage) -> Flask:
     settings = LedgerSettings(
         database_url=sqlite_url, var_dir=str(tmp_path), receipt_max_bytes=200_000
     )
-    return create_app(settings, clock=clock, testing=True, receipt_storage=receipt_storage)
+    return create_app(settings, clock=clock, testing=True, receipt_storage=storage)
 
 
 @pytest.fixture
@@ -90,7 +98,9 @@ def test_a_receipt_travels_with_the_claim_as_a_hash_and_loses_its_gps(
     assert receipt_storage.get(receipt_key(a.payee_id, receipt["id"])) == fetched.data
 
 
-def test_png_heic_and_pdf_are_kept_and_the_same_file_is_one_receipt(world: World) -> None:
+def test_png_heic_and_pdf_are_kept_and_the_same_file_is_one_receipt(
+    world: World, receipt_storage: ReceiptStorage
+) -> None:
     token = world.a.tokens["vcse_member"]
     png = upload(world, token, png_with_text()).get_json()
     assert png["media_type"] == "image/png"
