@@ -32,7 +32,7 @@ from .domain.errors import ValidationFailed
 from .domain.organisation import Organisation, add_person, register_organisation
 from .domain.partnership import Partnership, form_partnership
 from .domain.payment import Payment, record_payment
-from .errors import Forbidden, Gone, NotFound, StaleVersion
+from .errors import Forbidden, Gone, NotFound, StaleVersion, Unavailable
 from .receipts.content import clean_receipt
 from .receipts.storage import ReceiptStorage, receipt_key, storage_from_settings
 from .store.event_store import EventStore, UnitOfWork, to_stored
@@ -514,9 +514,14 @@ class Ledger:
                     receipts.c.organisation_id == claim.payee_id, receipts.c.sha256 == sha256
                 )
             ).scalar_one_or_none()
-        content = None if erased else self.receipt_storage.get(receipt_key(claim.payee_id, sha256))
-        if content is None:
+        if erased:
             raise Gone("this receipt was erased; the claim's history keeps its content hash")
+        content = self.receipt_storage.get(receipt_key(claim.payee_id, sha256))
+        if content is None:
+            raise Unavailable(
+                "the receipt's file is not in this ledger's receipt storage "
+                "(is every instance using the same BRIDGES_RECEIPTS_STORAGE?)"
+            )
         return ref, content
 
     def erase_receipts_of_claim(self, uow: UnitOfWork, claim_id: str) -> list[str]:

@@ -27,3 +27,8 @@ class StaleVersion(Exception):
 
 class Gone(Exception):
     """The resource existed but its content was erased (a receipt after erasure): 410."""
+
+
+class Unavailable(Exception):
+    """Something the ledger should have cannot be reached right now (a receipt's bytes that
+    its storage does not return): 503, logged."""

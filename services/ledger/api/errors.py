@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.problems import Problem, validation_problem
 
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
-from ..errors import Forbidden, Gone, NotFound, StaleVersion
+from ..errors import Forbidden, Gone, NotFound, StaleVersion, Unavailable
 from ..receipts.content import ReceiptRefused
 from ..store.event_store import ConcurrencyConflict
 
@@ -48,6 +48,8 @@ def problem_for(error: Exception) -> Problem | None:
         return receipt_problem(error)
     if isinstance(error, Gone):
         return Problem(410, "gone", "Gone", str(error))
+    if isinstance(error, Unavailable):
+        return Problem(503, "unavailable", "Not available", str(error))
     if isinstance(error, StaleVersion):
         return Problem(
             412,

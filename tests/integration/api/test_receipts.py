@@ -218,3 +218,17 @@ def test_an_idempotency_key_replays_the_same_file_and_refuses_another(world: Wor
     other = send(png_with_text())
     assert other.status_code == 422
     assert other.get_json()["type"].endswith("idempotency-key-reused")
+
+
+def test_bytes_missing_from_the_storage_are_a_503_not_an_erasure(
+    world: World, storage: ReceiptStorage
+) -> None:
+    a = world.a
+    receipt = upload(world, a.tokens["vcse_member"], tiny_pdf()).get_json()
+    claim = claim_with(world, a, [receipt["id"]])
+    storage.delete(receipt_key(a.payee_id, receipt["id"]))  # another instance's disk, say
+    response = world.api.get(
+        f"/claims/{claim['id']}/receipts/{receipt['id']}", a.tokens["approver"]
+    )
+    assert response.status_code == 503
+    assert "BRIDGES_RECEIPTS_STORAGE" in response.get_json()["detail"]
