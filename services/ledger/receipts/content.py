@@ -109,7 +109,7 @@ def _reencode(data: bytes, kind: str) -> CleanReceipt:
         raise ReceiptRefused(
             f"the file looks like a {kind.upper()} image but cannot be read"
         ) from error
-    except Image.DecompressionBombWarning as error:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise ReceiptRefused(f"the image has more than {MAX_PIXELS:,} pixels") from error
     out = io.BytesIO()
     if kind == "png":
