@@ -97,6 +97,30 @@ def test_a_receipt_goes_from_the_form_to_the_approvers_page(
     assert browser_for("approver", "b").client.get(link.group(1)).status_code == 404
 
 
+def test_a_row_keeps_its_receipt_across_pages_until_removed(
+    world: World, browser_for: Any, clock: MovableClock
+) -> None:
+    member: Browser = browser_for("vcse_member")
+    fields = claim_fields(world, clock.today() - timedelta(days=1))
+    added = member.post(
+        "/claims/new",
+        {
+            **fields,
+            "expenses-0-receipt": (io.BytesIO(jpeg_with_gps()), "IMG_2041.jpg", "image/jpeg"),
+            "action": "add_expense",
+        },
+    )
+    page = added.get_data(as_text=True)
+    ids = re.search(r'name="expenses-0-receipt_ids" value="([0-9a-f]{64})"', page)
+    assert ids and 'id="expenses-0-attached"' in page
+    removed = member.post(
+        "/claims/new",
+        {**fields, "expenses-0-receipt_ids": ids.group(1), "action": "remove_receipts-expenses-0"},
+    )
+    assert 'name="expenses-0-receipt_ids" value=""' in removed.get_data(as_text=True)
+    assert 'id="expenses-0-attached"' not in removed.get_data(as_text=True)
+
+
 def test_a_file_that_is_not_a_receipt_is_an_error_on_its_row(
     world: World, browser_for: Any, clock: MovableClock
 ) -> None:

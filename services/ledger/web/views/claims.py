@@ -333,6 +333,11 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
             return _edit(form, errors, choices)
         if action == "change":
             return _edit(form, errors, choices)
+        if action.startswith("remove_receipts-"):
+            for entry in form.expenses.entries:
+                if entry.name == action.removeprefix("remove_receipts-"):
+                    entry.form.receipt_ids.data = ""
+            return _edit(form, errors, choices)
         data = read_claim_form(form, errors)
         rows = data.pop("_rows")
         if data["agreement_id"] not in {a["id"] for a in choices}:
