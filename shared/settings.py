@@ -92,6 +92,14 @@ class LedgerSettings:
     retention_closed_claim_days: int = 0
     # Reverse proxies in front whose X-Forwarded-For is believed (see shared/http.py).
     trusted_proxies: int = 0
+    # Receipts on expense lines: the largest file accepted, and where the bytes are kept
+    # ("local": receipts_dir, default var_dir/receipts; "s3": an S3-compatible bucket).
+    receipt_max_bytes: int = 10_000_000
+    receipts_storage: str = "local"
+    receipts_dir: str | None = None
+    receipts_s3_bucket: str | None = None
+    receipts_s3_endpoint_url: str | None = None
+    receipts_s3_region: str | None = None
 
     @classmethod
     def from_env(cls) -> LedgerSettings:
@@ -109,6 +117,12 @@ class LedgerSettings:
             notifier_url=os.environ.get("BRIDGES_NOTIFIER_URL") or "http://127.0.0.1:8001",
             retention_closed_claim_days=env_int("BRIDGES_RETENTION_CLOSED_CLAIM_DAYS", 0),
             trusted_proxies=trusted_proxies_from_env(),
+            receipt_max_bytes=env_int("BRIDGES_RECEIPT_MAX_BYTES", 10_000_000, minimum=1),
+            receipts_storage=(os.environ.get("BRIDGES_RECEIPTS_STORAGE") or "local").lower(),
+            receipts_dir=os.environ.get("BRIDGES_RECEIPTS_DIR") or None,
+            receipts_s3_bucket=os.environ.get("BRIDGES_RECEIPTS_S3_BUCKET") or None,
+            receipts_s3_endpoint_url=os.environ.get("BRIDGES_RECEIPTS_S3_ENDPOINT_URL") or None,
+            receipts_s3_region=os.environ.get("BRIDGES_RECEIPTS_S3_REGION") or None,
         )
 
 

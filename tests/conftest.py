@@ -33,7 +33,7 @@ from services.ledger.store import upgrade as migrate_to
 from services.ledger.store.migrate import alembic_config
 
 # Fixture modules shared across tiers (importing them into a test module confuses linters).
-pytest_plugins = ["tests.support.notifier_db"]
+pytest_plugins = ["tests.support.notifier_db", "tests.support.receipts"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL_ENV = "BRIDGES_TEST_POSTGRES_URL"

@@ -13,6 +13,8 @@ var="$var_root/demo"
 mkdir -p "$var"
 export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///$var/ledger.db}"
 bridges=".venv/bin/bridges"
+# The demo's receipts (the bus fare's ticket) sit with its databases.
+export BRIDGES_RECEIPTS_DIR="${BRIDGES_RECEIPTS_DIR:-$var/receipts}"
 export NOTIFIER_DATABASE_URL="${DEMO_NOTIFIER_DATABASE_URL:-sqlite:///$var/notifier.db}"
 # shellcheck source=deploy/local/ports.sh
 . "$root/deploy/local/ports.sh"

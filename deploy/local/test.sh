@@ -31,6 +31,9 @@ bash deploy/local/oidc.sh up
 export BRIDGES_TEST_OIDC_URL="${BRIDGES_TEST_OIDC_URL:-$(bash deploy/local/oidc.sh url)}"
 # tests/deploy checks deploy/prometheus/alerts.yaml with Prometheus's own rule parser (Go).
 bash deploy/local/promrules.sh >/dev/null
+# Receipts in S3-compatible storage are tested against moto's server (deploy/local/s3.sh).
+bash deploy/local/s3.sh up
+export BRIDGES_TEST_S3_URL="${BRIDGES_TEST_S3_URL:-$(bash deploy/local/s3.sh url)}"
 
 status=0
 .venv/bin/pytest "$@" || status=$?

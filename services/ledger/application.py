@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import insert, literal, or_, select, union_all
+from sqlalchemy import insert, literal, or_, select, union_all, update
 
 from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
-from shared.events.types import ApiTokensRevoked
+from shared.events.types import ApiTokensRevoked, ReceiptRef
 from shared.settings import LedgerSettings
 from shared.tokens import hash_token, issue_token, token_key
 
-from . import access, projections
+from . import access, projections, queue
 from .access import Principal
 from .documents import agreement_view, claim_view, decode_cursor, encode_cursor, payment_view
 from .domain.agreement import Agreement, sign_agreement
@@ -40,7 +40,9 @@ from .domain.organisation import (
 )
 from .domain.partnership import Partnership, form_partnership
 from .domain.payment import Payment, record_payment
-from .errors import Forbidden, NotFound, StaleVersion
+from .errors import Forbidden, Gone, NotFound, StaleVersion, Unavailable
+from .receipts.content import clean_receipt
+from .receipts.storage import ReceiptStorage, receipt_key, storage_from_settings
 from .store.event_store import EventStore, UnitOfWork, to_stored
 from .store.idempotency import IdempotencyStore
 from .store.tables import events
@@ -52,6 +54,7 @@ from .store.views import (
     partnership_members,
     partnerships,
     people,
+    receipts,
 )
 
 Clock = Callable[[], datetime]
@@ -80,6 +83,7 @@ class Ledger:
         clock: Clock | None = None,
         correlation_id: Callable[[], str | None] = lambda: None,
         appended: Callable[[Sequence[StoredEvent]], object] = lambda stored: None,
+        receipt_storage: ReceiptStorage | None = None,
     ) -> None:
         self.store = store
         # Told of the events of each committed transaction (the events-appended metric).
@@ -90,6 +94,14 @@ class Ledger:
         self.clock: Clock = clock or utc_now
         self.idempotency = IdempotencyStore(store.engine)
         self.token_key = token_key(Path(self.settings.var_dir))
+        self._receipt_storage = receipt_storage
+
+    @property
+    def receipt_storage(self) -> ReceiptStorage:
+        """Where receipts' bytes live (made on first use: S3 needs no client until then)."""
+        if self._receipt_storage is None:
+            self._receipt_storage = storage_from_settings(self.settings)
+        return self._receipt_storage
 
     # ---- plumbing -----------------------------------------------------------------------
 
@@ -474,12 +486,13 @@ class Ledger:
             data.get("expenses", []),
             submitted_by=principal.person_id,
             today=self.today(),
+            receipts=self.uploaded_receipts(uow, agreement.payee_id, data.get("expenses")),
         )
         self._append(
             uow, principal, stream("claim", claim_id), 0, [event], agreement.partnership_id
         )
         claim = Claim.replay([event])
-        return claim_view(claim, self.today())
+        return self.claim_views(uow, [claim])[0]
 
     def claim_command(
         self,
@@ -508,7 +521,12 @@ class Ledger:
             agreement = self.load_agreement(uow, claim.agreement_id)
             assert agreement is not None
             event = claim.amend(
-                data["lines"], data.get("expenses", []), agreement=agreement, by=by, today=today
+                data["lines"],
+                data.get("expenses", []),
+                agreement=agreement,
+                by=by,
+                today=today,
+                receipts=self.uploaded_receipts(uow, claim.payee_id, data.get("expenses")),
             )
         elif action == "query":
             event = claim.query(data["question"], by=by, today=today)
@@ -529,7 +547,113 @@ class Ledger:
         )
         updated = self._load_claim(uow, claim_id)
         assert updated is not None
-        return claim_view(updated, today)
+        return self.claim_views(uow, [updated])[0]
+
+    # ---- receipts --------------------------------------------------------------------------
+
+    def upload_receipt(
+        self, uow: UnitOfWork, principal: Principal, content: bytes
+    ) -> dict[str, Any]:
+        """Keep a receipt for the principal's VCSE organisation: sniffed, metadata stripped,
+        stored under its content hash. The same file twice is one receipt (same id)."""
+        if not access.can_act_for_payee(principal, principal.organisation_id):
+            raise Forbidden("only a VCSE organisation's people may upload receipts")
+        clean = clean_receipt(content, max_bytes=self.settings.receipt_max_bytes)
+        organisation_id = principal.organisation_id
+        key = receipt_key(organisation_id, clean.sha256)
+        self.receipt_storage.put(key, clean.content, clean.media_type)
+        row = {
+            "media_type": clean.media_type,
+            "size_bytes": clean.size_bytes,
+            "uploaded_by": principal.person_id,
+            "uploaded_at": self.clock(),
+            "erased_at": None,
+        }
+        where = (receipts.c.organisation_id == organisation_id) & (
+            receipts.c.sha256 == clean.sha256
+        )
+        if uow.connection.execute(select(receipts.c.sha256).where(where)).first() is None:
+            uow.connection.execute(
+                insert(receipts).values(organisation_id=organisation_id, sha256=clean.sha256, **row)
+            )
+        else:
+            uow.connection.execute(update(receipts).where(where).values(**row))
+        return {
+            "id": clean.sha256,
+            "sha256": clean.sha256,
+            "media_type": clean.media_type,
+            "size_bytes": clean.size_bytes,
+        }
+
+    def uploaded_receipts(
+        self, uow: UnitOfWork, organisation_id: str, expenses: object
+    ) -> dict[str, ReceiptRef]:
+        """The organisation's (not erased) uploads that the expenses name, by id."""
+        wanted = {
+            ref
+            for expense in (expenses if isinstance(expenses, list) else [])
+            if isinstance(expense, Mapping)
+            for ref in (expense.get("receipts") or [])
+            if isinstance(ref, str)
+        }
+        if not wanted:
+            return {}
+        rows = uow.connection.execute(
+            select(receipts.c.sha256, receipts.c.media_type, receipts.c.size_bytes).where(
+                receipts.c.organisation_id == organisation_id,
+                receipts.c.sha256.in_(sorted(wanted)),
+                receipts.c.erased_at.is_(None),
+            )
+        ).all()
+        return {row.sha256: ReceiptRef(row.sha256, row.media_type, row.size_bytes) for row in rows}
+
+    def claim_receipt(
+        self, principal: Principal, claim_id: str, sha256: str
+    ) -> tuple[ReceiptRef, bytes]:
+        """One receipt of a claim the principal may see (any version of it carried it)."""
+        with self.reading() as uow:
+            claim = self._visible_claim(uow, principal, claim_id)
+            ref = next((r for r in claim.receipts_in_history if r.sha256 == sha256), None)
+            if ref is None:
+                raise NotFound("receipt")
+            erased = uow.connection.execute(
+                select(receipts.c.erased_at).where(
+                    receipts.c.organisation_id == claim.payee_id, receipts.c.sha256 == sha256
+                )
+            ).scalar_one_or_none()
+        if erased:
+            raise Gone("this receipt was erased; the claim's history keeps its content hash")
+        content = self.receipt_storage.get(receipt_key(claim.payee_id, sha256))
+        if content is None:
+            raise Unavailable(
+                "the receipt's file is not in this ledger's receipt storage "
+                "(is every instance using the same BRIDGES_RECEIPTS_STORAGE?)"
+            )
+        return ref, content
+
+    def erase_receipts_of_claim(self, uow: UnitOfWork, claim_id: str) -> list[str]:
+        """Delete the stored bytes of every receipt the claim ever carried; the references
+        (content hashes) stay in its history. Returns the hashes erased. Receipts are
+        personal data: the erasure of a person's data calls this for each of their claims.
+        The same file attached to another claim of the organisation is erased there too
+        (one file, one set of bytes)."""
+        claim = self._load_claim(uow, claim_id)
+        if claim is None:
+            raise NotFound("claim")
+        erased = []
+        for ref in claim.receipts_in_history:
+            self.receipt_storage.delete(receipt_key(claim.payee_id, ref.sha256))
+            uow.connection.execute(
+                update(receipts)
+                .where(
+                    receipts.c.organisation_id == claim.payee_id,
+                    receipts.c.sha256 == ref.sha256,
+                    receipts.c.erased_at.is_(None),
+                )
+                .values(erased_at=self.clock())
+            )
+            erased.append(ref.sha256)
+        return erased
 
     # ---- payments --------------------------------------------------------------------------
 
@@ -592,7 +716,7 @@ class Ledger:
     def get_claim(self, principal: Principal, claim_id: str) -> dict[str, Any]:
         with self.reading() as uow:
             claim = self._visible_claim(uow, principal, claim_id)
-            return claim_view(claim, self.today())
+            return self.claim_views(uow, [claim])[0]
 
     def claim_history(self, principal: Principal, claim_id: str) -> list[StoredEvent]:
         with self.reading() as uow:
@@ -640,9 +764,26 @@ class Ledger:
             rows = self._newest_claims(uow, arms, filters, limit + 1)
             page = rows[:limit]
             loaded = self.load_claims(uow, [row.id for row in page])
-        today = self.today()
+            items = self.claim_views(uow, loaded)
         next_cursor = encode_cursor(page[-1].created_position) if len(rows) > limit else None
-        return {"items": [claim_view(c, today) for c in loaded], "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor}
+
+    def claim_views(self, uow: UnitOfWork, loaded: Sequence[Claim]) -> list[dict[str, Any]]:
+        """The claims as the API and pages show them, each with its `queue` standing today
+        (place in the payer's approval queue, working days left to approve, days left to
+        pay: `queue.py`), in two queries whatever the number of claims."""
+        today = self.today()
+        places = queue.places_in_queue(uow.connection, [c.id for c in loaded])
+        nations = queue.nations_of(uow.connection, [c.agreement_id for c in loaded])
+        views = []
+        for claim in loaded:
+            view = claim_view(claim, today)
+            position = claim.position_as_at(today)
+            view["queue"] = queue.standing(
+                position, today, nations.get(claim.agreement_id), places.get(claim.id)
+            ).to_json()
+            views.append(view)
+        return views
 
     @staticmethod
     def _newest_claims(

@@ -6,9 +6,12 @@ would, so some are overdue today and the notifier has something to say.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 from shared import clock as product_clock
 from shared.settings import LedgerSettings
@@ -62,6 +65,31 @@ def _principal(person: dict[str, Any], kind: str) -> Principal:
         organisation_kind=kind,
         roles=frozenset(person["roles"]),
     )
+
+
+def bus_ticket_photo(day: date) -> bytes:
+    """A photo of a day ticket, as a phone takes it: a JPEG whose EXIF says where it was
+    taken (Bridges strips that on upload)."""
+    image = Image.new("RGB", (480, 320), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 470, 310), outline=(40, 40, 40), width=3)
+    for row, text in enumerate(
+        (
+            "NORTHSIDE BUSES",
+            "DAY TICKET - ADULT x2",
+            f"{day:%d %b %Y}  09:12",
+            "Route 42  Hope Street - Northside General",
+            "TOTAL  GBP 12.40",
+            "Thank you for travelling with us",
+        )
+    ):
+        draw.text((30, 30 + row * 45), text, fill=(20, 20, 20), font_size=22 if row else 30)
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (53.0, 28.0, 48.0), 3: "W", 4: (2.0, 14.0, 24.0)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, exif=exif)
+    return out.getvalue()
 
 
 def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, Any]:
@@ -219,7 +247,12 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
     c1 = act("approver", c1, 92, "approve")
     pay("finance", "icb", "hope", 80, "BACS 4401", [(c1, c1["amount_pence"])])
 
-    # Approved but never paid: overdue, past 30 days.
+    # Approved but never paid: overdue, past 30 days. The bus fares carry their receipt.
+    on(today - timedelta(days=70))
+    with ledger.store.unit_of_work() as uow:
+        ticket = ledger.upload_receipt(
+            uow, people["vcse_member"], bus_ticket_photo(today - timedelta(days=72))
+        )
     c2 = submit(
         "vcse_member",
         hope_icb,
@@ -228,7 +261,14 @@ def seed(settings: LedgerSettings, *, today: date | None = None) -> dict[str, An
             line(2, "7", "co_design", "Amina Khan", "Co-design day, diabetes pathway", 70),
             line(2, "3.5", "co_design", "Maria Lopez", "Co-design half day, diabetes pathway", 70),
         ],
-        [{"category": "travel", "amount_pence": 1240, "description": "Bus fares"}],
+        [
+            {
+                "category": "travel",
+                "amount_pence": 1240,
+                "description": "Bus fares",
+                "receipts": [ticket["id"]],
+            }
+        ],
     )
     c2 = act("approver", c2, 66, "approve")
     # Hope Street sends the ICB its e-invoice for it two days later.

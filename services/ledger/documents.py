@@ -7,6 +7,8 @@ import base64
 from datetime import date
 from typing import Any
 
+from shared.events.types import ReceiptRef
+
 from .domain.agreement import Agreement
 from .domain.claim import Claim
 from .domain.errors import ValidationFailed
@@ -59,9 +61,25 @@ def claim_view(claim: Claim, today: date) -> dict[str, Any]:
             for line in claim.lines
         ],
         "expenses": [
-            {"category": e.category, "amount_pence": e.amount_pence, "description": e.description}
+            {
+                "category": e.category,
+                "amount_pence": e.amount_pence,
+                "description": e.description,
+                "receipts": [receipt_view(claim.id, ref) for ref in e.receipts],
+            }
             for e in claim.expenses
         ],
+    }
+
+
+def receipt_view(claim_id: str, ref: ReceiptRef) -> dict[str, Any]:
+    """A receipt as the claim shows it: its id (the SHA-256), type, size and where to get it."""
+    return {
+        "id": ref.sha256,
+        "sha256": ref.sha256,
+        "media_type": ref.media_type,
+        "size_bytes": ref.size_bytes,
+        "href": f"/api/v1/claims/{claim_id}/receipts/{ref.sha256}",
     }
 
 

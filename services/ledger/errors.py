@@ -23,3 +23,12 @@ class StaleVersion(Exception):
         super().__init__(f"the claim is at version {current}, not {given}; reload and retry")
         self.current = current
         self.given = given
+
+
+class Gone(Exception):
+    """The resource existed but its content was erased (a receipt after erasure): 410."""
+
+
+class Unavailable(Exception):
+    """Something the ledger should have cannot be reached right now (a receipt's bytes that
+    its storage does not return): 503, logged."""

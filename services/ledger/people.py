@@ -43,11 +43,6 @@ from .store.event_store import UnitOfWork, to_stored
 from .store.tables import data_keys, events
 from .store.views import api_tokens, claims, organisations, people
 
-#: Receipts and other files attached to a claim's lines are personal too. Whoever stores them
-#: registers a function here; every erasure calls it once per claim, inside its transaction.
-ClaimErasureHook = Callable[[Connection, str], None]
-CLAIM_ERASURE_HOOKS: list[ClaimErasureHook] = []
-
 #: More of what is held about a person (sign-ins, access audit): name → rows, for the export.
 PersonExportSection = Callable[[Connection, str], list[dict[str, Any]]]
 PERSON_EXPORT_SECTIONS: dict[str, PersonExportSection] = {}
@@ -74,6 +69,8 @@ class Erasure:
     legacy_events_sealed: int = 0
     already_erased: list[str] = field(default_factory=list)
     erasure_ids: list[str] = field(default_factory=list)
+    # Receipts are personal too: the content hashes whose stored bytes were deleted.
+    receipts_erased: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +83,7 @@ class Erasure:
             "already_erased": self.already_erased,
             "legacy_events_sealed": self.legacy_events_sealed,
             "erasure_ids": self.erasure_ids,
+            "receipts_erased": self.receipts_erased,
         }
 
 
@@ -154,7 +152,7 @@ def carry_out(
     ledger: Ledger, uow: UnitOfWork, erasure: Erasure, principal: Principal | None
 ) -> Erasure:
     """Erase in this unit of work: seal legacy plaintext, destroy the keys, scrub the views,
-    call the claim hooks, record the event(s)."""
+    delete the claims' receipts, record the event(s)."""
     now = ledger.clock()
     erasure.already_erased = sorted(uow.data_keys.erased(erasure.subjects))
     todo = [s for s in erasure.subjects if s not in erasure.already_erased]
@@ -167,8 +165,8 @@ def carry_out(
     todo_claims = [c for c in erasure.claim_ids if claim_subject(c) in todo]
     _scrub_claim_facts(uow.connection, todo_claims)
     for claim_id in todo_claims:
-        for hook in CLAIM_ERASURE_HOOKS:
-            hook(uow.connection, claim_id)
+        # The receipts' bytes go; their references (content hashes) stay in the history.
+        erasure.receipts_erased += ledger.erase_receipts_of_claim(uow, claim_id)
     for start in range(0, len(todo), _SUBJECTS_PER_EVENT):
         erasure_id = str(uuid.uuid4())
         event = PersonalDataErased(

@@ -133,6 +133,7 @@ def _agreement(connection: Connection, event: StoredEvent, data: Mapping[str, An
             payer_id=data["payer_id"],
             payee_id=data["payee_id"],
             version=event.stream_version,
+            nation=data["nation"],
         )
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load
 
 from .envelope import NewEvent, StoredEvent
 from .types import (
@@ -40,6 +40,7 @@ from .types import (
     PersonalDataErased,
     PreferredLanguageChosen,
     RateCard,
+    ReceiptRef,
 )
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -171,11 +172,27 @@ class _ClaimLineSchema(_Builds):
     rate_basis = _text()
 
 
+class _ReceiptRefSchema(_Builds):
+    builds = ReceiptRef
+    sha256 = _text()
+    media_type = _text()
+    size_bytes = fields.Integer(strict=True, required=True)
+
+
 class _ExpenseLineSchema(_Builds):
     builds = ExpenseLine
     category = _text()
     amount_pence = _pence()
     description = _text()
+    # Added without a version bump: an expense without receipts is written exactly as before
+    # (the key is left out), so events without receipts read the same to every consumer.
+    receipts = fields.List(fields.Nested(_ReceiptRefSchema), load_default=())
+
+    @post_dump
+    def _omit_no_receipts(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if not data.get("receipts"):
+            data.pop("receipts", None)
+        return data
 
 
 class _AllocationSchema(_Builds):

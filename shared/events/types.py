@@ -86,10 +86,23 @@ class ClaimLine:
 
 
 @dataclass(frozen=True)
+class ReceiptRef:
+    """A receipt attached to an expense line: a reference to stored bytes, never the bytes.
+
+    ``sha256`` is the hex SHA-256 of the stored file (after metadata was stripped), so the
+    history says exactly which file was attached even after the bytes are erased."""
+
+    sha256: str
+    media_type: str  # image/jpeg | image/png | application/pdf
+    size_bytes: int
+
+
+@dataclass(frozen=True)
 class ExpenseLine:
     category: str
     amount_pence: int
     description: str
+    receipts: tuple[ReceiptRef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,10 @@ def serve_site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     database = tmp_path_factory.mktemp("browser") / "ledger.db"
     shutil.copyfile(_sqlite_template, database)
     clock = MovableClock(TODAY)
-    app = create_app(
-        LedgerSettings(database_url=f"sqlite:///{database}"), clock=clock, testing=True
+    settings = LedgerSettings(
+        database_url=f"sqlite:///{database}", receipts_dir=str(database.parent / "receipts")
     )
+    app = create_app(settings, clock=clock, testing=True)
     ledger: Ledger = app.extensions["bridges.ledger"]
     world = build_world(ApiClient(app.test_client()), ledger, clock.today())
     everyone = [i for tenant in (world.a, world.b) for i in tenant.person_ids.values()]

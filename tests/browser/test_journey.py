@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from tests.support.receipts import jpeg_with_gps
+
 from .conftest import PASSWORD, Site, serve_site, sign_in
 from .helpers import (
     PageChecks,
@@ -159,10 +161,14 @@ def test_claim_to_payment_journey(
     choose_option(member, "#expenses-0-category", words["travel"])
     type_into(member, "#expenses-0-amount", "12.40")
     type_into(member, "#expenses-0-description", "Bus fares")
+    # The ticket's photo (GPS in its EXIF, which Bridges strips) goes with the bus fare.
+    ticket = {"name": "ticket.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}
+    member.set_input_files("#expenses-0-receipt", ticket)
     press_button(member, "button.govuk-button[value=check]:not(.govuk-visually-hidden)")
 
     # The check-your-answers page prices the lines before anything is saved.
     assert member.url == site.url("/claims/new")
+    assert "Receipt 1 for Bus fares (JPEG image" in member.inner_text("main")
     assert money_text(member, "#claim-total") == "£142.40"
     assert "£80.00" in member.inner_text("main")  # 3.5 hours: the half-day rate
     assert "£50.00" in member.inner_text("main")  # 2 hours at £25.00
@@ -187,6 +193,10 @@ def test_claim_to_payment_journey(
     checks.check(approver, "approvals-queue")
     approver.click("table a.govuk-link")
     assert approver.url == claim_url
+    # The receipt beside its line: the thumbnail loads under the page's CSP.
+    thumbnail = approver.locator("img.bridges-receipt-thumbnail")
+    thumbnail.wait_for()
+    assert thumbnail.evaluate("image => image.complete && image.naturalWidth > 0")
     checks.check(approver, "claim-for-approver")
     approver.click(f"text={words['ask']}")
     checks.check(approver, "query-form")

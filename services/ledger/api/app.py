@@ -31,6 +31,7 @@ from shared.readiness import check_database
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
+from ..receipts.storage import ReceiptStorage
 from ..store import EventStore, make_engine
 from ..store.migrate import MIGRATIONS_DIR
 from ..web import build_web, web_config
@@ -48,6 +49,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     testing: bool = False,
+    receipt_storage: ReceiptStorage | None = None,
 ) -> Flask:
     settings = settings or LedgerSettings.from_env()
     configure_logging()
@@ -110,6 +112,7 @@ def create_app(
         clock=clock,
         correlation_id=_request_id,
         appended=count_appended,
+        receipt_storage=receipt_storage,
     )
     app.extensions["bridges.ledger"] = ledger
 

@@ -46,8 +46,11 @@ def execute(
     status: int,
     schema: ma.Schema,
     command: Callable[[UnitOfWork], CommandResult],
+    *,
+    body: Any = None,
 ) -> Response:
-    """Run `command` in one unit of work, honouring the request's Idempotency-Key."""
+    """Run `command` in one unit of work, honouring the request's Idempotency-Key. `body`:
+    what identifies a request that is not JSON (an upload's content hash), for the key."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None:
         key = key.strip()
@@ -67,7 +70,9 @@ def execute(
 
     keys = ledger.idempotency
     scope = idempotency.idempotency_scope(principal.person_id, request.method, request.path)
-    fingerprint = _request_hash()
+    fingerprint = (
+        _request_hash() if body is None else request_fingerprint(request.method, request.path, body)
+    )
     # The key's record is written in the command's own transaction: a failure or a crash
     # before commit leaves nothing behind, so a retry runs at once.
     with ledger.store.unit_of_work() as uow:

@@ -6,9 +6,22 @@ from shared.i18n import N_
 from shared.problems import Problem, validation_problem
 
 from ..domain.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
-from ..errors import Forbidden, NotFound, StaleVersion
+from ..errors import Forbidden, Gone, NotFound, StaleVersion, Unavailable
+from ..receipts.content import ReceiptRefused
 from ..store.data_keys import SubjectErased
 from ..store.event_store import ConcurrencyConflict
+
+RECEIPT_PROBLEMS = {
+    413: ("receipt-too-large", "Receipt too large"),
+    415: ("receipt-type-refused", "Not a receipt Bridges keeps"),
+    422: ("receipt-unreadable", "The receipt cannot be read"),
+}
+
+
+def receipt_problem(error: ReceiptRefused) -> Problem:
+    """413, 415 or 422, naming the `file` field and why (nothing was stored)."""
+    slug, title = RECEIPT_PROBLEMS[error.status]
+    return Problem(error.status, slug, title, str(error), errors={"file": [str(error)]})
 
 
 def problem_from_domain(error: DomainError) -> Problem:
@@ -33,6 +46,12 @@ def problem_for(error: Exception) -> Problem | None:
         return Problem(404, "not-found", N_("Not found"), str(error))
     if isinstance(error, Forbidden):
         return Problem(403, "forbidden", N_("Forbidden"), str(error))
+    if isinstance(error, ReceiptRefused):
+        return receipt_problem(error)
+    if isinstance(error, Gone):
+        return Problem(410, "gone", N_("Gone"), str(error))
+    if isinstance(error, Unavailable):
+        return Problem(503, "unavailable", N_("Not available"), str(error))
     if isinstance(error, StaleVersion):
         return Problem(
             412,

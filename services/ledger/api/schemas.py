@@ -159,10 +159,26 @@ class ClaimLineIn(Strict):
     description = fields.String(required=True, validate=_text)
 
 
+_receipt_id = validate.Regexp(r"^[0-9a-f]{64}$", error="must be a receipt id (64 hex digits)")
+
+
 class ExpenseIn(Strict):
     category = fields.String(required=True, validate=validate.OneOf(EXPENSE_CATEGORIES))
     amount_pence = Pence(strict=True, required=True, validate=_positive)
     description = fields.String(required=True, validate=_text)
+    receipts = fields.List(
+        fields.String(validate=_receipt_id),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": "ids returned by POST /receipts"},
+    )
+
+
+class ReceiptUploadIn(ma.Schema):
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "JPEG, PNG, HEIC or PDF"},
+    )
 
 
 class ClaimIn(Strict):
@@ -305,10 +321,44 @@ class ClaimLineOut(ma.Schema):
     rate_basis = fields.String()
 
 
+class ReceiptOut(ma.Schema):
+    id = fields.String(metadata={"description": "the SHA-256 of the stored file, hex"})
+    sha256 = fields.String()
+    media_type = fields.String()
+    size_bytes = fields.Integer()
+    href = fields.String()
+
+
 class ExpenseOut(ma.Schema):
     category = fields.String()
     amount_pence = fields.Integer()
     description = fields.String()
+    receipts = fields.List(fields.Nested(ReceiptOut))
+
+
+class QueueOut(ma.Schema):
+    place = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "1 = next in the payer's approval queue (claims waiting for a "
+            "decision, most urgent first); null when not waiting for the payer"
+        },
+    )
+    of = fields.Integer(allow_none=True, metadata={"description": "claims in that queue"})
+    approval_working_days_left = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "working days (the agreement's nation) to approval due; "
+            "negative when late; null once decided"
+        },
+    )
+    payment_days_left = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "calendar days to payment due (with the dispute clock); negative "
+            "when overdue; null when nothing is owed"
+        },
+    )
 
 
 class ClaimOut(ma.Schema):
@@ -331,6 +381,7 @@ class ClaimOut(ma.Schema):
     decision_reason = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(ClaimLineOut))
     expenses = fields.List(fields.Nested(ExpenseOut))
+    queue = fields.Nested(QueueOut)
 
 
 class ClaimPage(ma.Schema):

@@ -12,7 +12,7 @@ Design choices:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -45,6 +45,7 @@ from shared.events.types import (
     ExpenseLine,
     PaymentRecorded,
     PaymentReversed,
+    ReceiptRef,
 )
 from shared.money import format_pence
 
@@ -57,9 +58,10 @@ from .validation import REASON_MAX, Problems
 __all__ = ["APPROVED", "CLAIM_STATUSES", "FINAL", "PAYABLE", "UNDECIDED", "Claim", "submit_claim"]
 
 LINE_FIELDS = ("worked_on", "hours", "activity", "worker", "description")
-EXPENSE_FIELDS = ("category", "amount_pence", "description")
+EXPENSE_FIELDS = ("category", "amount_pence", "description", "receipts")
 MAX_LINES = 200
 MAX_EXPENSES = 100
+MAX_RECEIPTS_PER_EXPENSE = 10
 MAX_HOURS_PER_DAY = Decimal(24)
 
 ClaimHistoryEvent = ClaimEvent | PaymentRecorded | PaymentReversed
@@ -157,6 +159,17 @@ class Claim:
         submitted = self.history[0]
         assert isinstance(submitted, ClaimSubmitted)
         return ClaimTerms.of(submitted)
+
+    @property
+    def receipts_in_history(self) -> tuple[ReceiptRef, ...]:
+        """Every receipt any version of the claim carried, first seen first."""
+        found: dict[str, ReceiptRef] = {}
+        for event in self.history:
+            if isinstance(event, ClaimSubmitted | ClaimAmended):
+                for expense in event.expenses:
+                    for ref in expense.receipts:
+                        found.setdefault(ref.sha256, ref)
+        return tuple(found.values())
 
     @property
     def facts(self) -> tuple[Fact, ...]:
@@ -296,12 +309,14 @@ class Claim:
         agreement: Agreement,
         by: str,
         today: date,
+        receipts: Mapping[str, ReceiptRef] | None = None,
     ) -> ClaimAmended:
-        """Replace the lines and expenses while submitted or queried (answering the query)."""
+        """Replace the lines and expenses while submitted or queried (answering the query).
+        ``receipts``: the uploads the expenses may reference, by id (their SHA-256)."""
         self._require("amended", UNDECIDED, today)
         if agreement.id != self.agreement_id:
             raise ValueError("amend with the claim's own agreement")
-        new_lines, new_expenses = _read_claim(agreement, lines, expenses, today)
+        new_lines, new_expenses = _read_claim(agreement, lines, expenses, today, receipts)
         return ClaimAmended(
             claim_id=self.id,
             amended_by=by,
@@ -415,13 +430,15 @@ def submit_claim(
     *,
     submitted_by: str,
     today: date,
+    receipts: Mapping[str, ReceiptRef] | None = None,
 ) -> ClaimSubmitted:
     """Submit a claim under an agreement: every line checked and priced, clocks started.
 
     ``lines`` and ``expenses`` are lists of JSON-like objects (already-parsed dates, Decimal
-    hours and ints are fine); all field errors are reported together.
+    hours and ints are fine); all field errors are reported together. An expense's
+    ``receipts`` are ids of uploads found in ``receipts`` (the organisation's, by SHA-256).
     """
-    new_lines, new_expenses = _read_claim(agreement, lines, expenses, today)
+    new_lines, new_expenses = _read_claim(agreement, lines, expenses, today, receipts)
     return ClaimSubmitted(
         claim_id=claim_id,
         agreement_id=agreement.id,
@@ -457,11 +474,15 @@ def _total(lines: Sequence[ClaimLine], expenses: Sequence[ExpenseLine]) -> int:
 
 
 def _read_claim(
-    agreement: Agreement, lines: object, expenses: object, today: date
+    agreement: Agreement,
+    lines: object,
+    expenses: object,
+    today: date,
+    receipts: Mapping[str, ReceiptRef] | None = None,
 ) -> tuple[tuple[ClaimLine, ...], tuple[ExpenseLine, ...]]:
     problems = Problems()
     checked_lines = _read_lines(problems, agreement, lines, today)
-    checked_expenses = _read_expenses(problems, expenses)
+    checked_expenses = _read_expenses(problems, expenses, receipts or {})
     problems.raise_if_any()
     return checked_lines, checked_expenses
 
@@ -506,7 +527,9 @@ def _read_lines(
     return tuple(result)
 
 
-def _read_expenses(problems: Problems, expenses: object) -> tuple[ExpenseLine, ...]:
+def _read_expenses(
+    problems: Problems, expenses: object, uploads: Mapping[str, ReceiptRef]
+) -> tuple[ExpenseLine, ...]:
     result: list[ExpenseLine] = []
     items = problems.items(expenses, "expenses", minimum=0, maximum=MAX_EXPENSES, noun="expense")
     for index, item in enumerate(items):
@@ -517,6 +540,24 @@ def _read_expenses(problems: Problems, expenses: object) -> tuple[ExpenseLine, .
         category = problems.choice(raw.get("category"), f"{path}.category", EXPENSE_CATEGORIES)
         amount = problems.pence(raw.get("amount_pence"), f"{path}.amount_pence")
         description = problems.text(raw.get("description"), f"{path}.description", multiline=True)
+        receipts = _read_receipts(problems, raw.get("receipts"), f"{path}.receipts", uploads)
         if category is not None and amount is not None and description is not None:
-            result.append(ExpenseLine(category, amount, description))
+            result.append(ExpenseLine(category, amount, description, receipts))
     return tuple(result)
+
+
+def _read_receipts(
+    problems: Problems, value: object, path: str, uploads: Mapping[str, ReceiptRef]
+) -> tuple[ReceiptRef, ...]:
+    """An expense's receipts: ids of files the organisation uploaded, each at most once."""
+    found: list[ReceiptRef] = []
+    items = problems.items(value, path, minimum=0, maximum=MAX_RECEIPTS_PER_EXPENSE, noun="receipt")
+    for index, item in enumerate(items):
+        ref = uploads.get(item) if isinstance(item, str) else None
+        if ref is None:
+            problems.add(f"{path}.{index}", "no receipt with this id was uploaded")
+        elif ref in found:
+            problems.add(f"{path}.{index}", "is attached twice")
+        else:
+            found.append(ref)
+    return tuple(found)

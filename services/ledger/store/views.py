@@ -1,7 +1,9 @@
 """The ledger's own read views: tables derived from events, written in the same
 transaction as the events they come from, so they are never ahead of or behind the log.
 
-Credentials (`api_tokens`) are the one exception: a secret is not a fact to publish.
+Credentials (`api_tokens`) are one exception: a secret is not a fact to publish. Uploaded
+receipts (`receipts`) are the other: personal data kept beside the log (which holds only their
+content hashes), so they can be erased without rewriting history.
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime()),
 )
 
+# One row per file a VCSE organisation uploaded (its bytes are in the receipt storage under
+# `<organisation_id>/<sha256>`); `erased_at` is set when the bytes were erased.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("organisation_id", String(36), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(32), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("uploaded_by", String(36), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    Column("erased_at", UTCDateTime()),
+)
+
 partnerships = Table(
     "partnerships",
     metadata,
@@ -80,6 +96,8 @@ agreements = Table(
     Column("payer_id", String(36), ForeignKey("organisations.id"), nullable=False),
     Column("payee_id", String(36), ForeignKey("organisations.id"), nullable=False),
     Column("version", Integer, nullable=False),
+    # Whose bank holidays count as non-working days (the approval SLA's working days).
+    Column("nation", String(32)),
     Index("ix_agreements_partnership", "partnership_id"),
 )
 
@@ -108,6 +126,8 @@ claims = Table(
     Index("ix_claims_payer", "payer_id", "created_position"),
     Index("ix_claims_partnership", "partnership_id", "created_position"),
     Index("ix_claims_agreement", "agreement_id"),
+    # A payer's approval queue: its undecided claims in approval-due order.
+    Index("ix_claims_payer_queue", "payer_id", "status", "approval_due"),
 )
 
 payments = Table(

@@ -22,7 +22,8 @@ from shared.logging import get_logger
 from shared.settings import LedgerSettings
 
 from ..application import Ledger
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, Gone, NotFound
+from ..receipts.http import allow_upload
 from . import charts, presenters
 from .forms import SignOutForm
 from .navigation import navigation
@@ -45,6 +46,8 @@ from .views import (
 )
 
 HERE = Path(__file__).resolve().parent
+# Files one claim form may carry at once (one per expense row shown).
+MAX_UPLOADS_PER_FORM = 5
 ERROR_TITLES = {
     400: (
         N_("Sorry, there is a problem with your request"),
@@ -55,6 +58,10 @@ ERROR_TITLES = {
     405: (N_("Sorry, that did not work"), N_("Go back and use the buttons on the page.")),
     429: (N_("Too many attempts"), N_("Wait 15 minutes, then try again.")),
     500: (N_("Sorry, there is a problem with the service"), N_("Try again later.")),
+    410: (
+        N_("This file was erased"),
+        N_("The claim's history still records which file it was."),
+    ),
 }
 
 
@@ -104,6 +111,9 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     def _before() -> None:
         if request.endpoint == "web.static":
             return
+        if request.endpoint == "web.new_claim" and request.method == "POST":
+            # Before CSRF reads the form: a claim form may carry a receipt per expense row.
+            allow_upload(settings, files=MAX_UPLOADS_PER_FORM)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         g.person = load_signed_in(ledger.store.engine, lifetime_seconds)
@@ -130,6 +140,8 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         "status_tag",
         "activity_label",
         "days_phrase",
+        "file_size",
+        "receipt_kind",
     ):
         bp.add_app_template_filter(getattr(presenters, name), name)
 
@@ -177,6 +189,10 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
     def _not_found(error: NotFound) -> tuple[str, int]:
         return error_page(404)
 
+    @bp.errorhandler(Gone)
+    def _gone(error: Gone) -> tuple[str, int]:
+        return error_page(410)
+
     @bp.errorhandler(Forbidden)
     def _forbidden(error: Forbidden) -> tuple[str, int]:
         # The application's reason is English only: other languages get the page's own advice.
@@ -199,15 +215,16 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return page, code, headers
 
+    # Alerts, statements, indicators and payers' track records live in the notifier: fetched
+    # over its HTTP API.
+    notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     account.register(bp, ledger, throttle)
     idp.register(bp, ledger, oauth)
-    claims.register(bp, ledger)
+    claims.register(bp, ledger, notifier)
     decisions.register(bp, ledger)
     payments.register(bp, ledger)
     balances.register(bp, ledger)
     email_language.register(bp, ledger)
-    # Alerts, statements and indicators live in the notifier: fetched over its HTTP API.
-    notifier = NotifierClient(settings.notifier_url, ledger.token_key)
     alerts.register(bp, ledger, notifier)
     statements.register(bp, ledger, notifier)
     invoices.register(bp, ledger)

@@ -73,6 +73,9 @@ class ExpenseForm(Form):
     category = StringField("Category")
     amount = StringField("Amount")
     description = StringField("What it was for")
+    # Receipts already uploaded for this row (their ids, space-separated): a file input is
+    # empty again on every page, so the ids carry the files from page to page.
+    receipt_ids = HiddenField()
 
 
 class ClaimForm(FlaskForm):
@@ -203,6 +206,8 @@ def field_id(path: str) -> str:
     parts = path.split(".")
     if parts[-1] == "worked_on":
         parts.append("day")
+    elif parts[0] == "expenses" and "receipts" in parts:
+        parts = [*parts[:2], "receipt"]
     elif parts[-1] == "amount_pence" or (parts[0] == "allocations" and parts[-1] == "claim_id"):
         parts[-1] = "amount"
     return "-".join(parts)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -165,6 +166,30 @@ class NotifierClient:
     def deliveries_to(self, operator_id: str, person_id: str) -> dict[str, Any]:
         """The alerts and statements the notifier sent (or will send) a person (operators)."""
         return self._json("GET", operator_id, f"/api/v1/people/{_segment(person_id)}/deliveries")
+
+    def track_record(self, person_id: str, payer_id: str, partnership_id: str) -> dict[str, Any]:
+        """The payer's last 90 days in the partnership: on-time rate, median days to pay."""
+        return self._json(
+            "GET",
+            person_id,
+            f"/api/v1/indicators/payers/{_segment(payer_id)}/track-record",
+            params={"partnership_id": partnership_id},
+        )
+
+    def track_records(
+        self, person_id: str, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """Each (payer, partnership)'s track record, None where the notifier could not say
+        (down, slow, or not caught up): the page shows the rest and says so."""
+        found: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for payer_id, partnership_id in dict.fromkeys(pairs):
+            try:
+                found[(payer_id, partnership_id)] = self.track_record(
+                    person_id, payer_id, partnership_id
+                )
+            except NotifierError:
+                found[(payer_id, partnership_id)] = None
+        return found
 
     # ---- plumbing --------------------------------------------------------------------------
 

@@ -78,6 +78,22 @@ def is_overdue(due: date, today: date) -> bool:
     return today > due
 
 
+def file_size(size_bytes: int) -> str:
+    """'820 bytes', '12 KB', '1.4 MB'."""
+    if size_bytes < 1000:
+        return f"{size_bytes} bytes"
+    if size_bytes < 1_000_000:
+        return f"{round(size_bytes / 1000)} KB"
+    return f"{size_bytes / 1_000_000:.1f} MB"
+
+
+RECEIPT_KINDS = {"image/jpeg": "JPEG image", "image/png": "PNG image", "application/pdf": "PDF"}
+
+
+def receipt_kind(media_type: str) -> str:
+    return RECEIPT_KINDS.get(media_type, media_type)
+
+
 def claim_reference(claim_id: str) -> str:
     return claim_id[:8].upper()
 
@@ -93,7 +109,7 @@ def activity_label(activity: str) -> str:
 
 # ---- errors ----------------------------------------------------------------------------------
 
-_LINE_PATH = re.compile(r"(lines|expenses|allocations)\.(\d+)(?:\.(\w+))?")
+_LINE_PATH = re.compile(r"(lines|expenses|allocations)\.(\d+)(?:\.(\w+))?(?:\.\d+)?")
 _FIELD_WORDS = {
     "worked_on": N_("date"),
     "hours": N_("hours"),
@@ -103,6 +119,8 @@ _FIELD_WORDS = {
     "category": N_("category"),
     "amount_pence": N_("amount"),
     "claim_id": N_("claim"),
+    "receipt": N_("receipt"),
+    "receipts": N_("receipt"),
 }
 _TOP_LEVEL = {
     "agreement_id": N_("Agreement"),

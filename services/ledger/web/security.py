@@ -27,7 +27,9 @@ def web_security_headers(response: Response, *, https: bool) -> Response:
     """Set here, in the blueprint's after_request, which runs before the app-wide hook of
     `shared/http.py`; that hook only fills in headers still missing (setdefault)."""
     headers = response.headers
-    headers["Content-Security-Policy"] = WEB_CSP
+    # A receipt answers with its own stricter policy (sandboxed): keep it.
+    if "sandbox" not in headers.get("Content-Security-Policy", ""):
+        headers["Content-Security-Policy"] = WEB_CSP
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "same-origin"

@@ -22,8 +22,10 @@ from ..alerts import InvalidCursor, acknowledge, list_alerts
 from ..delivery.subscriptions import InvalidSubscription, active_subscriptions, create_subscription
 from ..indicators import Period, Scope
 from ..indicators.load import indicators_for
+from ..indicators.track_record import track_record
 from ..statements import UnknownStatementScope, produce_statement, render
 from ..store import tables
+from ..store.read_model import load_claims
 from ..store.tables import organisations, partnership_members
 from .schemas import (
     AlertListArgs,
@@ -37,6 +39,8 @@ from .schemas import (
     SubscriptionIn,
     SubscriptionList,
     SubscriptionOut,
+    TrackRecordArgs,
+    TrackRecordOut,
 )
 
 PREFIX = "/api/v1"
@@ -223,43 +227,34 @@ def build_routes(
             start: date = args.get("start") or (end - timedelta(days=365))
             if end < start:
                 raise validation_problem({"end": ["must not be before start"]})
-            partnership_id = args.get("partnership_id")
             with engine.connect() as connection:
-                member_of = partnerships_of(connection, principal.organisation_id)
-                if scope_kind == "partnership":
-                    if entity_id not in member_of:
-                        raise not_found("partnership")
-                    scope = Scope(partnership_id=entity_id)
-                else:
-                    own = entity_id == principal.organisation_id
-                    if not own:
-                        if partnership_id is None or partnership_id not in member_of:
-                            raise not_found("organisation")
-                        in_partnership = connection.execute(
-                            select(partnership_members.c.organisation_id).where(
-                                partnership_members.c.partnership_id == partnership_id,
-                                partnership_members.c.organisation_id == entity_id,
-                            )
-                        ).first()
-                        if in_partnership is None:
-                            raise not_found("organisation")
-                    elif partnership_id is not None and partnership_id not in member_of:
-                        raise not_found("partnership")
-                    kind = connection.execute(
-                        select(organisations.c.kind).where(organisations.c.id == entity_id)
-                    ).scalar_one_or_none()
-                    expected = "statutory" if scope_kind == "payer" else "vcse"
-                    if kind != expected:
-                        raise not_found("payer" if scope_kind == "payer" else "organisation")
-                    scope = (
-                        Scope(partnership_id=partnership_id, payer_id=entity_id)
-                        if scope_kind == "payer"
-                        else Scope(partnership_id=partnership_id, payee_id=entity_id)
-                    )
+                scope = visible_scope(
+                    connection, principal, scope_kind, entity_id, args.get("partnership_id")
+                )
                 indicators = indicators_for(connection, scope, Period(start, end), today=today)
             return indicators.to_json()
 
         return get
+
+    @indicators_blp.route("/indicators/payers/<payer_id>/track-record")
+    class PayerTrackRecord(MethodView):
+        @indicators_blp.arguments(TrackRecordArgs, location="query")
+        @indicators_blp.response(200, TrackRecordOut)
+        def get(self, args: dict[str, Any], payer_id: str) -> dict[str, Any]:
+            """The payer's last 90 days, as both sides see them beside an open claim: the
+            share of claims paid on time (payment due in the window and judged today) and the
+            median days from receipt to payment in full, with the claims still unpaid past
+            due. In one partnership (`partnership_id`, required unless you are the payer)."""
+            principal = authenticate()
+            today = london_date(clock())
+            with engine.connect() as connection:
+                scope = visible_scope(
+                    connection, principal, "payer", payer_id, args.get("partnership_id")
+                )
+                timelines = load_claims(
+                    connection, partnership_id=scope.partnership_id, payer_id=payer_id
+                )
+            return track_record(timelines, scope, today).to_json()
 
     for scope_kind, path in (
         ("partnership", "/indicators/partnerships/<entity_id>"),
@@ -327,6 +322,46 @@ def build_routes(
             return {"available": True, "person_id": person_id, "deliveries": found}
 
     return [alerts_blp, statements_blp, indicators_blp, subscriptions_blp, people_blp]
+
+
+def visible_scope(
+    connection: Any,
+    principal: Principal,
+    scope_kind: str,
+    entity_id: str,
+    partnership_id: str | None,
+) -> Scope:
+    """The indicators' scope for a partnership, a payer or a VCSE organisation, as the
+    principal may see it: their own organisation, or another in a partnership they share
+    (`partnership_id`); anything else is 404."""
+    member_of = partnerships_of(connection, principal.organisation_id)
+    if scope_kind == "partnership":
+        if entity_id not in member_of:
+            raise not_found("partnership")
+        return Scope(partnership_id=entity_id)
+    own = entity_id == principal.organisation_id
+    if not own:
+        if partnership_id is None or partnership_id not in member_of:
+            raise not_found("organisation")
+        in_partnership = connection.execute(
+            select(partnership_members.c.organisation_id).where(
+                partnership_members.c.partnership_id == partnership_id,
+                partnership_members.c.organisation_id == entity_id,
+            )
+        ).first()
+        if in_partnership is None:
+            raise not_found("organisation")
+    elif partnership_id is not None and partnership_id not in member_of:
+        raise not_found("partnership")
+    kind = connection.execute(
+        select(organisations.c.kind).where(organisations.c.id == entity_id)
+    ).scalar_one_or_none()
+    expected = "statutory" if scope_kind == "payer" else "vcse"
+    if kind != expected:
+        raise not_found("payer" if scope_kind == "payer" else "organisation")
+    if scope_kind == "payer":
+        return Scope(partnership_id=partnership_id, payer_id=entity_id)
+    return Scope(partnership_id=partnership_id, payee_id=entity_id)
 
 
 def _register_indicators(

@@ -47,6 +47,36 @@ class IndicatorArgs(Strict):
     )
 
 
+class TrackRecordArgs(Strict):
+    partnership_id = fields.String(
+        validate=ONE_LINE,
+        metadata={"description": "the partnership (required unless you are the payer)"},
+    )
+
+
+class TrackRecordWindowOut(ma.Schema):
+    start = fields.String(metadata={"format": "date"})
+    end = fields.String(metadata={"format": "date"})
+
+
+class TrackRecordOut(ma.Schema):
+    payer_id = fields.String()
+    partnership_id = fields.String(allow_none=True)
+    window = fields.Nested(TrackRecordWindowOut)
+    window_days = fields.Integer()
+    on_time_percent = fields.Float(
+        allow_none=True, metadata={"description": "null when no claim could be judged"}
+    )
+    on_time_target_percent = fields.Integer()
+    judged = fields.Integer(metadata={"description": "claims due in the window and judged"})
+    on_time = fields.Integer()
+    median_days_to_pay = fields.Float(
+        allow_none=True, metadata={"description": "null when none was paid in the window"}
+    )
+    paid = fields.Integer(metadata={"description": "claims paid in full in the window"})
+    unpaid_past_due = fields.Integer(metadata={"description": "claims still owed past due"})
+
+
 class SubscriptionIn(Strict):
     channel = fields.String(required=True, validate=validate.OneOf(("email", "webhook")))
     target = fields.String(

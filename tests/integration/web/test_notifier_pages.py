@@ -504,3 +504,66 @@ def test_statement_views_and_downloads_are_in_the_access_audit(scene: Scene) -> 
     with ledger.store.engine.connect() as connection:
         rows = list_access(connection, AuditFilter(actor=scene.world.b.person_ids["vcse_member"]))
     assert all(row["organisation_id"] not in (a.payee_id, a.payer_id) for row in rows)
+
+
+# ---- queue transparency on the claims pages (issue 13) ---------------------------------------
+
+
+def summary_row(page: str, row_id: str) -> str:
+    match = re.search(rf'id="{row_id}".*?<dd[^>]*>(.*?)</dd>', page, re.S)
+    assert match, row_id
+    return " ".join(re.sub(r"<[^>]+>", "", unescape(match.group(1))).split())
+
+
+def test_both_sides_see_the_same_standing_and_track_record(scene: Scene) -> None:
+    a = scene.world.a
+    waiting = scene.claims["waiting"]
+    api = scene.world.api.ok("GET", f"/claims/{waiting['id']}", a.tokens["vcse_member"])["queue"]
+    assert api["place"] == 1 and api["of"] == 1
+    record = NotifierClient(scene.notifier.url, token_key(scene.var_dir)).track_record(
+        scene.person_id("vcse_member"), a.payer_id, a.partnership_id
+    )
+    assert record["judged"] > 0
+
+    shown = {}
+    for role in ("vcse_member", "approver"):
+        page = signed_in(scene, role).text(f"/claims/{waiting['id']}")
+        shown[role] = {
+            r: summary_row(page, r)
+            for r in ("queue-place", "queue-approval", "queue-payment", "payer-record")
+        }
+    assert shown["vcse_member"] == shown["approver"]
+    rows = shown["vcse_member"]
+    assert rows["queue-place"] == "1 of 1"
+    assert rows["queue-approval"] == f"{-api['approval_working_days_left']} working days late"
+    assert rows["queue-payment"] == f"{api['payment_days_left']} days left"
+    assert rows["payer-record"].startswith(
+        f"{record['on_time_percent']}% paid on time ({record['on_time']} of {record['judged']});"
+    )
+    assert f"median {record['median_days_to_pay']} days to pay" in rows["payer-record"]
+
+    # A queried claim is out of the payer's queue while it waits on the charity.
+    queried = signed_in(scene, "vcse_member").text(f"/claims/{scene.claims['queried']['id']}")
+    assert summary_row(queried, "queue-place") == "Not waiting for the payer"
+
+    # The payer's approvals page numbers its queue the same way.
+    approvals = signed_in(scene, "approver").text("/approvals")
+    assert re.search(r'numeric">1 of 1</td>', approvals)
+
+    # The claims list: the place beside each claim, the payer's record below.
+    listing = signed_in(scene, "vcse_member").text("/claims")
+    assert "Payers' record over the last 90 days" in listing
+    assert f"{record['on_time_percent']}% paid on time" in listing
+
+
+def test_the_claims_pages_answer_when_the_notifier_is_down(scene: Scene) -> None:
+    notifier = scene.serve_notifier()
+    app = scene.ledger_app_with_notifier_at(notifier.url)
+    browser = Browser(app.test_client())
+    assert browser.sign_in(scene.email("vcse_member")).status_code == 302
+    notifier.stop()
+    waiting = scene.claims["waiting"]
+    page = browser.text(f"/claims/{waiting['id']}")
+    assert summary_row(page, "payer-record") == "Not available right now"
+    assert summary_row(page, "queue-place") == "1 of 1"  # the ledger's own numbers are still there
+    assert "Not available right now" in browser.text("/claims")

@@ -13,6 +13,7 @@ from .organisations import build_organisations
 from .partnerships import build_partnerships
 from .payments import build_payments
 from .people import build_people
+from .receipts import build_receipts
 
 PREFIX = "/api/v1"
 
@@ -23,6 +24,7 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_partnerships(ledger),
         build_claims(ledger),
         build_payments(ledger),
+        build_receipts(ledger),
         build_feed(ledger),
         build_audit(ledger),
         build_people(ledger),

@@ -9,7 +9,9 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
 
+from shared.claim_position import OPEN_STATUSES
 from shared.events import catalogue
 from shared.events.types import (
     ClaimAmended,
@@ -24,11 +26,13 @@ from shared.events.types import (
 )
 from shared.i18n import gettext
 
-from ...access import VCSE_ROLES, can_act_for_payee, can_decide_for_payer
+from ...access import VCSE_ROLES, Principal, can_act_for_payee, can_decide_for_payer
 from ...application import Ledger
 from ...audit import record_claim_view
-from ...domain.claim import UNDECIDED, submit_claim
+from ...domain.claim import MAX_RECEIPTS_PER_EXPENSE, UNDECIDED, submit_claim
 from ...domain.errors import ValidationFailed
+from ...receipts.content import ReceiptRefused
+from ...receipts.http import receipt_response
 from ...store.event_store import UnitOfWork
 from ...store.idempotency import (
     InFlight,
@@ -48,6 +52,7 @@ from ..forms import (
     parse_date_parts,
     parse_pounds,
 )
+from ..notifier_client import NotifierClient
 from ..presenters import FormErrors, claim_reference, long_date, money
 from ..queries import agreements_for_payee, names_of_organisations, names_of_people
 from ..sessions import current_person, requires, signed_in
@@ -61,6 +66,49 @@ def _is_vcse(principal: Any) -> bool:
 def row_index(entry: Any) -> int:
     """The row number in the field's name (`lines-3` → 3), as the page shows it."""
     return int(entry.name.rsplit("-", 1)[1])
+
+
+def receipt_ids_of(entry: Any) -> list[str]:
+    """The receipt ids a row carries (anything that is not one is dropped)."""
+    ids = (entry.form.receipt_ids.data or "").split()
+    return [i for i in dict.fromkeys(ids) if len(i) == 64 and all(c in HEX for c in i)]
+
+
+HEX = frozenset("0123456789abcdef")
+
+
+def store_uploads(
+    ledger: Ledger, principal: Principal, form: ClaimForm, errors: FormErrors
+) -> None:
+    """Keep the files chosen in each expense row (whatever button was pressed, since a file
+    input is empty again on the next page) and add their ids to the row."""
+    for entry in form.expenses.entries:
+        upload = request.files.get(f"{entry.name}-receipt")
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            continue
+        row = row_index(entry)
+        content = upload.read(ledger.settings.receipt_max_bytes + 1)
+        try:
+            with ledger.store.unit_of_work() as uow:
+                receipt = ledger.upload_receipt(uow, principal, content)
+        except ReceiptRefused as refused:
+            errors.add(f"expenses.{row}.receipt", f"was refused: {refused}")
+            continue
+        ids = receipt_ids_of(entry)
+        if receipt["id"] not in ids and len(ids) < MAX_RECEIPTS_PER_EXPENSE:
+            ids.append(receipt["id"])
+        entry.form.receipt_ids.data = " ".join(ids)
+
+
+def attached_receipts(ledger: Ledger, principal: Principal, form: ClaimForm) -> dict[str, Any]:
+    """Each expense row's receipts (by the row's field name), to list them on the form."""
+    expenses = [{"receipts": receipt_ids_of(entry)} for entry in form.expenses.entries]
+    with ledger.reading() as uow:
+        found = ledger.uploaded_receipts(uow, principal.organisation_id, expenses)
+    return {
+        entry.name: [found[i] for i in receipt_ids_of(entry) if i in found]
+        for entry in form.expenses.entries
+    }
 
 
 def read_claim_form(form: ClaimForm, errors: FormErrors) -> dict[str, Any]:
@@ -94,7 +142,8 @@ def read_claim_form(form: ClaimForm, errors: FormErrors) -> dict[str, Any]:
     for entry in form.expenses.entries:
         row = row_index(entry)
         sub = entry.form
-        if is_blank(sub):
+        receipts = receipt_ids_of(entry)
+        if is_blank(sub) and not receipts:
             continue
         amount: int | None = None
         try:
@@ -106,6 +155,7 @@ def read_claim_form(form: ClaimForm, errors: FormErrors) -> dict[str, Any]:
                 "category": sub.category.data or None,
                 "amount_pence": amount,
                 "description": sub.description.data,
+                "receipts": receipts,
             }
         )
         expense_rows.append(row)
@@ -251,7 +301,12 @@ class SubmissionInProgress(Exception):
     """The same claim form is being submitted right now (a double press)."""
 
 
-def register(bp: Blueprint, ledger: Ledger) -> None:
+def open_pairs(claims: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The (payer, partnership) of each claim still in progress, for their track records."""
+    return [(c["payer_id"], c["partnership_id"]) for c in claims if c["status"] in OPEN_STATUSES]
+
+
+def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
     @bp.route("/claims")
     @signed_in
     def claims() -> Any:
@@ -265,6 +320,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             claims=found,
             organisations=organisations,
             can_claim=_is_vcse(principal),
+            records=notifier.track_records(principal.person_id, open_pairs(found)),
         )
 
     @bp.route("/claims/new", methods=["GET", "POST"])
@@ -279,6 +335,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         if request.method == "GET":
             form.agreement_id.data = choices[0]["id"]
             return _edit(form, errors, choices)
+        store_uploads(ledger, principal, form, errors)
         action = request.form.get("action", "check")
         if action == "add_line" and len(form.lines.entries) < MAX_FORM_ROWS:
             form.lines.append_entry()
@@ -287,6 +344,11 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             form.expenses.append_entry()
             return _edit(form, errors, choices)
         if action == "change":
+            return _edit(form, errors, choices)
+        if action.startswith("remove_receipts-"):
+            for entry in form.expenses.entries:
+                if entry.name == action.removeprefix("remove_receipts-"):
+                    entry.form.receipt_ids.data = ""
             return _edit(form, errors, choices)
         data = read_claim_form(form, errors)
         rows = data.pop("_rows")
@@ -299,6 +361,8 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         try:
             # The domain prices the lines (price_line) exactly as a submission will, and
             # checks every rule, but nothing is saved: this is the check-your-answers page.
+            with ledger.reading() as uow:
+                uploads = ledger.uploaded_receipts(uow, principal.organisation_id, data["expenses"])
             preview = submit_claim(
                 "preview",
                 agreement,
@@ -306,6 +370,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
                 data["expenses"],
                 submitted_by=principal.person_id,
                 today=ledger.today(),
+                receipts=uploads,
             )
         except ValidationFailed as failed:
             add_domain_errors(errors, failed, rows)
@@ -363,6 +428,8 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
                 "claims/new.html",
                 form=form,
                 errors=errors,
+                attached=attached_receipts(ledger, current_person().principal, form),
+                receipt_max_bytes=ledger.settings.receipt_max_bytes,
                 choices=choices,
                 agreement_choices=[
                     (a["id"], f"{a['payer_name']} ({a['partnership_name']})") for a in choices
@@ -397,9 +464,12 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         payer_side = can_decide_for_payer(principal, found["payer_id"])
         # The page shows the worker's name, the description and the people who acted.
         record_claim_view(ledger.store.engine, ledger.clock(), principal.person_id, found)
+        records = notifier.track_records(principal.person_id, open_pairs([found]))
         return render_template(
             "claims/show.html",
             claim=found,
+            record=records.get((found["payer_id"], found["partnership_id"])),
+            record_asked=bool(records),
             timeline=timeline,
             organisations=organisations,
             can_answer=payee_side and found["status"] == "queried",
@@ -408,6 +478,13 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             can_reject=payer_side and found["status"] in UNDECIDED,
             submitted_by=people.get(found["submitted_by"], ""),
         )
+
+    @bp.route("/claims/<claim_id>/receipts/<sha256>")
+    @signed_in
+    def claim_receipt(claim_id: str, sha256: str) -> Any:
+        """A receipt of a claim, to whoever may see the claim (404 otherwise)."""
+        ref, content = ledger.claim_receipt(current_person().principal, claim_id, sha256)
+        return receipt_response(ref, content)
 
     @bp.route("/claims/<claim_id>/answer", methods=["GET", "POST"])
     @requires(_is_vcse)

@@ -13,6 +13,7 @@ from ...access import Principal
 from ...application import Ledger
 from ...domain.errors import DomainError, ValidationFailed
 from ...errors import StaleVersion
+from ...queue import queue_key
 from ...store.event_store import ConcurrencyConflict, UnitOfWork
 from ..presenters import FormErrors
 from ..sessions import current_person
@@ -74,7 +75,7 @@ def approval_queue(ledger: Ledger, principal: Principal) -> list[dict[str, Any]]
                 continue
             claim["approval_overdue"] = today > claim["approval_due"]
             queue.append(claim)
-    queue.sort(key=lambda c: (c["approval_due"], c["submitted_on"], c["id"]))
+    queue.sort(key=queue_key)
     return queue
 
 
