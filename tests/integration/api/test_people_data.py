@@ -27,10 +27,10 @@ from tests.support.world import World
 
 
 @pytest.fixture
-def app(sqlite_url: str, clock: MovableClock) -> Flask:
+def app(database_url: str, clock: MovableClock) -> Flask:
     # A notifier nobody runs: the export says it could not ask it.
     settings = LedgerSettings(
-        database_url=sqlite_url, notifier_url=f"http://127.0.0.1:{free_port()}"
+        database_url=database_url, notifier_url=f"http://127.0.0.1:{free_port()}"
     )
     return create_app(settings, clock=clock, testing=True)
 
@@ -70,23 +70,23 @@ def test_an_operator_exports_everything_held_about_a_person(world: World) -> Non
 
 
 def test_the_export_command_writes_the_file_and_shows_an_erasure(
-    world: World, sqlite_url: str, tmp_path: Path
+    world: World, database_url: str, tmp_path: Path
 ) -> None:
     a = world.a
     claim = world.submit(a, world.ledger.today())
     out = tmp_path / "person.json"
     args = ["people", "export", "--person", "VCSE_MEMBER.A@example.org", "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--database-url", sqlite_url])
+    result = CliRunner().invoke(main, [*args, "--database-url", database_url])
     assert result.exit_code == 0, result.output
     before = json.loads(out.read_text())
     assert before["claims"][0]["id"] == claim["id"]
     assert before["alerts_sent"] is None, "no notifier database given"
 
     erase_person(world.ledger, None, a.person_ids["vcse_member"])
-    gone = CliRunner().invoke(main, [*args, "--database-url", sqlite_url])
+    gone = CliRunner().invoke(main, [*args, "--database-url", database_url])
     assert gone.exit_code != 0 and "no person" in gone.output, "the email is erased too"
     by_id = ["people", "export", "--person", a.person_ids["vcse_member"], "--out", str(out)]
-    result = CliRunner().invoke(main, [*by_id, "--database-url", sqlite_url])
+    result = CliRunner().invoke(main, [*by_id, "--database-url", database_url])
     assert result.exit_code == 0, result.output
     after = json.loads(out.read_text())
     assert after["person"]["name"] == ERASED
@@ -95,7 +95,7 @@ def test_the_export_command_writes_the_file_and_shows_an_erasure(
 
 
 def test_retention_erases_closed_claims_once_their_period_has_passed(
-    world: World, clock: MovableClock, sqlite_url: str
+    world: World, clock: MovableClock, database_url: str
 ) -> None:
     a = world.a
     paid = world.submit(a, clock.today())
@@ -134,7 +134,7 @@ def test_retention_erases_closed_claims_once_their_period_has_passed(
         ).scalars()
     assert recorded["reason"] == "retention" and recorded["erased_on"] > closed_on.isoformat()
 
-    off = CliRunner().invoke(main, ["people", "retention", "--database-url", sqlite_url])
+    off = CliRunner().invoke(main, ["people", "retention", "--database-url", database_url])
     assert off.exit_code == 0 and "retention is off" in off.output
 
 
@@ -183,12 +183,12 @@ def test_erasure_seals_events_written_before_sealing_existed(
 
 
 def test_seal_legacy_seals_old_events_and_changes_nothing_they_say(
-    world: World, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+    world: World, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
     _, claim = legacy_history(world, monkeypatch)
     token = world.a.tokens["finance"]
     shown = world.api.ok("GET", f"/claims/{claim['id']}/history", token)
-    command = ["people", "seal-legacy", "--database-url", sqlite_url]
+    command = ["people", "seal-legacy", "--database-url", database_url]
     dry = CliRunner().invoke(main, [*command, "--dry-run"])
     assert dry.exit_code == 0 and json.loads(dry.output)["subjects"] == 2
     assert "iris legacy" in stored_events_text(world)
