@@ -253,3 +253,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()  # type: ignore[attr-defined]
     if report.failed:
         report.sections.append(("test clock", pytest_report_header()))
+
+
+# --- The local OpenID Connect provider ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oidc_url() -> str:
+    """Base URL of deploy/local/oidc.sh's provider ($BRIDGES_TEST_OIDC_URL, else started)."""
+    from tests.support.oidc import oidc_base_url
+
+    return oidc_base_url()

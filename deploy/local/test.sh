@@ -20,6 +20,11 @@ export BRIDGES_TEST_POSTGRES_URL
 bash deploy/local/kafka.sh up
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
 
+# Sign-in with an organisation's identity provider is tested against a real OpenID Connect
+# provider on loopback (mock-oauth2-server from Maven Central).
+bash deploy/local/oidc.sh up
+export BRIDGES_TEST_OIDC_URL="${BRIDGES_TEST_OIDC_URL:-$(bash deploy/local/oidc.sh url)}"
+
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -19,6 +19,7 @@ __all__ = [
     "can_manage_people",
     "can_pay_for_payer",
     "can_see_claim",
+    "effective_roles",
 ]
 
 
@@ -66,3 +67,11 @@ def balance_scope(principal: Principal) -> tuple[str, str | None]:
     if principal.has_any(VCSE_ROLES):
         return ("payee", principal.organisation_id)
     return ("none", None)
+
+
+def effective_roles(added_with: object, from_idp: object) -> frozenset[str]:
+    """A person's roles: those their organisation's identity provider gave at their latest
+    sign-in through it (none once its groups stop mapping), else the roles they were added with.
+    The web session and API tokens both read roles through this."""
+    roles = from_idp if from_idp is not None else added_with
+    return frozenset(roles) if isinstance(roles, list | tuple) else frozenset()

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -525,7 +526,199 @@ def organisations_export(org: str, out: str | None, database_url: str | None) ->
         found = ledger_app.find_organisation(uow, org)
     if found is None:
         raise click.ClickException(f"no organisation {org!r}")
-    _echo_json(export_organisation(ledger_app.store, found.id), out)
+    document = export_organisation(ledger_app.store, found.id)
+    _audit_cli_export(ledger_app, found.id)
+    _echo_json(document, out)
+
+
+@organisations.group(
+    "idp",
+    help="An organisation's identity provider (OpenID Connect): its staff sign in with their "
+    "organisation's account instead of a Bridges password.",
+)
+def organisations_idp() -> None:
+    pass
+
+
+@organisations_idp.command(
+    "set",
+    help="Set (or replace) the organisation's provider. The client secret is named, never "
+    "given: --client-secret-env NAME (read from the ledger's environment) or "
+    "--client-secret-file PATH. Map groups with --map GROUP=ROLE (repeat).",
+)
+@click.option("--org", "org", required=True, help="Organisation id or exact name.")
+@click.option("--issuer", required=True, help="The issuer URL, as its discovery document says.")
+@click.option("--client-id", required=True)
+@click.option("--client-secret-env", default=None, help="Environment variable holding the secret.")
+@click.option(
+    "--client-secret-file",
+    default=None,
+    type=click.Path(dir_okay=False, resolve_path=True),
+    help="File holding the secret.",
+)
+@click.option(
+    "--groups-claim",
+    default="groups",
+    show_default=True,
+    help="ID token claim listing the person's groups (Entra ID: groups, or roles for app roles).",
+)
+@click.option("--map", "mappings", multiple=True, required=True, help="GROUP=ROLE; repeat.")
+@_database_option
+def organisations_idp_set(
+    org: str,
+    issuer: str,
+    client_id: str,
+    client_secret_env: str | None,
+    client_secret_file: str | None,
+    groups_claim: str,
+    mappings: tuple[str, ...],
+    database_url: str | None,
+) -> None:
+    from services.ledger.domain.errors import ValidationFailed
+    from services.ledger.identity import save_provider
+    from shared import clock
+
+    if (client_secret_env is None) == (client_secret_file is None):
+        raise click.UsageError("give one of --client-secret-env and --client-secret-file")
+    ref = f"env:{client_secret_env}" if client_secret_env else f"file:{client_secret_file}"
+    role_map: dict[str, list[str]] = {}
+    for mapping in mappings:
+        group, equals, role = mapping.rpartition("=")
+        if not equals or not group:
+            raise click.UsageError(f"--map {mapping!r}: write GROUP=ROLE")
+        role_map.setdefault(group, []).append(role)
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.unit_of_work() as uow:
+        found = ledger_app.find_organisation(uow, org)
+        if found is None:
+            raise click.ClickException(f"no organisation {org!r}")
+        try:
+            provider = save_provider(
+                uow.connection,
+                clock.now(),
+                found.id,
+                found.kind,
+                issuer=issuer,
+                client_id=client_id,
+                client_secret_ref=ref,
+                groups_claim=groups_claim,
+                role_map=role_map,
+            )
+        except ValidationFailed as error:
+            raise click.ClickException(json.dumps(error.errors, sort_keys=True)) from None
+    click.echo(json.dumps(provider.to_json(), sort_keys=True))
+
+
+@organisations_idp.command("show", help="Print the organisations' providers (all, or --org).")
+@click.option("--org", "org", default=None, help="Organisation id or exact name.")
+@_database_option
+def organisations_idp_show(org: str | None, database_url: str | None) -> None:
+    from services.ledger.identity import all_providers
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.unit_of_work() as uow:
+        providers = all_providers(uow.connection)
+        if org is not None:
+            found = ledger_app.find_organisation(uow, org)
+            if found is None:
+                raise click.ClickException(f"no organisation {org!r}")
+            providers = [p for p in providers if p.organisation_id == found.id]
+    for provider in providers:
+        click.echo(json.dumps(provider.to_json(), sort_keys=True))
+
+
+@organisations_idp.command(
+    "remove",
+    help="Forget the organisation's provider: its people sign in with a password again (if "
+    "they have one), with the roles they were added with.",
+)
+@click.option("--org", "org", required=True, help="Organisation id or exact name.")
+@_database_option
+def organisations_idp_remove(org: str, database_url: str | None) -> None:
+    from services.ledger.identity import remove_provider
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.store.unit_of_work() as uow:
+        found = ledger_app.find_organisation(uow, org)
+        if found is None:
+            raise click.ClickException(f"no organisation {org!r}")
+        removed = remove_provider(uow.connection, found.id)
+    click.echo("removed" if removed else "the organisation had no identity provider")
+
+
+@click.group(help="The access audit: who viewed or exported whose statements and personal data.")
+def audit() -> None:
+    pass
+
+
+@audit.command("list", help="List accesses, newest first, as JSON lines.")
+@click.option("--org", "org", default=None, help="Whose data: organisation id or exact name.")
+@click.option("--person", default=None, help="Who: the email of the person who looked.")
+@click.option("--action", type=click.Choice(["view", "download", "export"]), default=None)
+@click.option("--resource", type=click.Choice(["statement", "claim", "organisation"]), default=None)
+@click.option("--since", type=click.DateTime(), default=None, help="From this UTC time.")
+@click.option("--until", type=click.DateTime(), default=None, help="Before this UTC time.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@_database_option
+def audit_list(
+    org: str | None,
+    person: str | None,
+    action: str | None,
+    resource: str | None,
+    since: Any,
+    until: Any,
+    limit: int,
+    database_url: str | None,
+) -> None:
+    from datetime import UTC
+
+    from services.ledger.audit import AuditFilter, list_access
+
+    ledger_app = _ledger_app(database_url)
+    with ledger_app.reading() as uow:
+        organisation_id = None
+        if org is not None:
+            found = ledger_app.find_organisation(uow, org)
+            if found is None:
+                raise click.ClickException(f"no organisation {org!r}")
+            organisation_id = found.id
+        actor = _person(uow.connection, person) if person is not None else None
+        rows = list_access(
+            uow.connection,
+            AuditFilter(
+                organisation_id=organisation_id,
+                actor=actor,
+                action=action,
+                resource=resource,
+                since=since.replace(tzinfo=UTC) if since else None,
+                until=until.replace(tzinfo=UTC) if until else None,
+                limit=limit,
+            ),
+        )
+    for row in rows:
+        click.echo(json.dumps(row, sort_keys=True))
+
+
+def _audit_cli_export(ledger_app, organisation_id: str) -> None:  # type: ignore[no-untyped-def]
+    """An operator's export goes in the access audit as `cli:<login>`."""
+    import getpass
+
+    from services.ledger.audit import record_access
+    from shared import clock
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user name in this environment
+        login = str(os.getuid())
+    record_access(
+        ledger_app.store.engine,
+        clock.now(),
+        f"cli:{login}",
+        [organisation_id],
+        "export",
+        "organisation",
+        organisation_id,
+    )
 
 
 @click.group(help="The keys the services share.")
@@ -759,7 +952,7 @@ def people_retention(days: int | None, dry_run: bool, database_url: str | None) 
 
 @people.command(
     "seal-legacy",
-    help="Seal the personal fields of events stored before sealing existed (migration 0005), "
+    help="Seal the personal fields of events stored before sealing existed (migration 0006), "
     "each under its person's or claim's key; nothing else in those events changes. Run once "
     "after upgrading, before republishing the store to a fresh topic.",
 )
@@ -771,4 +964,4 @@ def people_seal_legacy(dry_run: bool, database_url: str | None) -> None:
     _echo_json(seal_legacy(_ledger_app(database_url), dry_run=dry_run))
 
 
-LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, demo, kafka)
+LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, audit, demo, kafka)

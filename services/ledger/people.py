@@ -214,7 +214,7 @@ def apply_retention(ledger: Ledger, days: int, *, dry_run: bool = False) -> Eras
 def seal_legacy(ledger: Ledger, *, dry_run: bool = False) -> dict[str, int]:
     """Seal every personal field the store holds in the clear (events written before sealing
     existed), each under its subject's key: one transaction, the writer lock held throughout.
-    Run once after migration 0005, before republishing the store to a fresh topic."""
+    Run once after migration 0006, before republishing the store to a fresh topic."""
     with ledger.store.unit_of_work() as uow:
         rows = uow.connection.execute(
             select(events.c.type, events.c.data).where(

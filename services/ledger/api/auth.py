@@ -8,17 +8,24 @@ from sqlalchemy import Engine, select
 from shared.problems import Problem
 from shared.tokens import hash_token
 
-from ..access import Principal
+from ..access import Principal, effective_roles
+from ..store.access_tables import idp_links
 from ..store.views import api_tokens, organisations, people
 
 
 def load_principal(engine: Engine, token: str) -> Principal | None:
     query = (
-        select(people.c.id, people.c.organisation_id, people.c.roles, organisations.c.kind)
+        select(
+            people.c.id,
+            people.c.organisation_id,
+            people.c.roles,
+            organisations.c.kind,
+            idp_links.c.roles.label("idp_roles"),
+        )
         .select_from(
-            api_tokens.join(people, api_tokens.c.person_id == people.c.id).join(
-                organisations, people.c.organisation_id == organisations.c.id
-            )
+            api_tokens.join(people, api_tokens.c.person_id == people.c.id)
+            .join(organisations, people.c.organisation_id == organisations.c.id)
+            .outerjoin(idp_links, idp_links.c.person_id == people.c.id)
         )
         .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None))
     )
@@ -30,7 +37,7 @@ def load_principal(engine: Engine, token: str) -> Principal | None:
         person_id=row.id,
         organisation_id=row.organisation_id,
         organisation_kind=row.kind,
-        roles=frozenset(row.roles),
+        roles=effective_roles(row.roles, row.idp_roles),
     )
 
 

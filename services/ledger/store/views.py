@@ -129,3 +129,12 @@ allocations = Table(
     Column("amount_pence", BigInteger, nullable=False),
     Index("ix_allocations_claim", "claim_id"),
 )
+
+# Sign-in and access records live beside the views (on the same metadata).
+from .access_tables import (  # noqa: E402, F401
+    access_audit,
+    identity_providers,
+    idp_links,
+    sign_in_failures,
+    sign_ins,
+)

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -28,7 +29,17 @@ from .notifier_client import NotifierClient
 from .security import web_security_headers
 from .sessions import load_signed_in
 from .throttle import SignInThrottle
-from .views import account, alerts, balances, claims, decisions, indicators, payments, statements
+from .views import (
+    account,
+    alerts,
+    balances,
+    claims,
+    decisions,
+    idp,
+    indicators,
+    payments,
+    statements,
+)
 
 HERE = Path(__file__).resolve().parent
 ERROR_TITLES = {
@@ -63,8 +74,14 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         static_url_path="/assets",
     )
     csrf = CSRFProtect()
+    oauth = OAuth()
     log = get_logger("ledger.web")
-    throttle = SignInThrottle(settings.login_max_failures, settings.login_window_seconds)
+    throttle = SignInThrottle(
+        ledger.store.engine,
+        settings.login_max_failures,
+        settings.login_window_seconds,
+        now=ledger.clock,
+    )
     lifetime_seconds = settings.session_hours * 3600
 
     @bp.record_once
@@ -75,6 +92,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         # A token lives as long as the session (a claim can take a while to fill in).
         app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
         csrf.init_app(app)
+        oauth.init_app(app)
 
     @bp.before_request
     def _before() -> None:
@@ -169,6 +187,7 @@ def build_web(ledger: Ledger, settings: LedgerSettings) -> Blueprint:
         return page, code, headers
 
     account.register(bp, ledger, throttle)
+    idp.register(bp, ledger, oauth)
     claims.register(bp, ledger)
     decisions.register(bp, ledger)
     payments.register(bp, ledger)

@@ -14,7 +14,8 @@ from typing import Any, TypeVar, cast
 from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import Engine, func, select
 
-from ..access import Principal
+from ..access import Principal, effective_roles
+from ..store.access_tables import idp_links
 from ..store.views import organisations, people
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,9 +39,9 @@ def password_marker(password_hash: str | None) -> str:
 def find_by_email(engine: Engine, email: str) -> Any:
     with engine.connect() as connection:
         return connection.execute(
-            select(people.c.id, people.c.password_hash).where(
-                func.lower(people.c.email) == email.strip().lower()
-            )
+            select(
+                people.c.id, people.c.password_hash, people.c.organisation_id, people.c.roles
+            ).where(func.lower(people.c.email) == email.strip().lower())
         ).first()
 
 
@@ -55,8 +56,13 @@ def load_person(engine: Engine, person_id: str) -> tuple[Person, str | None] | N
             people.c.password_hash,
             organisations.c.kind,
             organisations.c.name.label("organisation_name"),
+            idp_links.c.roles.label("idp_roles"),
         )
-        .select_from(people.join(organisations, people.c.organisation_id == organisations.c.id))
+        .select_from(
+            people.join(organisations, people.c.organisation_id == organisations.c.id).outerjoin(
+                idp_links, idp_links.c.person_id == people.c.id
+            )
+        )
         .where(people.c.id == person_id)
     )
     with engine.connect() as connection:
@@ -67,15 +73,16 @@ def load_person(engine: Engine, person_id: str) -> tuple[Person, str | None] | N
         person_id=row.id,
         organisation_id=row.organisation_id,
         organisation_kind=row.kind,
-        roles=frozenset(row.roles),
+        roles=effective_roles(row.roles, row.idp_roles),
     )
     person = Person(principal, row.name, row.email, row.organisation_name)
     return person, row.password_hash
 
 
-def start_session(person_id: str, password_hash: str | None) -> None:
+def start_session(person_id: str, password_hash: str | None, *, via: str = "password") -> None:
     session.clear()
     session["person_id"] = person_id
+    session["via"] = via
     session["pw"] = password_marker(password_hash)
     session["since"] = int(time.time())
 
@@ -86,7 +93,8 @@ def end_session() -> None:
 
 def load_signed_in(engine: Engine, lifetime_seconds: int) -> Person | None:
     """The person of this request's session, or None (and the session is cleared) when it is
-    missing, too old, or made before their password last changed."""
+    missing, too old, made before their password last changed, or they have no role left (their
+    identity provider's groups stopped mapping to any)."""
     person_id = session.get("person_id")
     if not person_id:
         return None
@@ -97,6 +105,7 @@ def load_signed_in(engine: Engine, lifetime_seconds: int) -> Person | None:
         or not isinstance(since, int)
         or time.time() - since > lifetime_seconds
         or session.get("pw") != password_marker(loaded[1])
+        or not loaded[0].principal.roles
     ):
         session.clear()
         return None

@@ -464,3 +464,43 @@ def test_pages_do_not_warn_when_the_base_rates_used_are_confirmed(
     expected = notifier_json(scene, "partner_viewer", f"partnerships/{a.partnership_id}")
     assert expected["base_rate_data"]["stale"] is False
     assert expected["base_rate_data"]["confirmed_to"] == "2026-11-05"
+
+
+def test_statement_views_and_downloads_are_in_the_access_audit(scene: Scene) -> None:
+    from collections import Counter
+
+    from services.ledger.audit import AuditFilter, list_access
+
+    a = scene.world.a
+    finance = signed_in(scene, "finance")
+    ledger = scene.ledger_app.extensions["bridges.ledger"]
+    who = a.person_ids["finance"]
+
+    def audited() -> list[tuple[str, str, str, str]]:
+        with ledger.store.engine.connect() as connection:
+            rows = list_access(connection, AuditFilter(actor=who, resource="statement"))
+        return sorted(
+            (r["organisation_id"], r["action"], r["resource"], r["resource_id"]) for r in rows
+        )
+
+    before = audited()
+    finance.text(f"/statements?agreement={a.agreement_id}")
+    download = f"/statements/download?agreement={a.agreement_id}&kind=outstanding&format=csv"
+    assert finance.client.get(download).status_code == 200
+    new = Counter(audited()) - Counter(before)
+    assert sorted(new.elements()) == sorted(
+        [
+            (org, action, "statement", resource_id)
+            for org in (a.payee_id, a.payer_id)
+            for action, resource_id in (
+                ("view", f"{a.agreement_id}:outstanding"),
+                ("download", f"{a.agreement_id}:outstanding.csv"),
+            )
+        ]
+    )
+    # A refused look (another tenant's statement) is not an access.
+    member_b = signed_in(scene, "vcse_member", "b")
+    assert member_b.client.get(f"/statements?agreement={a.agreement_id}").status_code == 404
+    with ledger.store.engine.connect() as connection:
+        rows = list_access(connection, AuditFilter(actor=scene.world.b.person_ids["vcse_member"]))
+    assert all(row["organisation_id"] not in (a.payee_id, a.payer_id) for row in rows)

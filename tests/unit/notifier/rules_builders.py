@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from services.ledger.domain.clocks import approval_due, payment_due
 from services.notifier.model import ClaimTimeline
 from services.notifier.store.read_model import AgreementTerms
+from shared.claim_position import Fact
 from shared.events.types import (
     DEFAULT_REMINDER_SCHEDULE,
     Allocation,
@@ -157,3 +158,29 @@ def submit(
         payment_due=payment_due(on, agreement.payment_terms_days),
     )
     return ClaimStory(agreement, ClaimTimeline.submitted(event), events=[event])
+
+
+def claim_timeline(
+    claim_id: str,
+    submitted_on: date,
+    amount: int,
+    *facts: Fact,
+    payer: str = PAYER,
+    hours: str = "4",
+    payment_terms_days: int = 30,
+) -> ClaimTimeline:
+    """A claim's timeline from bare facts, for the figures' tests: submitted on `submitted_on`
+    for `amount` pence (approval due a week later, payment due `payment_terms_days` after),
+    then `facts` in order."""
+    return ClaimTimeline(
+        claim_id=claim_id,
+        partnership_id=PARTNERSHIP,
+        agreement_id="a1",
+        payer_id=payer,
+        payee_id=PAYEE,
+        submitted_by="amina",
+        submitted_on=submitted_on,
+        approval_due=submitted_on + timedelta(days=7),
+        base_payment_due=submitted_on + timedelta(days=payment_terms_days),
+        facts=(Fact("submitted", submitted_on, amount, hours=Decimal(hours)), *facts),
+    )

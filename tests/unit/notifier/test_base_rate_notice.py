@@ -29,6 +29,7 @@ from services.notifier.statements import (
     build_outstanding_statement,
     render,
 )
+from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2025, 12, 18), Decimal("3.75")),), date(2026, 3, 19))
 PARTIES = Parties(Party("p1", "North Partnership"), Party("hope", "Hope"), Party("icb", "ICB"))
@@ -37,20 +38,12 @@ PRODUCED = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
 def claim(claim_id: str, submitted_on: date) -> ClaimTimeline:
     """£1,000 approved at once, payment due 30 days after submission, never paid."""
-    return ClaimTimeline(
+    return claim_timeline(
         claim_id,
-        "p1",
-        "a1",
-        "icb",
-        "hope",
-        "amina",
         submitted_on,
-        submitted_on + timedelta(days=7),
-        submitted_on + timedelta(days=30),
-        (
-            Fact("submitted", submitted_on, 100_000, hours=Decimal("3")),
-            Fact("approved", submitted_on + timedelta(days=2), 100_000),
-        ),
+        100_000,
+        Fact("approved", submitted_on + timedelta(days=2), 100_000),
+        hours="3",
     )
 
 

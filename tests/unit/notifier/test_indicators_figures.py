@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from services.notifier.indicators import Period, Scope, compute_indicators
 from services.notifier.interest import BaseRate, BaseRateHistory
 from services.notifier.model import ClaimTimeline, Fact
+from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
@@ -19,18 +20,7 @@ Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
 def claim(
     claim_id: str, submitted_on: date, amount: int, *facts: Fact, payer: str = "icb"
 ) -> ClaimTimeline:
-    return ClaimTimeline(
-        claim_id,
-        "p1",
-        "a1",
-        payer,
-        "hope",
-        "amina",
-        submitted_on,
-        submitted_on + timedelta(days=7),
-        submitted_on + timedelta(days=30),
-        (Fact("submitted", submitted_on, amount, hours=Decimal("4")), *facts),
-    )
+    return claim_timeline(claim_id, submitted_on, amount, *facts, payer=payer)
 
 
 def d(month: int, day: int) -> date:

@@ -9,27 +9,21 @@ from services.notifier.indicators import Period, Scope, compute_indicators
 from services.notifier.indicators.practices import half_year, half_years
 from services.notifier.interest import BaseRate, BaseRateHistory
 from services.notifier.model import ClaimTimeline, Fact
+from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
 
 
 def paid_claim(claim_id: str, submitted_on: date, days_to_pay: int, payer: str) -> ClaimTimeline:
     paid_on = submitted_on + timedelta(days=days_to_pay)
-    return ClaimTimeline(
+    return claim_timeline(
         claim_id,
-        "p1",
-        "a1",
-        payer,
-        "hope",
-        "amina",
         submitted_on,
-        submitted_on + timedelta(days=7),
-        submitted_on + timedelta(days=30),
-        (
-            Fact("submitted", submitted_on, 1_000, hours=Decimal("1")),
-            Fact("approved", submitted_on, 1_000),
-            Fact("paid", paid_on, 1_000, payment_id=f"p-{claim_id}", text="BACS"),
-        ),
+        1_000,
+        Fact("approved", submitted_on, 1_000),
+        Fact("paid", paid_on, 1_000, payment_id=f"p-{claim_id}", text="BACS"),
+        payer=payer,
+        hours="1",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from services.notifier.interest import (
     late_payment_interest,
     statutory_rate_percent,
 )
-from services.notifier.model import ClaimTimeline, Fact
+from services.notifier.model import Fact
+from tests.unit.notifier.rules_builders import claim_timeline
 
 
 def test_the_packaged_history_knows_the_recent_changes() -> None:
@@ -47,20 +48,12 @@ def test_the_packaged_history_says_how_far_it_is_confirmed() -> None:
 def test_a_debt_first_overdue_in_february_2026_gets_11_75_percent() -> None:
     rates = load_base_rates({})
     submitted = date(2026, 1, 2)  # payment due 1 February, first overdue 2 February
-    timeline = ClaimTimeline(
-        claim_id="c1",
-        partnership_id="p1",
-        agreement_id="a1",
-        payer_id="icb",
-        payee_id="hope",
-        submitted_by="amina",
-        submitted_on=submitted,
-        approval_due=submitted + timedelta(days=7),
-        base_payment_due=submitted + timedelta(days=30),
-        facts=(
-            Fact("submitted", submitted, 100_000, hours=Decimal("10")),
-            Fact("approved", date(2026, 1, 10), 100_000),
-        ),
+    timeline = claim_timeline(
+        "c1",
+        submitted,
+        100_000,
+        Fact("approved", date(2026, 1, 10), 100_000),
+        hours="10",
     )
 
     interest = late_payment_interest(timeline, date(2026, 3, 4), rates)

@@ -18,6 +18,7 @@ from services.notifier.interest import (
 )
 from services.notifier.model import ClaimTimeline, Fact
 from shared.money import round_half_up
+from tests.unit.notifier.rules_builders import claim_timeline
 
 # A history made up for the tests, with changes on the reference dates' edges.
 RATES = BaseRateHistory(
@@ -32,18 +33,7 @@ RATES = BaseRateHistory(
 
 
 def claim(amount: int, submitted_on: date, *facts: Fact, terms: int = 30) -> ClaimTimeline:
-    return ClaimTimeline(
-        claim_id="c1",
-        partnership_id="p1",
-        agreement_id="a1",
-        payer_id="icb",
-        payee_id="hope",
-        submitted_by="amina",
-        submitted_on=submitted_on,
-        approval_due=submitted_on + timedelta(days=7),
-        base_payment_due=submitted_on + timedelta(days=terms),
-        facts=(Fact("submitted", submitted_on, amount, hours=Decimal("10")), *facts),
-    )
+    return claim_timeline("c1", submitted_on, amount, *facts, hours="10", payment_terms_days=terms)
 
 
 SUBMITTED = date(2026, 1, 2)  # payment due 1 February 2026, first overdue 2 February

@@ -17,6 +17,7 @@ from services.notifier.statements import (
     build_activity_statement,
     build_outstanding_statement,
 )
+from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
 PARTIES = Parties(
@@ -29,18 +30,7 @@ PARTIES = Parties(
 def claim(
     claim_id: str, submitted_on: date, amount: int, *facts: Fact, payer: str = "icb"
 ) -> ClaimTimeline:
-    return ClaimTimeline(
-        claim_id=claim_id,
-        partnership_id="p1",
-        agreement_id="a1",
-        payer_id=payer,
-        payee_id="hope",
-        submitted_by="amina",
-        submitted_on=submitted_on,
-        approval_due=submitted_on + timedelta(days=7),
-        base_payment_due=submitted_on + timedelta(days=30),
-        facts=(Fact("submitted", submitted_on, amount, hours=Decimal("4")), *facts),
-    )
+    return claim_timeline(claim_id, submitted_on, amount, *facts, payer=payer)
 
 
 def approved(on: date, amount: int) -> Fact:

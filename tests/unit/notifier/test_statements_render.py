@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from services.notifier.statements import (
 )
 from services.notifier.statements.as_csv import pounds
 from services.notifier.statements.as_pdf import latin
+from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
 PARTIES = Parties(
@@ -34,18 +35,7 @@ PRODUCED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
 
 def claim(claim_id: str, submitted_on: date, amount: int, *facts: Fact) -> ClaimTimeline:
-    return ClaimTimeline(
-        claim_id,
-        "p1",
-        "a1",
-        "icb",
-        "hope",
-        "amina",
-        submitted_on,
-        submitted_on + timedelta(days=7),
-        submitted_on + timedelta(days=30),
-        (Fact("submitted", submitted_on, amount, hours=Decimal("3")), *facts),
-    )
+    return claim_timeline(claim_id, submitted_on, amount, *facts, hours="3")
 
 
 TIMELINES = [

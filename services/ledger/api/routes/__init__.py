@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...application import Ledger
+from .audit import build_audit
 from .claims import build_claims
 from .feed import build_feed
 from .organisations import build_organisations
@@ -22,6 +23,7 @@ def register_routes(api: Any, ledger: Ledger) -> None:
         build_claims(ledger),
         build_payments(ledger),
         build_feed(ledger),
+        build_audit(ledger),
         build_people(ledger),
     ):
         api.register_blueprint(blueprint, url_prefix=PREFIX)

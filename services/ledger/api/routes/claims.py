@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ...application import Ledger
+from ...audit import record_claim_view
 from ..commands import execute
 from ..schemas import (
     AnswerIn,
@@ -84,6 +85,7 @@ def build_claims(ledger: Ledger) -> Blueprint:
             """One claim, with its lines, amounts and due dates. The ETag is its version."""
             principal = principal_of(ledger)
             claim = ledger.get_claim(principal, claim_id)
+            record_claim_view(ledger.store.engine, ledger.clock(), principal.person_id, claim)
             response = jsonify(ClaimOut().dump(claim))
             response.headers.update(etag(claim["version"]))
             return response
@@ -101,7 +103,10 @@ def build_claims(ledger: Ledger) -> Blueprint:
         def get(self, claim_id: str) -> dict[str, Any]:
             """Every event of the claim, and the payments allocated to it, in order."""
             principal = principal_of(ledger)
-            return {"events": [event_json(e) for e in ledger.claim_history(principal, claim_id)]}
+            events = ledger.claim_history(principal, claim_id)
+            claim = ledger.get_claim(principal, claim_id)
+            record_claim_view(ledger.store.engine, ledger.clock(), principal.person_id, claim)
+            return {"events": [event_json(e) for e in events]}
 
     for action, (schema, doc) in _ACTIONS.items():
         _register_action(blp, action, schema, doc, command)

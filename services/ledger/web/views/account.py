@@ -13,6 +13,7 @@ from shared.text import text_fault
 
 from ...access import APPROVING_ROLES, VCSE_ROLES
 from ...application import Ledger
+from ...identity import load_provider, record_sign_in
 from ...store.views import people
 from ..forms import SignInForm
 from ..passwords import hash_password, needs_rehash, verify_password
@@ -20,6 +21,7 @@ from ..presenters import FormErrors
 from ..sessions import current_person, end_session, find_by_email, start_session
 from ..throttle import SignInThrottle
 from .common import all_claims, approval_queue
+from .idp import providers_for_sign_in
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -35,13 +37,18 @@ def _safe_next(target: str | None) -> str | None:
 def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
     engine = ledger.store.engine
 
+    def page(form: SignInForm, errors: FormErrors) -> str:
+        return render_template(
+            "sign_in.html", form=form, errors=errors, providers=providers_for_sign_in(ledger)
+        )
+
     @bp.route("/sign-in", methods=["GET", "POST"])
     def sign_in() -> Any:
         form = SignInForm()
         errors = FormErrors()
         if request.method == "GET":
             form.next.data = _safe_next(request.args.get("next")) or ""
-            return render_template("sign_in.html", form=form, errors=errors)
+            return page(form, errors)
         email = (form.email.data or "").strip().lower()
         address = request.remote_addr or "unknown"
         if throttle.blocked(email, address):
@@ -55,14 +62,22 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
         if not form.password.data:
             errors.add("password", "is required")
         if errors:
-            return render_template("sign_in.html", form=form, errors=errors), 400
+            return page(form, errors), 400
         row = find_by_email(engine, email)
         if row is None or not verify_password(row.password_hash, form.password.data or ""):
             throttle.failed(email, address)
             errors.add("_schema", "Enter a correct email address and password")
             form.password.data = ""
-            return render_template("sign_in.html", form=form, errors=errors), 400
+            return page(form, errors), 400
         throttle.succeeded(email, address)
+        with engine.connect() as connection:
+            uses_idp = load_provider(connection, row.organisation_id) is not None
+        # Local passwords are for organisations without their own accounts, and for operators
+        # (an identity provider never gives the operator role).
+        if uses_idp and "operator" not in row.roles:
+            errors.add("_schema", "Your organisation signs in with its own account: use its button")
+            form.password.data = ""
+            return page(form, errors), 400
         password_hash = row.password_hash
         if needs_rehash(password_hash):
             password_hash = hash_password(form.password.data or "")
@@ -70,6 +85,8 @@ def register(bp: Blueprint, ledger: Ledger, throttle: SignInThrottle) -> None:
                 connection.execute(
                     update(people).where(people.c.id == row.id).values(password_hash=password_hash)
                 )
+        with engine.begin() as connection:
+            record_sign_in(connection, ledger.clock(), row.id, "password", address=address)
         start_session(row.id, password_hash)
         return redirect(_safe_next(form.next.data) or url_for("web.home"))
 

@@ -25,6 +25,7 @@ from shared.events.types import (
 
 from ...access import VCSE_ROLES, can_act_for_payee, can_decide_for_payer
 from ...application import Ledger
+from ...audit import record_claim_view
 from ...domain.claim import UNDECIDED, submit_claim
 from ...domain.errors import ValidationFailed
 from ...store.event_store import UnitOfWork
@@ -374,6 +375,8 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             )
         payee_side = can_act_for_payee(principal, found["payee_id"])
         payer_side = can_decide_for_payer(principal, found["payer_id"])
+        # The page shows the worker's name, the description and the people who acted.
+        record_claim_view(ledger.store.engine, ledger.clock(), principal.person_id, found)
         return render_template(
             "claims/show.html",
             claim=found,

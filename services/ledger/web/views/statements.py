@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from ...access import APPROVING_ROLES, VCSE_ROLES, Principal
 from ...application import Ledger
+from ...audit import record_access
 from ...store.views import agreements, organisations, partnership_members, partnerships
 from ..forms import DateParts, fill_date_parts, parse_date_parts
 from ..notifier_client import (
@@ -244,6 +245,15 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 unavailable = True
         downloads = []
         if statement is not None and pair is not None:
+            record_access(
+                ledger.store.engine,
+                ledger.clock(),
+                principal.person_id,
+                [pair.payee_id, pair.payer_id],
+                "view",
+                "statement",
+                f"{pair.agreement_id}:{kind}",
+            )
             link: dict[str, Any] = {
                 "agreement": pair.agreement_id,
                 **{k: v.isoformat() if isinstance(v, date) else v for k, v in query.items()},
@@ -314,6 +324,15 @@ def register(bp: Blueprint, ledger: Ledger, notifier: NotifierClient) -> None:
                 **_parts({k: v.isoformat() for k, v in dates.items()}),
             }
             return redirect(url_for("web.statements", **back))
+        record_access(
+            ledger.store.engine,
+            ledger.clock(),
+            principal.person_id,
+            [pair.payee_id, pair.payer_id],
+            "download",
+            "statement",
+            f"{pair.agreement_id}:{kind}.{fmt}",
+        )
         response = Response(download.content, content_type=download.content_type)
         response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         # A statement is someone's finances: keep it out of shared caches and the history.
