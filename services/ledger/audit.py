@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, insert, select
 from .store.access_tables import access_audit
 
 ACTIONS = ("view", "download", "export")
-RESOURCES = ("statement", "claim", "organisation")
+RESOURCES = ("statement", "claim", "organisation", "person")
 
 
 @dataclass(frozen=True)

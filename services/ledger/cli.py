@@ -698,7 +698,9 @@ def audit_list(
         click.echo(json.dumps(row, sort_keys=True))
 
 
-def _audit_cli_export(ledger_app, organisation_id: str) -> None:  # type: ignore[no-untyped-def]
+def _audit_cli_export(  # type: ignore[no-untyped-def]
+    ledger_app, organisation_id: str, resource: str = "organisation", resource_id: str = ""
+) -> None:
     """An operator's export goes in the access audit as `cli:<login>`."""
     import getpass
 
@@ -715,8 +717,8 @@ def _audit_cli_export(ledger_app, organisation_id: str) -> None:  # type: ignore
         f"cli:{login}",
         [organisation_id],
         "export",
-        "organisation",
-        organisation_id,
+        resource,
+        resource_id or organisation_id,
     )
 
 
@@ -926,7 +928,9 @@ def people_export(
         with make_engine(notifier_database_url).connect() as connection:
             sent = deliveries_to_person(connection, found.id)
         alerts_sent = {"available": sent is not None, "deliveries": sent or []}
-    _echo_json(export_person(ledger_app, found.id, alerts_sent=alerts_sent), out)
+    document = export_person(ledger_app, found.id, alerts_sent=alerts_sent)
+    _audit_cli_export(ledger_app, found.organisation_id, "person", found.id)
+    _echo_json(document, out)
 
 
 @people.command(

@@ -39,6 +39,7 @@ from .access import Principal
 from .application import Ledger, stream
 from .errors import Forbidden, NotFound
 from .export import claim_history
+from .store.access_tables import access_audit, idp_links, sign_ins
 from .store.event_store import UnitOfWork, to_stored
 from .store.tables import data_keys, events
 from .store.views import api_tokens, claims, organisations, people
@@ -260,7 +261,13 @@ def _seal_legacy(uow: UnitOfWork, subjects: Iterable[str], now: datetime) -> int
 
 
 def _scrub_person(connection: Connection, person_id: str, now: datetime) -> None:
-    """The people view's clear copy: no name, no address, no password, no live token."""
+    """The people view's clear copy: no name, no address, no password, no live token; no
+    link to their identity at the IdP, no network address in their sign-ins (the dates and
+    methods stay)."""
+    connection.execute(idp_links.delete().where(idp_links.c.person_id == person_id))
+    connection.execute(
+        update(sign_ins).where(sign_ins.c.person_id == person_id).values(address=None)
+    )
     connection.execute(
         update(people)
         .where(people.c.id == person_id)
@@ -287,6 +294,13 @@ def _scrub_claim_facts(connection: Connection, claim_ids: list[str]) -> None:
 
 
 # ---- subject access ------------------------------------------------------------------------
+
+
+def _plain_rows(connection: Connection, query: Any) -> list[dict[str, Any]]:
+    return [
+        {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in r._mapping.items()}
+        for r in connection.execute(query)
+    ]
 
 
 def export_person(
@@ -367,9 +381,34 @@ def export_person(
                 }
                 for k in key_rows
             ],
-            # Sign-ins are not recorded by this version; a sign-in audit registers its rows in
-            # PERSON_EXPORT_SECTIONS and they appear here.
-            "sign_ins": [],
+            "sign_ins": _plain_rows(
+                connection,
+                select(sign_ins.c.at, sign_ins.c.method, sign_ins.c.issuer, sign_ins.c.address)
+                .where(sign_ins.c.person_id == row.id)
+                .order_by(sign_ins.c.at),
+            ),
+            "identity_provider_link": _plain_rows(
+                connection,
+                select(
+                    idp_links.c.issuer,
+                    idp_links.c.subject,
+                    idp_links.c.roles,
+                    idp_links.c.signed_in_at,
+                ).where(idp_links.c.person_id == row.id),
+            ),
+            # What they looked at or exported, and who exported their data.
+            "accesses_by_them": _plain_rows(
+                connection,
+                select(access_audit)
+                .where(access_audit.c.actor == row.id)
+                .order_by(access_audit.c.at),
+            ),
+            "exports_of_their_data": _plain_rows(
+                connection,
+                select(access_audit)
+                .where(access_audit.c.resource == "person", access_audit.c.resource_id == row.id)
+                .order_by(access_audit.c.at),
+            ),
         }
         for section, rows_of in PERSON_EXPORT_SECTIONS.items():
             document[section] = rows_of(connection, row.id)

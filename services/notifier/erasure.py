@@ -41,7 +41,8 @@ def scrub(connection: Connection, subjects: Iterable[str]) -> None:
 def _scrub_person(connection: Connection, person_id: str) -> None:
     email = connection.execute(select(people.c.email).where(people.c.id == person_id)).scalar()
     connection.execute(
-        update(people).where(people.c.id == person_id).values(name=ERASED, email=ERASED)
+        # No roles either: a token still signed for them opens nothing here.
+        update(people).where(people.c.id == person_id).values(name=ERASED, email=ERASED, roles=[])
     )
     if not email or email == ERASED:
         return

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from shared.claim_position import fact_to_json
 from shared.events.envelope import StoredEvent
+from shared.events.personal import ERASED
 from shared.events.types import (
     AgreementAmended,
     AgreementSigned,
@@ -112,7 +113,9 @@ class Projection:
                     "organisation_id": event.organisation_id,
                     "name": event.name,
                     "email": event.email,
-                    "roles": list(event.roles),
+                    # Erased (its key is gone, whichever partition brought the erasure first):
+                    # no roles, so a token still signed for them opens nothing.
+                    "roles": [] if event.email == ERASED else list(event.roles),
                 },
             )
         elif isinstance(event, ApiTokensRevoked):

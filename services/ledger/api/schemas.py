@@ -468,6 +468,9 @@ class PersonExportOut(ma.Schema):
     api_tokens = fields.List(fields.Dict())
     erased = fields.List(fields.Dict())
     sign_ins = fields.List(fields.Dict())
+    identity_provider_link = fields.List(fields.Dict())
+    accesses_by_them = fields.List(fields.Dict())
+    exports_of_their_data = fields.List(fields.Dict())
     alerts_sent = fields.Dict(allow_none=True)
 
 

@@ -68,8 +68,8 @@ class DataKeys:
     def seal(self, event: NewEvent, now: datetime) -> NewEvent:
         """The event with its personal fields sealed under its subject's key."""
         subject = personal.subject_of(event.type, event.data)
-        if subject is None:
-            return event
+        if subject is None or next(personal.personal_values(event.type, event.data), None) is None:
+            return event  # nothing personal in it (an approval without a reason)
         key = self.for_sealing(subject, now)
         return dataclasses.replace(event, data=personal.seal_data(event.type, event.data, key))
 

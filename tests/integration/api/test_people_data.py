@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from services.cli import main
 from services.ledger.api.app import create_app
 from services.ledger.people import apply_retention, erase_person
+from services.ledger.store.access_tables import idp_links, sign_ins
 from services.ledger.store.data_keys import DataKeys
 from services.ledger.store.tables import events
 from shared.events.personal import ERASED, claim_subject
@@ -27,10 +28,10 @@ from tests.support.world import World
 
 
 @pytest.fixture
-def app(sqlite_url: str, clock: MovableClock) -> Flask:
+def app(database_url: str, clock: MovableClock) -> Flask:
     # A notifier nobody runs: the export says it could not ask it.
     settings = LedgerSettings(
-        database_url=sqlite_url, notifier_url=f"http://127.0.0.1:{free_port()}"
+        database_url=database_url, notifier_url=f"http://127.0.0.1:{free_port()}"
     )
     return create_app(settings, clock=clock, testing=True)
 
@@ -42,9 +43,33 @@ def balances(world: World, day: str) -> Any:
     )
 
 
+def signed_in(world: World, person_id: str) -> None:
+    """A sign-in through the organisation's IdP, as the sign-in pages record it."""
+    now = world.ledger.clock()
+    with world.ledger.store.unit_of_work() as uow:
+        uow.connection.execute(
+            insert(sign_ins).values(
+                person_id=person_id, method="idp", issuer=ISSUER, address="192.0.2.7", at=now
+            )
+        )
+        uow.connection.execute(
+            insert(idp_links).values(
+                person_id=person_id,
+                issuer=ISSUER,
+                subject="idp-subject-4471",
+                roles=["vcse_member"],
+                signed_in_at=now,
+            )
+        )
+
+
+ISSUER = "https://login.example.org/tenant/v2.0"
+
+
 def test_an_operator_exports_everything_held_about_a_person(world: World) -> None:
     a = world.a
     member = a.person_ids["vcse_member"]
+    signed_in(world, member)
     claim = world.submit(a, world.ledger.today())
     world.act(a, claim, "query", "approver", {"question": "Which ward?"})
     response = world.api.get(f"/people/{member}/export", world.operator_token)
@@ -60,8 +85,12 @@ def test_an_operator_exports_everything_held_about_a_person(world: World) -> Non
     assert exported["history"][1]["data"]["question"] == "Which ward?"
     assert [x["type"] for x in document["actions"]] == ["ClaimSubmitted"]
     assert document["api_tokens"] and "token_hash" not in json.dumps(document)
-    assert document["sign_ins"] == []
+    assert [(x["method"], x["address"]) for x in document["sign_ins"]] == [("idp", "192.0.2.7")]
+    assert document["identity_provider_link"][0]["subject"] == "idp-subject-4471"
     assert document["alerts_sent"]["available"] is False
+    again = world.api.ok("GET", f"/people/{member}/export", world.operator_token)
+    (recorded,) = again["exports_of_their_data"]
+    assert recorded["action"] == "export" and recorded["organisation_id"] == a.payee_id
 
     assert world.api.get(f"/people/{member}/export", a.tokens["vcse_admin"]).status_code == 403
     missing = world.api.get("/people/no-such-person/export", world.operator_token)
@@ -70,32 +99,36 @@ def test_an_operator_exports_everything_held_about_a_person(world: World) -> Non
 
 
 def test_the_export_command_writes_the_file_and_shows_an_erasure(
-    world: World, sqlite_url: str, tmp_path: Path
+    world: World, database_url: str, tmp_path: Path
 ) -> None:
     a = world.a
     claim = world.submit(a, world.ledger.today())
     out = tmp_path / "person.json"
     args = ["people", "export", "--person", "VCSE_MEMBER.A@example.org", "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--database-url", sqlite_url])
+    result = CliRunner().invoke(main, [*args, "--database-url", database_url])
     assert result.exit_code == 0, result.output
     before = json.loads(out.read_text())
     assert before["claims"][0]["id"] == claim["id"]
     assert before["alerts_sent"] is None, "no notifier database given"
 
+    signed_in(world, a.person_ids["vcse_member"])
     erase_person(world.ledger, None, a.person_ids["vcse_member"])
-    gone = CliRunner().invoke(main, [*args, "--database-url", sqlite_url])
+    gone = CliRunner().invoke(main, [*args, "--database-url", database_url])
     assert gone.exit_code != 0 and "no person" in gone.output, "the email is erased too"
     by_id = ["people", "export", "--person", a.person_ids["vcse_member"], "--out", str(out)]
-    result = CliRunner().invoke(main, [*by_id, "--database-url", sqlite_url])
+    result = CliRunner().invoke(main, [*by_id, "--database-url", database_url])
     assert result.exit_code == 0, result.output
     after = json.loads(out.read_text())
     assert after["person"]["name"] == ERASED
     assert after["claims"][0]["history"][0]["data"]["lines"][0]["worker"] == ERASED
     assert {e["reason"] for e in after["erased"]} == {"request"}
+    assert [x["address"] for x in after["sign_ins"]] == [None], "when and how stay; not where"
+    assert after["identity_provider_link"] == []
+    assert [x["resource"] for x in after["exports_of_their_data"]] == ["person"], "audited"
 
 
 def test_retention_erases_closed_claims_once_their_period_has_passed(
-    world: World, clock: MovableClock, sqlite_url: str
+    world: World, clock: MovableClock, database_url: str
 ) -> None:
     a = world.a
     paid = world.submit(a, clock.today())
@@ -134,7 +167,7 @@ def test_retention_erases_closed_claims_once_their_period_has_passed(
         ).scalars()
     assert recorded["reason"] == "retention" and recorded["erased_on"] > closed_on.isoformat()
 
-    off = CliRunner().invoke(main, ["people", "retention", "--database-url", sqlite_url])
+    off = CliRunner().invoke(main, ["people", "retention", "--database-url", database_url])
     assert off.exit_code == 0 and "retention is off" in off.output
 
 
@@ -183,12 +216,12 @@ def test_erasure_seals_events_written_before_sealing_existed(
 
 
 def test_seal_legacy_seals_old_events_and_changes_nothing_they_say(
-    world: World, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+    world: World, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
     _, claim = legacy_history(world, monkeypatch)
     token = world.a.tokens["finance"]
     shown = world.api.ok("GET", f"/claims/{claim['id']}/history", token)
-    command = ["people", "seal-legacy", "--database-url", sqlite_url]
+    command = ["people", "seal-legacy", "--database-url", database_url]
     dry = CliRunner().invoke(main, [*command, "--dry-run"])
     assert dry.exit_code == 0 and json.loads(dry.output)["subjects"] == 2
     assert "iris legacy" in stored_events_text(world)

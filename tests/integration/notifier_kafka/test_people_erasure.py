@@ -242,3 +242,14 @@ def test_an_erased_person_is_unreadable_everywhere_and_the_figures_stay(
     )
     assert refused.status_code == 409, refused.get_json()
     assert refused.get_json()["type"].endswith("personal-data-erased")
+    # ...but every decision without free text still works: figures go on.
+    approved = world.api.post(
+        f"/claims/{made['claims'][2]['id']}/approve",
+        world.a.tokens["approver"],
+        {},
+        headers={"If-Match": '"1"'},
+    )
+    assert approved.status_code == 200, approved.get_json()
+    # The notifier no longer lets a token signed for her in.
+    zelda = {"Authorization": f"Bearer {made['token']}"}
+    assert notifier.get("/api/v1/alerts", headers=zelda).status_code in (401, 403)

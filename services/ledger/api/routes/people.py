@@ -17,6 +17,7 @@ from shared.problems import Problem
 from shared.tokens import NOTIFIER_SERVICE_ID, token_keys, verify_token
 
 from ...application import Ledger
+from ...audit import record_access
 from ...errors import Forbidden, NotFound
 from ...people import export_person
 from ...web.notifier_client import NotifierClient, NotifierError
@@ -56,6 +57,15 @@ def build_people(ledger: Ledger) -> Blueprint:
             )
             if document is None or document["person"]["id"] != person_id:
                 raise NotFound("person")
+            record_access(
+                ledger.store.engine,
+                ledger.clock(),
+                principal.person_id,
+                [document["organisation"]["id"]],
+                "export",
+                "person",
+                person_id,
+            )
             return document
 
     return blp
