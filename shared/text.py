@@ -63,3 +63,27 @@ class PlainText(ma.validate.Validator):
 
 ONE_LINE = PlainText()
 MULTILINE = PlainText(multiline=True)
+
+
+_UNDISPLAYABLE = _FORBIDDEN_IN_MULTILINE
+REPLACEMENT = "\ufffd"
+
+
+def displayable(value: str) -> str:
+    """``value`` with every character the product does not accept, other than line breaks and
+    tabs, shown as U+FFFD. For text stored before these rules existed (a lone surrogate or a
+    NUL already in a store): pages, CSV, PDF and JSON answers render it instead of failing."""
+    if _UNDISPLAYABLE.search(value) is None:
+        return value
+    return _UNDISPLAYABLE.sub(REPLACEMENT, value)
+
+
+def displayable_all(value: Any) -> Any:
+    """`displayable` applied to every string inside lists, tuples and dict values and keys."""
+    if isinstance(value, str):
+        return displayable(value)
+    if isinstance(value, dict):
+        return {displayable_all(k): displayable_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [displayable_all(v) for v in value]
+    return value

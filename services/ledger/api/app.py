@@ -16,6 +16,7 @@ from shared import clock as product_clock
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_displayable_output,
     install_input_guard,
     install_request_metrics,
     install_security_headers,
@@ -98,6 +99,7 @@ def create_app(
     install_request_metrics(app, registry, "ledger")
     install_security_headers(app)
     install_input_guard(app)
+    install_displayable_output(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

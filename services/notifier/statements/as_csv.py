@@ -10,6 +10,8 @@ import csv
 import io
 from datetime import timedelta
 
+from shared.text import displayable
+
 from .model import ActivityStatement, OutstandingStatement, Statement
 
 ACTIVITY_COLUMNS = (
@@ -51,7 +53,7 @@ def pounds(pence: int) -> str:
     return f"{sign}{whole}.{rest:02d}"
 
 
-def _text(value: str) -> str:
+def _text(value: str) -> str:  # displayable (shared/text.py) is applied to every cell
     """Free text made safe for spreadsheets: a cell starting with =, +, -, @ (or a tab or
     carriage return) would be run as a formula, so it is quoted with a leading apostrophe."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -179,5 +181,8 @@ def statement_to_csv(statement: Statement) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="raise")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {name: displayable(v) if isinstance(v, str) else v for name, v in row.items()}
+        for row in rows
+    )
     return buffer.getvalue().encode("utf-8")
