@@ -8,7 +8,8 @@ claim n at start + n/rate whatever the answers before it (open loop: a slow answ
 delay the next request, so queueing shows in the figures); a claim's latency runs from its
 scheduled send time to the moment its alert is in the notifier's database (what the alert API
 reads), polled every 10 ms. No baseline: the figure is the end-to-end time (goal p99 <= 250 ms
-at 100 claims/s), with the achieved rate beside the offered one.
+at 100 claims/s), with the achieved rate (claims answered per second, from the first send to
+the last answer) beside the offered one.
 
     .venv/bin/python bench/alert_latency.py                        # 5, 10, 20, 40 claims/s
     .venv/bin/python bench/alert_latency.py --rates 100 --seconds 10
