@@ -260,7 +260,9 @@ class DisplayableJSONProvider(DefaultJSONProvider):
 
 def _displayable_output(value: Any) -> Any:
     if isinstance(value, Markup):
-        return Markup(displayable(str(value)))  # noqa: S704 - already escaped; characters only swapped
+        # Already escaped markup; only characters the product refuses are swapped for U+FFFD.
+        safe = displayable(str(value))
+        return Markup(safe)  # noqa: S704  # nosec B704: escaped already, see above
     if isinstance(value, str):
         return displayable(value)
     return value
