@@ -16,7 +16,9 @@ from typing import Any
 import flask_smorest
 import structlog
 from flask import Blueprint, Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest.utils import prepare_response
+from markupsafe import Markup
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -38,7 +40,7 @@ from shared.problems import (
     validation_problem,
 )
 from shared.readiness import NotReady, ReadinessCollector
-from shared.text import text_fault
+from shared.text import displayable, displayable_all, text_fault
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
@@ -297,3 +299,27 @@ def install_security_headers(app: Flask) -> None:
         headers.setdefault("Cache-Control", "no-store")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class DisplayableJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with every string made `displayable` first (shared/text.py)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return super().dumps(displayable_all(obj), **kwargs)
+
+
+def _displayable_output(value: Any) -> Any:
+    if isinstance(value, Markup):
+        # Already escaped markup; only characters the product refuses are swapped for U+FFFD.
+        safe = displayable(str(value))
+        return Markup(safe)  # noqa: S704  # nosec B704: escaped already, see above
+    if isinstance(value, str):
+        return displayable(value)
+    return value
+
+
+def install_displayable_output(app: Flask) -> None:
+    """Text stored before the text rules (a lone surrogate, a NUL) is shown as U+FFFD in every
+    JSON answer and every value a template prints, instead of failing the response."""
+    app.json = DisplayableJSONProvider(app)
+    app.jinja_env.finalize = _displayable_output

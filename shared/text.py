@@ -3,7 +3,11 @@
 Accepted: Unicode scalar values (so no lone surrogates such as "\\ud800", which cannot be
 encoded as UTF-8 for a page, a CSV or PostgreSQL) and no control characters: none of C0
 (U+0000-U+001F), DEL (U+007F) or C1 (U+0080-U+009F). NUL cannot be stored in PostgreSQL text
-at all, and the others end up raw in HTML, CSV and e-mail.
+at all, and the others end up raw in HTML, CSV and e-mail. Nor the bidirectional embedding,
+override and isolate controls (U+202A-U+202E, U+2066-U+2069): they reorder how the rest of a
+page or a CSV cell is displayed (a payment reference or a name shown other than it is stored,
+as in "Trojan Source"). The left-to-right and right-to-left marks (U+200E, U+200F), which
+right-to-left names may need, are accepted.
 
 Multi-line fields (descriptions of work and expenses, questions, answers and reasons) also
 accept tab, line feed and carriage return (browsers send a textarea's line breaks as CRLF).
@@ -18,8 +22,11 @@ from typing import Any
 
 import marshmallow as ma
 
-_FORBIDDEN_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_FORBIDDEN_IN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN_IN_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
+_FORBIDDEN_IN_MULTILINE = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]"
+)
 _LAYOUT = "\t\n\r"
 
 
@@ -36,6 +43,8 @@ def text_fault(value: str, *, multiline: bool = False) -> str | None:
         return f"must be Unicode text: a lone surrogate ({where}) is not a character"
     if char in _LAYOUT:
         return f"must be a single line: no line breaks or tabs ({where})"
+    if "\u202a" <= char <= "\u2069":
+        return f"must not contain bidirectional override characters ({where})"
     return f"must not contain control characters ({where})"
 
 
@@ -74,3 +83,27 @@ def latin(text: str) -> str:
             base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")
             shown.append(base or "?")
     return "".join(shown)
+
+
+_UNDISPLAYABLE = _FORBIDDEN_IN_MULTILINE
+REPLACEMENT = "\ufffd"
+
+
+def displayable(value: str) -> str:
+    """``value`` with every character the product does not accept, other than line breaks and
+    tabs, shown as U+FFFD. For text stored before these rules existed (a lone surrogate or a
+    NUL already in a store): pages, CSV, PDF and JSON answers render it instead of failing."""
+    if _UNDISPLAYABLE.search(value) is None:
+        return value
+    return _UNDISPLAYABLE.sub(REPLACEMENT, value)
+
+
+def displayable_all(value: Any) -> Any:
+    """`displayable` applied to every string inside lists, tuples and dict values and keys."""
+    if isinstance(value, str):
+        return displayable(value)
+    if isinstance(value, dict):
+        return {displayable_all(k): displayable_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [displayable_all(v) for v in value]
+    return value

@@ -470,6 +470,9 @@ class Ledger:
     def submit_claim(
         self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if not principal.roles & {"vcse_member", "vcse_admin"}:
+            # A role that never submits is refused as such, whatever the body names (S3).
+            raise Forbidden("only the VCSE organisation's own people may submit its claims")
         agreement = self.load_agreement(uow, data["agreement_id"])
         if agreement is None or not (
             access.can_act_for_payee(principal, agreement.payee_id)
@@ -660,6 +663,9 @@ class Ledger:
     def record_payment(
         self, uow: UnitOfWork, principal: Principal, data: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if "finance" not in principal.roles:
+            # A role that never pays is refused as such, whatever the body names (S3).
+            raise Forbidden("only the payer's finance officers may record payments")
         if not access.can_pay_for_payer(principal, data["payer_id"]):
             if principal.organisation_id != data["payer_id"]:
                 raise field_error(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..text import displayable_all
 from .catalogue import EventDecodeError, from_data
 from .envelope import StoredEvent
 from .types import Event
@@ -152,9 +153,12 @@ def from_record(
         raise MalformedRecord(f"the body is not JSON: {error}") from error
     if not isinstance(data, dict):
         raise MalformedRecord("the body is not a JSON object")
-    event = from_data(
-        event_type, schema_version, data if opener is None else opener(event_type, data)
-    )
+    # Text stored before the text rules (a lone surrogate, a NUL) is read as displayable, so
+    # the read model can store it (PostgreSQL refuses NUL) and show it (shared/text.py).
+    if opener is not None:
+        data = opener(event_type, data)
+    data = displayable_all(data)
+    event = from_data(event_type, schema_version, data)
     partition_key = attributes.get("ce_partitionkey") or (key or b"").decode("utf-8", "replace")
     envelope = StoredEvent(
         global_position=_integer(attributes, "ce_globalposition"),

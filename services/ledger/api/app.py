@@ -17,6 +17,7 @@ from shared.events.envelope import StoredEvent
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_displayable_output,
     install_input_guard,
     install_proxy_fix,
     install_request_metrics,
@@ -129,6 +130,7 @@ def create_app(
     install_security_headers(app)
     install_input_guard(app)
     install_proxy_fix(app, settings.trusted_proxies)
+    install_displayable_output(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

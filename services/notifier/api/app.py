@@ -17,6 +17,7 @@ from shared.calendar import london_date
 from shared.http import (
     ProblemApi,
     build_ops_blueprint,
+    install_displayable_output,
     install_input_guard,
     install_proxy_fix,
     install_request_metrics,
@@ -101,6 +102,7 @@ def create_app(
     install_security_headers(app)
     install_input_guard(app)
     install_proxy_fix(app, settings.trusted_proxies)
+    install_displayable_output(app)
 
     @app.errorhandler(Exception)
     def _error(error: Exception) -> Any:

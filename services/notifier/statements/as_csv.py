@@ -11,6 +11,7 @@ import io
 from datetime import timedelta
 
 from shared.i18n import N_, gettext
+from shared.text import displayable
 
 from .model import ActivityStatement, OutstandingStatement, Statement
 
@@ -85,7 +86,7 @@ def pounds(pence: int) -> str:
     return f"{sign}{whole}.{rest:02d}"
 
 
-def _text(value: str) -> str:
+def _text(value: str) -> str:  # displayable (shared/text.py) is applied to every cell
     """Free text made safe for spreadsheets: a cell starting with =, +, -, @ (or a tab or
     carriage return) would be run as a formula, so it is quoted with a leading apostrophe."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -227,5 +228,8 @@ def statement_to_csv(statement: Statement) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="raise")
     # The headings in the language of the moment (English: the column names themselves).
     writer.writerow({column: gettext(HEADINGS[column]) for column in columns})
-    writer.writerows(rows)
+    writer.writerows(
+        {name: displayable(v) if isinstance(v, str) else v for name, v in row.items()}
+        for row in rows
+    )
     return buffer.getvalue().encode("utf-8")

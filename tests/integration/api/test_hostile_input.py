@@ -25,6 +25,8 @@ TEXT_CASES = [
     ("del", "Amina\x7f", False, False),
     ("c1-next-line", "Amina\x85Khan", False, False),
     ("c1-csi", "\x9b31m", False, False),
+    ("bidi-override", "BACS \u202e4271", False, False),
+    ("bidi-isolate", "Amina \u2067Khan\u2069", False, False),
     ("newline", "Amina\nKhan", True, False),
     ("crlf", "first line\r\nsecond line", True, False),
     ("tab", "Amina\tKhan", True, False),

@@ -82,6 +82,7 @@ def test_a_body_that_is_not_utf8_is_refused(client: FlaskClient) -> None:
         ("asha\x7f@hope.example", "U+007F"),
         ("asha\x85@hope.example", "U+0085"),
         ("asha\x9b@hope.example", "U+009B"),
+        ("asha\u202e@hope.example", "U+202E"),
         ("asha@hope.example\n", "single line"),
         ("asha@hope\t.example", "single line"),
         ("a" * 3000 + "@hope.example", "Length"),

@@ -21,6 +21,7 @@ BAD = [
     pytest.param("\x1b[31mred", id="escape"),
     pytest.param("Amina\x7f", id="del"),
     pytest.param("Amina\x85Khan", id="c1-next-line"),
+    pytest.param("Amina \u202eKhan", id="bidi-override"),
     pytest.param("x" * 5000, id="very-long"),
 ]
 BAD_IN_ONE_LINE = [*BAD, pytest.param("Amina\nKhan", id="newline"), pytest.param("a\tb", id="tab")]
