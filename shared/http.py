@@ -302,10 +302,14 @@ def install_security_headers(app: Flask) -> None:
 
 
 class DisplayableJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, with every string made `displayable` first (shared/text.py)."""
+    """Flask's JSON, with every string of a response made `displayable` first (shared/text.py).
 
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return super().dumps(displayable_all(obj), **kwargs)
+    Only responses: `dumps` stays exact, because it also writes what a test client sends, and a
+    request must reach the input rules as the client wrote it."""
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        shown = [displayable_all(arg) for arg in args]
+        return super().response(*shown, **{k: displayable_all(v) for k, v in kwargs.items()})
 
 
 def _displayable_output(value: Any) -> Any:

@@ -6,17 +6,20 @@ and show each such character as the replacement character U+FFFD."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text, update
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Engine
 
+from services.ledger.store.tables import data_keys
 from services.ledger.store.views import people
 from services.ledger.web.passwords import hash_password
 from services.notifier.ops import rebuild_from_feed
+from shared.events.personal import open_value
 from tests.integration.web.conftest import PASSWORD, Browser
 from tests.support.clock import MovableClock
 from tests.support.two_services import TwoServices, two_services
@@ -29,6 +32,39 @@ LEGACY = json.loads(f'"{LEGACY_JSON}"')
 # the views hold the rest of it.
 LEGACY_PLAIN = LEGACY.replace("\ud800", "")
 SHOWN = "Khan\ufffd\ufffd[31m\ufffd\ufffd"  # in every rendering
+
+
+_SEALED = re.compile(r"sealed:v1:((?:person|claim):[0-9a-f-]{36}):([A-Za-z0-9_-]+)")
+
+
+def unseal_everywhere(engine: Engine) -> int:
+    """Put every sealed personal field back in plaintext, in every text column: a store as a
+    ledger from before sealing (migration 0006) wrote it. The number of rows changed."""
+    changed = 0
+    with engine.begin() as connection:
+        keys = dict(connection.execute(select(data_keys.c.subject, data_keys.c.key)).all())
+
+        def opened(match: re.Match[str]) -> str:
+            plain = open_value(keys[match.group(1)], match.group(1), match.group(0))
+            return json.dumps(plain)[1:-1]  # as it sits inside a JSON string
+
+        for table in inspect(connection).get_table_names():
+            for column in inspect(connection).get_columns(table):
+                name = column["name"]
+                rows = connection.execute(
+                    text(
+                        f'SELECT rowid, "{name}" FROM "{table}" '  # noqa: S608
+                        f"WHERE CAST(\"{name}\" AS TEXT) LIKE '%sealed:v1:%'"
+                    )
+                ).all()
+                for rowid, value in rows:
+                    if isinstance(value, str):
+                        connection.execute(
+                            text(f'UPDATE "{table}" SET "{name}" = :v WHERE rowid = :r'),  # noqa: S608
+                            {"v": _SEALED.sub(opened, value), "r": rowid},
+                        )
+                        changed += 1
+    return changed
 
 
 def rewrite_everywhere(engine: Engine, old: str, new_json: str, new_text: str) -> int:
@@ -82,6 +118,7 @@ def legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwoServic
             },
         )
         store = w.ledger.store
+        assert unseal_everywhere(store.engine) >= 2
         assert rewrite_everywhere(store.engine, MARK, LEGACY_JSON, LEGACY_PLAIN) >= 2
         rebuild_from_feed(s.notifier_engine, store.read_feed, now=lambda: clock.now)
         with store.engine.begin() as connection:

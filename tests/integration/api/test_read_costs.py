@@ -96,4 +96,6 @@ def test_reads_cost_the_same_at_20_and_200_claims(world: World, clock: MovableCl
     large = _costs(world, claim["id"])
 
     assert large == small
-    assert max(small.values()) <= 8, small
+    # A handful each: the page, its claims' queue standing (2) and, for a claim, the access
+    # audit's row; never one per claim.
+    assert max(small.values()) <= 10, small
