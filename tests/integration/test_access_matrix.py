@@ -24,6 +24,8 @@ from sqlalchemy import func, select, update
 from services.ledger.store.views import people
 from services.ledger.web.passwords import hash_password
 from services.notifier.store.tables import alerts, subscriptions
+from shared.events.personal import claim_subject
+from shared.tokens import NOTIFIER_SERVICE_ID, issue_token
 from tests.integration.web.conftest import PASSWORD, Browser
 from tests.support.clock import MovableClock
 from tests.support.receipts import png_with_text
@@ -543,3 +545,17 @@ def test_every_route_for_every_role(both: TwoServices, role: str, side: str) -> 
                 if unknown.status_code != status:
                     wrong.append(f"{label}, but {unknown.status_code} for an unknown id")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_internal_api_is_the_notifiers_alone(both: TwoServices) -> None:
+    """The data keys answer the notifier's service token (so the matrix's 401s are not a route
+    that answers nobody); a signed-in operator's browser session gets no more than a token."""
+    url = "/internal/v1/data-keys"
+    subject = claim_subject(both.ids["a"].claim["id"])
+    token = issue_token(NOTIFIER_SERVICE_ID, both.world.ledger.token_key)
+    answer = both.ledger.test_client().post(
+        url, json={"subjects": [subject]}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200 and answer.get_json()["keys"][subject]
+    session = browser(both, "operator").client.post(url, json={"subjects": [subject]})
+    assert session.status_code == 401 and "keys" not in session.get_json()
