@@ -29,8 +29,7 @@ from shared.tokens import NOTIFIER_SERVICE_ID, issue_token
 from tests.integration.web.conftest import PASSWORD, Browser
 from tests.support.clock import MovableClock
 from tests.support.receipts import png_with_text
-from tests.support.two_services import TwoServices, two_services
-from tests.support.world import Tenant
+from tests.support.two_services import TwoServices, invoiced_claim, two_services
 
 TODAY_DATE = date(2026, 11, 16)  # a Monday
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
@@ -370,43 +369,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoServices]:
                 .where(people.c.id.in_(everyone) | (people.c.email == "ops@bridges.example"))
                 .values(password_hash=hash_password(PASSWORD))
             )
-        s.invoiced = {t.name: _invoiced_claim(s, t) for t in (s.world.a, s.world.b)}  # type: ignore[attr-defined]
+        s.invoiced = {t.name: invoiced_claim(s, t, clock.today()) for t in (s.world.a, s.world.b)}  # type: ignore[attr-defined]
         yield s
-
-
-GLNS = {
-    "a": ("0088:5012345000008", "0088:5098765000002"),
-    "b": ("0088:4000001000005", "0088:4000002000004"),
-}
-
-
-def _invoiced_claim(s: TwoServices, tenant: Tenant) -> dict[str, str]:
-    """An approved claim of `tenant` with a receipt, and the e-invoice that covers it."""
-    world = s.world
-    for organisation_id, peppol_id in zip(
-        (tenant.payee_id, tenant.payer_id), GLNS[tenant.name], strict=True
-    ):
-        world.api.ok(
-            "PATCH",
-            f"/organisations/{organisation_id}",
-            world.operator_token,
-            {"peppol_id": peppol_id},
-        )
-    receipt = world.api.ok(
-        "POST",
-        "/receipts",
-        tenant.tokens["vcse_member"],
-        data={"file": (io.BytesIO(png_with_text()), "receipt.png", "image/png")},
-        content_type="multipart/form-data",
-    )
-    body = world.claim_body(tenant, s.world_today)  # type: ignore[attr-defined]
-    body["expenses"][0]["receipts"] = [receipt["id"]]
-    claim = world.api.ok("POST", "/claims", tenant.tokens["vcse_member"], body)
-    claim = world.act(tenant, claim, "approve", "approver")
-    invoice = world.api.ok(
-        "POST", f"/claims/{claim['id']}/invoice", tenant.tokens["vcse_member"], {}
-    )
-    return {"claim_id": claim["id"], "sha256": receipt["id"], "invoice_id": invoice["id"]}
 
 
 _signed_in: dict[tuple[int, str], Browser] = {}
