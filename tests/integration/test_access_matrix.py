@@ -10,6 +10,7 @@ fails `test_every_route_is_in_the_matrix`, so none escapes it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,9 +24,12 @@ from sqlalchemy import func, select, update
 from services.ledger.store.views import people
 from services.ledger.web.passwords import hash_password
 from services.notifier.store.tables import alerts, subscriptions
+from shared.events.personal import claim_subject
+from shared.tokens import NOTIFIER_SERVICE_ID, issue_token
 from tests.integration.web.conftest import PASSWORD, Browser
 from tests.support.clock import MovableClock
-from tests.support.two_services import TwoServices, two_services
+from tests.support.receipts import png_with_text
+from tests.support.two_services import TwoServices, invoiced_claim, two_services
 
 TODAY_DATE = date(2026, 11, 16)  # a Monday
 ROLES = ("vcse_member", "vcse_admin", "approver", "finance", "partner_viewer", "operator")
@@ -48,6 +52,10 @@ PUBLIC = {
         "web.static",
         "web.sign_in",
         "web.sign_out",
+        # Signing in through the organisation's identity provider: before anyone is signed
+        # in, it names no tenant's data (an organisation without a provider is a 404).
+        "web.idp_start",
+        "web.idp_callback",
     },
     "notifier": {
         "api-docs.openapi_json",
@@ -72,10 +80,18 @@ class Entry:
     # 422 naming the field for ids in the body (they read as unknown); 200 with nothing of
     # theirs for a list filtered by the other tenant's partnership.
     other: int = 404
+    # What a role the route is not for gets (the internal API: 401 to every person's token).
+    refused: tuple[int, ...] = (403, 404)
+    # The other tenant's ids travel in the body (a form naming their agreement).
+    ids_in_body: bool = False
 
 
 def _claim_body(s: TwoServices, tenant: str) -> dict[str, Any]:
     return s.world.claim_body(s.tenant(tenant), s.world_today)  # type: ignore[attr-defined]
+
+
+def _month_invoice_body(s: TwoServices, tenant: str) -> dict[str, Any]:
+    return {"payer_id": s.tenant(tenant).payer_id, "month": s.world_today.strftime("%Y-%m")}  # type: ignore[attr-defined]
 
 
 def _payment_body(s: TwoServices, tenant: str) -> dict[str, Any]:
@@ -131,6 +147,39 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("ledger", "partnerships.Balances", "GET"): Entry(MEMBERS),
     ("ledger", "payments.Payments", "POST"): Entry(frozenset({"finance"}), other=422),
     ("ledger", "payments.Reverse", "POST"): Entry(frozenset({"finance"}), {"reason": "Bounced"}),
+    # Operators only: the access audit and a person's subject access export.
+    ("ledger", "audit.Access", "GET"): Entry(frozenset({"operator"})),
+    ("ledger", "people.PersonExport", "GET"): Entry(
+        frozenset({"operator"}), installation=frozenset({"operator"})
+    ),
+    # The notifier's service token only: every person's token, the operator's too, is a 401.
+    ("ledger", "internal.data_keys", "POST"): Entry(NOBODY, refused=(401,)),
+    # E-invoices: the claim's VCSE organisation issues; it and the payer's approvers and
+    # finance officers read (viewers and the operator get 404).
+    ("ledger", "invoices.ClaimInvoice", "POST"): Entry(VCSE, {}),
+    ("ledger", "invoices.ClaimInvoice", "GET"): Entry(VCSE | PAYER),
+    ("ledger", "invoices.MonthInvoice", "POST"): Entry(VCSE, other=422),
+    ("ledger", "invoices.InvoiceResource", "GET"): Entry(VCSE | PAYER),
+    ("ledger", "invoices.InvoiceUbl", "GET"): Entry(VCSE | PAYER),
+    ("ledger", "invoices.InvoicePdf", "GET"): Entry(VCSE | PAYER),
+    # Identifiers: the operator, or the VCSE organisation's admin (a payer's finance: 403).
+    ("ledger", "organisations.OrganisationResource", "PATCH"): Entry(
+        frozenset({"vcse_admin", "operator"}), {}, installation=frozenset({"operator"})
+    ),
+    # An organisation's language: the operator, its VCSE admin or its finance officers.
+    ("ledger", "organisations.OrganisationLanguage", "PUT"): Entry(
+        frozenset({"vcse_admin", "finance", "operator"}),
+        {"language": "cy"},
+        installation=frozenset({"operator"}),
+    ),
+    # A person's language (the tenant's vcse_member, or approver on the payer's side): the
+    # person, their VCSE admin or finance officers, or the operator; not a viewer.
+    ("ledger", "organisations.PersonLanguage", "PUT"): Entry(
+        EVERYONE - {"partner_viewer"}, {"language": "cy"}, installation=frozenset({"operator"})
+    ),
+    # Receipts: a VCSE organisation's people upload; whoever may see the claim fetches.
+    ("ledger", "receipts.Receipts", "POST"): Entry(VCSE),
+    ("ledger", "receipts.ClaimReceipt", "GET"): Entry(MEMBERS),
     # ---- ledger web pages (forms are posted empty: past the checks, they re-render)
     ("ledger", "web.home", "GET"): Entry(EVERYONE),
     ("ledger", "web.alerts", "GET"): Entry(MEMBERS),
@@ -160,6 +209,13 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("ledger", "web.reverse_payment", "POST"): Entry(frozenset({"finance"}), {}),
     ("ledger", "web.statements", "GET"): Entry(MEMBERS),
     ("ledger", "web.statement_download", "GET"): Entry(MEMBERS),
+    ("ledger", "web.claim_receipt", "GET"): Entry(MEMBERS),
+    ("ledger", "web.invoice_download", "GET"): Entry(VCSE | PAYER),
+    ("ledger", "web.issue_claim_invoice", "POST"): Entry(VCSE, {}),
+    ("ledger", "web.issue_month_invoice", "POST"): Entry(VCSE, ids_in_body=True),
+    # Everyone chooses their own language (and their organisation's, where they may).
+    ("ledger", "web.language_choice", "GET"): Entry(EVERYONE),
+    ("ledger", "web.language_choice", "POST"): Entry(EVERYONE, {}),
     # ---- notifier API
     ("notifier", "alerts.Alerts", "GET"): Entry(MEMBERS),
     ("notifier", "alerts.Acknowledge", "POST"): Entry(MEMBERS),
@@ -168,6 +224,12 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("notifier", "indicators.indicators_partnership", "GET"): Entry(MEMBERS),
     ("notifier", "indicators.indicators_payer", "GET"): Entry(MEMBERS - VCSE),
     ("notifier", "statements.Statements", "GET"): Entry(MEMBERS),
+    # A payer's track record, to both sides of a partnership it is in (the operator is in none).
+    ("notifier", "indicators.PayerTrackRecord", "GET"): Entry(MEMBERS),
+    # What the notifier sent a person: operators only (for the subject access export).
+    ("notifier", "people.PersonDeliveries", "GET"): Entry(
+        frozenset({"operator"}), installation=frozenset({"operator"})
+    ),
     # Anyone lists their own organisation's subscriptions (the operator's has none).
     ("notifier", "subscriptions.Subscriptions", "GET"): Entry(EVERYONE),
     ("notifier", "subscriptions.Subscriptions", "POST"): Entry(
@@ -185,6 +247,22 @@ BODIES = {
     },
     ("ledger", "partnerships.Agreements", "POST"): _agreement_body,
     ("ledger", "payments.Payments", "POST"): _payment_body,
+    ("ledger", "invoices.MonthInvoice", "POST"): _month_invoice_body,
+    ("ledger", "web.issue_month_invoice", "POST"): lambda s, t: {
+        "agreement": s.tenant(t).agreement_id,
+        "month": s.world_today.strftime("%Y-%m"),  # type: ignore[attr-defined]
+    },
+    ("ledger", "internal.data_keys", "POST"): lambda s, t: {
+        "subjects": list(s.tenant(t).person_ids.values())
+    },
+}
+
+# Routes whose claim is the tenant's approved, invoiced claim with a receipt.
+INVOICED_CLAIM = {
+    "invoices.ClaimInvoice",
+    "receipts.ClaimReceipt",
+    "web.claim_receipt",
+    "web.issue_claim_invoice",
 }
 
 
@@ -223,7 +301,14 @@ def parameter(s: TwoServices, endpoint: str, name: str, tenant: str, role: str) 
         "payee_id": t.payee_id,
         "payer_id": t.payer_id,
         "organisation_id": own_organisation(s, tenant, role),
+        # A person of the organisation: the one whose language a colleague may choose.
+        "person_id": t.person_ids["vcse_member" if role in PAYEE_ROLES else "approver"],
+        "invoice_id": s.invoiced[tenant]["invoice_id"],  # type: ignore[attr-defined]
+        "sha256": s.invoiced[tenant]["sha256"],  # type: ignore[attr-defined]
+        "fmt": "pdf",
     }
+    if endpoint in INVOICED_CLAIM:
+        by_name["claim_id"] = s.invoiced[tenant]["claim_id"]  # type: ignore[attr-defined]
     if name == "entity_id":
         kind = endpoint.rsplit("_", 1)[-1]
         return {
@@ -247,7 +332,7 @@ def query(s: TwoServices, service: str, endpoint: str, tenant: str) -> dict[str,
             "kind": "outstanding",
             "as_at": TODAY_DATE.isoformat(),
         }
-    if endpoint in ("claims.Claims", "web.claims"):
+    if endpoint in ("claims.Claims", "web.claims", "indicators.PayerTrackRecord"):
         return {"partnership_id": partnership_id}
     return {}
 
@@ -284,6 +369,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoServices]:
                 .where(people.c.id.in_(everyone) | (people.c.email == "ops@bridges.example"))
                 .values(password_hash=hash_password(PASSWORD))
             )
+        s.invoiced = {t.name: invoiced_claim(s, t, clock.today()) for t in (s.world.a, s.world.b)}  # type: ignore[attr-defined]
         yield s
 
 
@@ -315,6 +401,11 @@ def call(
     if side == "unknown" and isinstance(body, dict):
         body = _unknown_ids(s, body)
     params = query(s, service, endpoint, side)
+    if endpoint == "receipts.Receipts":  # a file, as a form upload
+        body = None
+        files = {"file": (io.BytesIO(png_with_text()), "receipt.png", "image/png")}
+    else:
+        files = None
     if endpoint.startswith("web."):
         client = browser(s, role)
         if method == "POST":
@@ -323,6 +414,8 @@ def call(
     token = s.world.a.tokens[role]
     headers = {"Authorization": f"Bearer {token}", "If-Match": "*"}
     client = (s.ledger if service == "ledger" else s.notifier).test_client()
+    if files is not None:
+        return client.open(path, method=method, data=files, headers=headers)
     return client.open(path, method=method, json=body, headers=headers, query_string=params)
 
 
@@ -336,9 +429,29 @@ def _unknown_ids(s: TwoServices, value: Any) -> Any:
     return UNKNOWN if value in theirs else value
 
 
+def _without_own_url(response: Any) -> str:
+    """The answer's text (PDFs and images too) less echoes of the URL the caller sent (the
+    language switcher links to the same page): ids the caller sent are not disclosed."""
+    text = response.get_data().decode("utf-8", "replace")
+    sent = response.request
+    for name, value in sent.args.items():
+        text = text.replace(f"{name}={value}", "")
+    return text.replace(sent.path, "")
+
+
 def other_tenants_data(s: TwoServices) -> list[str]:
     b = s.world.b
-    return [b.partnership_id, b.payee_id, b.payer_id, s.ids["b"].claim["id"], "Charity B"]
+    invoiced = s.invoiced["b"]  # type: ignore[attr-defined]
+    return [
+        b.partnership_id,
+        b.payee_id,
+        b.payer_id,
+        s.ids["b"].claim["id"],
+        "Charity B",
+        invoiced["claim_id"],
+        invoiced["invoice_id"],
+        *b.person_ids.values(),
+    ]
 
 
 def test_every_route_is_in_the_matrix(both: TwoServices) -> None:
@@ -365,11 +478,13 @@ def test_every_route_for_every_role(both: TwoServices, role: str, side: str) -> 
             if endpoint in PUBLIC[service]:
                 continue
             entry = MATRIX[(service, endpoint, method)]
-            takes_ids = "<" in rule or bool(query(both, service, endpoint, tenant))
+            takes_ids = (
+                "<" in rule or bool(query(both, service, endpoint, tenant)) or entry.ids_in_body
+            )
             before = written(both)
             response = call(both, service, endpoint, method, rule, role, tenant)
             status = response.status_code
-            text = response.get_data(as_text=True)
+            text = _without_own_url(response)
             label = f"{service} {method} {rule} as {role} ({side}): {status}"
             allowed = role in entry.roles and (
                 side == "own" or not takes_ids or role in entry.installation
@@ -379,7 +494,7 @@ def test_every_route_for_every_role(both: TwoServices, role: str, side: str) -> 
                     wrong.append(f"{label}, expected past the checks")
                 continue
             if role not in entry.roles:
-                expected: tuple[int, ...] = (403, 404)
+                expected: tuple[int, ...] = entry.refused
             else:
                 expected = (entry.other,)
             if status not in expected:
@@ -387,10 +502,24 @@ def test_every_route_for_every_role(both: TwoServices, role: str, side: str) -> 
             if written(both) != before:
                 wrong.append(f"{label}: a refused request wrote")
             if side == "other":
-                if any(secret in text for secret in other_tenants_data(both)):
-                    wrong.append(f"{label}: the other tenant's data is in the answer")
+                if seen := [secret for secret in other_tenants_data(both) if secret in text]:
+                    wrong.append(f"{label}: the other tenant's data is in the answer: {seen}")
                 # Indistinguishable from an id nothing has: the answer says nothing of them.
                 unknown = call(both, service, endpoint, method, rule, role, "unknown")
                 if unknown.status_code != status:
                     wrong.append(f"{label}, but {unknown.status_code} for an unknown id")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_internal_api_is_the_notifiers_alone(both: TwoServices) -> None:
+    """The data keys answer the notifier's service token (so the matrix's 401s are not a route
+    that answers nobody); a signed-in operator's browser session gets no more than a token."""
+    url = "/internal/v1/data-keys"
+    subject = claim_subject(both.ids["a"].claim["id"])
+    token = issue_token(NOTIFIER_SERVICE_ID, both.world.ledger.token_key)
+    answer = both.ledger.test_client().post(
+        url, json={"subjects": [subject]}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200 and answer.get_json()["keys"][subject]
+    session = browser(both, "operator").client.post(url, json={"subjects": [subject]})
+    assert session.status_code == 401 and "keys" not in session.get_json()

@@ -27,7 +27,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from tests.support.clock import MovableClock
-from tests.support.two_services import TwoServices, two_services
+from tests.support.two_services import TwoServices, invoiced_claim, two_services
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261116
@@ -60,7 +60,9 @@ OPERATIONS = [
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoServices]:
     folder = tmp_path_factory.mktemp("schemathesis")
-    with two_services(folder, MovableClock(date(2026, 11, 16))) as s:
+    clock = MovableClock(date(2026, 11, 16))
+    with two_services(folder, clock) as s:
+        s.invoiced = invoiced_claim(s, s.world.a, clock.today())  # type: ignore[attr-defined]
         SCHEMAS["ledger"].app = s.ledger
         SCHEMAS["notifier"].app = s.notifier
         yield s
@@ -86,6 +88,9 @@ def own_ids(s: TwoServices) -> dict[str, str]:
         "payer_id": a.payer_id,
         "organisation_id": a.payee_id,
         "entity_id": a.payee_id,
+        "person_id": a.person_ids["vcse_member"],
+        "invoice_id": s.invoiced["invoice_id"],  # type: ignore[attr-defined]
+        "sha256": s.invoiced["sha256"],  # type: ignore[attr-defined]
     }
 
 

@@ -5,11 +5,12 @@ folder), as in a deployment."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from services.notifier.store.tables import alerts
 from shared.settings import LedgerSettings
 from shared.sql import begin_write, make_engine
 from tests.support.clock import MovableClock
+from tests.support.receipts import png_with_text
 from tests.support.world import ApiClient, Tenant, World, build_world
 
 # Alerts are raised when the feed is applied this long after the claims were submitted.
@@ -120,3 +122,39 @@ def two_services(folder: Path, clock: MovableClock) -> Iterator[TwoServices]:
             yield TwoServices(world, ledger, notifier, notifier_engine, ids)
         finally:
             notifier_engine.dispose()
+
+
+GLNS = {
+    "a": ("0088:5012345000008", "0088:5098765000002"),
+    "b": ("0088:4000001000005", "0088:4000002000004"),
+}
+
+
+def invoiced_claim(s: TwoServices, tenant: Tenant, today: date) -> dict[str, str]:
+    """An approved claim of `tenant` with a receipt, and the e-invoice that covers it (both of
+    its organisations get a Peppol id): the ids of the routes under /invoices and receipts."""
+    world = s.world
+    for organisation_id, peppol_id in zip(
+        (tenant.payee_id, tenant.payer_id), GLNS[tenant.name], strict=True
+    ):
+        world.api.ok(
+            "PATCH",
+            f"/organisations/{organisation_id}",
+            world.operator_token,
+            {"peppol_id": peppol_id},
+        )
+    receipt = world.api.ok(
+        "POST",
+        "/receipts",
+        tenant.tokens["vcse_member"],
+        data={"file": (io.BytesIO(png_with_text()), "receipt.png", "image/png")},
+        content_type="multipart/form-data",
+    )
+    body = world.claim_body(tenant, today)
+    body["expenses"][0]["receipts"] = [receipt["id"]]
+    claim = world.api.ok("POST", "/claims", tenant.tokens["vcse_member"], body)
+    claim = world.act(tenant, claim, "approve", "approver")
+    invoice = world.api.ok(
+        "POST", f"/claims/{claim['id']}/invoice", tenant.tokens["vcse_member"], {}
+    )
+    return {"claim_id": claim["id"], "sha256": receipt["id"], "invoice_id": invoice["id"]}

@@ -21,9 +21,10 @@ Design choices:
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import MINYEAR, date
 from decimal import Decimal
 
 from shared.claim_position import APPROVED
@@ -54,9 +55,10 @@ def read_month(value: object) -> tuple[str, date, date]:
     if not isinstance(value, str) or not _MONTH.fullmatch(value):
         raise ValidationFailed.on("month", "must be a month as YYYY-MM, e.g. 2026-11")
     year, month = int(value[:4]), int(value[5:])
+    if year < MINYEAR:  # "0000-01" matches the pattern, but there was no year 0
+        raise ValidationFailed.on("month", "must be a month as YYYY-MM, from 0001-01")
     first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return value, first, date.fromordinal(following.toordinal() - 1)
+    return value, first, date(year, month, monthrange(year, month)[1])
 
 
 def issue_invoice(

@@ -182,6 +182,7 @@ def test_hostile_input_is_refused_precisely_and_writes_nothing(world: World) -> 
         assert response.status_code == 404 and response.mimetype == "application/problem+json"
     for body in (
         {"payer_id": world.a.payer_id, "month": "2026-11\u0000"},
+        {"payer_id": world.a.payer_id, "month": "0000-01"},  # no year 0: was a 500
         {"payer_id": "x\u0085", "month": "2026-11"},
         {"payer_id": world.a.payer_id, "month": "2026-11", "extra": 1},
         {"month": "2026-11"},
@@ -189,6 +190,8 @@ def test_hostile_input_is_refused_precisely_and_writes_nothing(world: World) -> 
         refused = world.api.post("/invoices", token, body)
         assert refused.status_code == 422, (body, refused.get_json())
         assert refused.mimetype == "application/problem+json"
+        if body.get("month") == "0000-01":
+            assert list(refused.get_json()["errors"]) == ["month"]
     for identifiers in ({"peppol_id": "0088:\u0000"}, {"vat_number": 12}, {"vat_number": "GB1"}):
         refused = world.api.call(
             "PATCH", f"/organisations/{world.a.payee_id}", token, json=identifiers
