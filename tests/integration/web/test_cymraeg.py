@@ -177,3 +177,15 @@ def test_a_person_and_their_admin_choose_the_language_of_emails(
         (False, "en"),
         (True, "cy"),
     ]
+
+
+def test_a_reason_reads_in_bold_in_both_languages(
+    world: World, browser_for: Any, clock: Any
+) -> None:
+    claim = world.submit(world.a, clock.today())
+    world.act(world.a, claim, "reject", "approver", {"reason": "No <i>register</i> kept"})
+    member: Browser = browser_for("vcse_member")
+    for lang, label in (("cy", "Y rheswm a roddwyd:"), ("en", "Reason given:")):
+        page = member.text(f"/claims/{claim['id']}?lang={lang}")
+        assert f"<strong>{label}</strong> No &lt;i&gt;register&lt;/i&gt; kept" in page, lang
+        assert "&lt;strong&gt;" not in page
