@@ -64,8 +64,8 @@ def problem_for(error: Exception) -> Problem | None:
         return Problem(
             409,
             "personal-data-erased",
-            "Personal data erased",
-            "this record's personal data was erased; it takes no new free text",
+            N_("Personal data erased"),
+            N_("this record's personal data was erased; it takes no new free text"),
         )
     if isinstance(error, ConcurrencyConflict):
         return Problem(
