@@ -14,6 +14,7 @@ from flask import Flask
 
 from services.ledger.api.app import create_app
 from shared.settings import LedgerSettings
+from tests.integration.web.test_receipt_forms import claim_fields
 from tests.support.clock import MovableClock
 from tests.support.oidc import configure_idp
 from tests.support.receipts import jpeg_with_gps
@@ -229,20 +230,7 @@ def test_the_features_merged_with_cymraeg_read_in_welsh(
     assert "Ychwanegu derbynneb (dewisol)" in new and "Llun neu sgan: JPEG" in new
     assert "Add a receipt" not in new and "A photo or scan" not in new
 
-    day = clock.today() - timedelta(days=1)
-    fields = {
-        "agreement_id": world.a.agreement_id,
-        "lines-0-worked_on-day": str(day.day),
-        "lines-0-worked_on-month": str(day.month),
-        "lines-0-worked_on-year": str(day.year),
-        "lines-0-hours": "2",
-        "lines-0-activity": "meeting",
-        "lines-0-worker": "Amina Khan",
-        "lines-0-description": "Programme board",
-        "expenses-0-category": "travel",
-        "expenses-0-amount": "12.40",
-        "expenses-0-description": "Bus fares",
-    }
+    fields = claim_fields(world, clock.today() - timedelta(days=1))
     kept = member.post(
         "/claims/new",
         {
