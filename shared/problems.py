@@ -78,6 +78,27 @@ _DETAIL_PATTERNS = [
         N_("the claim is at version %(current)s, not %(given)s; reload and retry"),
     ),
     (re.compile(r"Check these fields: (?P<fields>.+)"), N_("Check these fields: %(fields)s")),
+    # Receipts refused (services/ledger/receipts/content.py).
+    (
+        re.compile(r"the file is larger than (?P<size>[\d,]+) bytes"),
+        N_("the file is larger than %(size)s bytes"),
+    ),
+    (
+        re.compile(r"the file is not a valid (?P<kind>[A-Z]+) image"),
+        N_("the file is not a valid %(kind)s image"),
+    ),
+    (
+        re.compile(r"the image has more than (?P<pixels>[\d,]+) pixels \((?P<size>[^)]+)\)"),
+        N_("the image has more than %(pixels)s pixels (%(size)s)"),
+    ),
+    (
+        re.compile(r"the image has more than (?P<pixels>[\d,]+) pixels"),
+        N_("the image has more than %(pixels)s pixels"),
+    ),
+    (
+        re.compile(r"the file looks like a (?P<kind>[A-Z]+) image but cannot be read"),
+        N_("the file looks like a %(kind)s image but cannot be read"),
+    ),
 ]
 
 

@@ -12,9 +12,9 @@ from ..store.data_keys import SubjectErased
 from ..store.event_store import ConcurrencyConflict
 
 RECEIPT_PROBLEMS = {
-    413: ("receipt-too-large", "Receipt too large"),
-    415: ("receipt-type-refused", "Not a receipt Bridges keeps"),
-    422: ("receipt-unreadable", "The receipt cannot be read"),
+    413: ("receipt-too-large", N_("Receipt too large")),
+    415: ("receipt-type-refused", N_("Not a receipt Bridges keeps")),
+    422: ("receipt-unreadable", N_("The receipt cannot be read")),
 }
 
 
@@ -64,8 +64,8 @@ def problem_for(error: Exception) -> Problem | None:
         return Problem(
             409,
             "personal-data-erased",
-            "Personal data erased",
-            "this record's personal data was erased; it takes no new free text",
+            N_("Personal data erased"),
+            N_("this record's personal data was erased; it takes no new free text"),
         )
     if isinstance(error, ConcurrencyConflict):
         return Problem(

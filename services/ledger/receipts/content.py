@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from shared.i18n import N_
+
 JPEG = "image/jpeg"
 PNG = "image/png"
 PDF = "application/pdf"
@@ -72,18 +74,20 @@ def sniff(data: bytes) -> str | None:
 def clean_receipt(data: bytes, *, max_bytes: int) -> CleanReceipt:
     """The receipt to keep, or ReceiptRefused."""
     if not data:
-        raise ReceiptRefused("the file is empty")
+        raise ReceiptRefused(N_("the file is empty"))
     if len(data) > max_bytes:
         raise ReceiptRefused(f"the file is larger than {max_bytes:,} bytes", 413)
     kind = sniff(data)
     if kind is None:
         raise ReceiptRefused(
-            "the file is not a JPEG, PNG, HEIC or PDF (its contents were checked, not its name)",
+            N_(
+                "the file is not a JPEG, PNG, HEIC or PDF (its contents were checked, not its name)"
+            ),
             415,
         )
     if kind == "pdf":
         if b"%%EOF" not in data[-1024:]:
-            raise ReceiptRefused("the PDF is incomplete (it has no end-of-file marker)")
+            raise ReceiptRefused(N_("the PDF is incomplete (it has no end-of-file marker)"))
         return CleanReceipt(data, PDF)
     return _reencode(data, kind)
 

@@ -3,14 +3,31 @@ session, Accept-Language by default; dates, money and form errors in the chosen 
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
+from services.ledger.api.app import create_app
+from shared.settings import LedgerSettings
+from tests.integration.web.test_receipt_forms import claim_fields
+from tests.support.clock import MovableClock
+from tests.support.oidc import configure_idp
+from tests.support.receipts import jpeg_with_gps
 from tests.support.world import World
 
 from .conftest import Browser
+
+
+@pytest.fixture
+def app(sqlite_url: str, clock: MovableClock, tmp_path: Path) -> Flask:
+    """The web conftest's app, keeping receipts in the test's own directory."""
+    settings = LedgerSettings(database_url=sqlite_url, var_dir=str(tmp_path))
+    return create_app(settings, clock=clock, testing=True)
 
 
 def _html_lang(page: str) -> str:
@@ -177,3 +194,100 @@ def test_a_person_and_their_admin_choose_the_language_of_emails(
         (False, "en"),
         (True, "cy"),
     ]
+
+
+def test_a_reason_reads_in_bold_in_both_languages(
+    world: World, browser_for: Any, clock: Any
+) -> None:
+    claim = world.submit(world.a, clock.today())
+    world.act(world.a, claim, "reject", "approver", {"reason": "No <i>register</i> kept"})
+    member: Browser = browser_for("vcse_member")
+    for lang, label in (("cy", "Y rheswm a roddwyd:"), ("en", "Reason given:")):
+        page = member.text(f"/claims/{claim['id']}?lang={lang}")
+        assert f"<strong>{label}</strong> No &lt;i&gt;register&lt;/i&gt; kept" in page, lang
+        assert "&lt;strong&gt;" not in page
+
+
+def test_the_features_merged_with_cymraeg_read_in_welsh(
+    app: Flask, world: World, browser_for: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign-in with an identity provider, receipts, the approval queue and e-invoices: the
+    Welsh page has the Welsh words and none of the English ones they replace."""
+    configure_idp(
+        world.ledger,
+        world.a.payer_id,
+        "https://login.example.org/nhs",
+        {"g": ["approver"]},
+        monkeypatch,
+    )
+    sign_in = app.test_client().get("/sign-in?lang=cy").get_data(as_text=True)
+    assert "Mewngofnodi gyda chyfrif eich sefydliad" in sign_in
+    assert "Mewngofnodi gyda’ch cyfrif " in sign_in
+    assert "Sign in with your" not in sign_in and "Microsoft account)" not in sign_in
+
+    member: Browser = browser_for("vcse_member")
+    new = member.text("/claims/new?lang=cy")
+    assert "Ychwanegu derbynneb (dewisol)" in new and "Llun neu sgan: JPEG" in new
+    assert "Add a receipt" not in new and "A photo or scan" not in new
+
+    fields = claim_fields(world, clock.today() - timedelta(days=1))
+    kept = member.post(
+        "/claims/new",
+        {
+            **fields,
+            "expenses-0-receipt": (io.BytesIO(jpeg_with_gps()), "bus.jpg", "image/jpeg"),
+            "action": "add_expense",
+        },
+        form_page="/claims/new",
+    ).get_data(as_text=True)
+    assert "Derbynebau ynghlwm:" in kept and "Tynnu’r derbynebau hyn" in kept
+    assert "Receipts attached" not in kept and "Remove these receipts" not in kept
+    check = member.post(
+        "/claims/new",
+        {
+            **fields,
+            "expenses-0-receipt": (io.BytesIO(jpeg_with_gps()), "bus.jpg", "image/jpeg"),
+            "action": "check",
+        },
+        form_page="/claims/new",
+    ).get_data(as_text=True)
+    submission = re.search(r'name="submission_id" value="([0-9a-f]{32})"', check)
+    assert submission, check[:3000]
+    receipt_ids = re.findall(r'name="expenses-0-receipt_ids" value="([0-9a-f]{64})"', check)
+    done = member.post(
+        "/claims/new",
+        {
+            **fields,
+            "expenses-0-receipt_ids": receipt_ids,
+            "submission_id": submission.group(1),
+            "action": "submit",
+        },
+        form_page="/claims/new",
+    )
+    claim_page = done.headers["Location"]
+    shown = member.text(claim_page)
+    assert "bridges-receipt-thumbnail" in shown
+    assert "Safle yng nghiw cymeradwyo’r talwr" in shown and "Tan fod y taliad yn ddyledus" in shown
+    assert "diwrnod gwaith ar ôl" in shown
+    assert "approval queue" not in shown and "working day" not in shown
+    listed = member.text("/claims")
+    assert re.search(r"\d+ o \d+", listed) and "i gymeradwyo" in listed
+    assert "to approve" not in listed
+
+    for organisation_id, gln in (
+        (world.a.payee_id, "0088:5012345000008"),
+        (world.a.payer_id, "0088:5098765000002"),
+    ):
+        world.api.ok(
+            "PATCH", f"/organisations/{organisation_id}", world.operator_token, {"peppol_id": gln}
+        )
+    claim_id = claim_page.rsplit("/", 1)[1]
+    claim = world.api.ok("GET", f"/claims/{claim_id}", world.a.tokens["approver"])
+    world.act(world.a, claim, "approve", "approver")
+    offer = member.text(claim_page)
+    assert "Creu’r e-anfoneb" in offer and "Create the e-invoice" not in offer
+    member.post(f"{claim_page}/invoice", {}, form_page=claim_page)
+    invoiced = member.text(claim_page)
+    assert "Crëwyd e-anfoneb BRG-00001" in invoiced
+    assert "Lawrlwytho’r anfoneb fel PDF" in invoiced and "i’w dalu" in invoiced
+    assert "Download the invoice" not in invoiced and "to pay." not in invoiced

@@ -25,6 +25,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from requests import RequestException
 from sqlalchemy import Connection, func, insert, select, update
 
+from shared.i18n import N_, gettext
 from shared.logging import get_logger
 
 from ...application import Ledger
@@ -71,10 +72,12 @@ def _client(oauth: OAuth, provider: Provider) -> Any:
 
 def _refused(reason: str, status: int = 400) -> tuple[str, int]:
     titles = {
-        400: "Sign-in with your organisation's account did not complete",
-        403: "Your organisation's account does not give you access to Bridges",
+        400: N_("Sign-in with your organisation's account did not complete"),
+        403: N_("Your organisation's account does not give you access to Bridges"),
     }
-    body = render_template("idp_refused.html", title=titles[status], reason=reason)
+    body = render_template(
+        "idp_refused.html", title=gettext(titles[status]), reason=gettext(reason)
+    )
     return body, status
 
 
@@ -101,7 +104,7 @@ def _person_for(
         ).first()
         if link is not None and link.organisation_id != provider.organisation_id:
             # Two organisations in one tenant share an issuer: a link is for one of them.
-            return _refused("This account belongs to a person of another organisation.", 403)
+            return _refused(N_("This account belongs to a person of another organisation."), 403)
         linked = None if link is None else link.person_id
         if linked is not None:
             connection.execute(
@@ -114,24 +117,24 @@ def _person_for(
             return _refused(_NO_ROLE, 403)
         email = _email_of(claims)
         if email is None:
-            return _refused("Your organisation's account sent no email address.")
+            return _refused(N_("Your organisation's account sent no email address."))
         found = connection.execute(
             select(people.c.id, people.c.organisation_id, people.c.roles).where(
                 func.lower(people.c.email) == email
             )
         ).first()
         if found is not None and "operator" in found.roles:
-            return _refused("Operators sign in with their Bridges password.", 403)
+            return _refused(N_("Operators sign in with their Bridges password."), 403)
         if found is not None and found.organisation_id != provider.organisation_id:
             log.warning("idp email belongs to another organisation", issuer=provider.issuer)
-            return _refused("This account belongs to a person of another organisation.", 403)
+            return _refused(N_("This account belongs to a person of another organisation."), 403)
         if (
             found is not None
             and connection.execute(
                 select(idp_links.c.person_id).where(idp_links.c.person_id == found.id)
             ).first()
         ):
-            return _refused("This person already signs in with another account.", 403)
+            return _refused(N_("This person already signs in with another account."), 403)
         if found is None:
             name = claims.get("name") if isinstance(claims.get("name"), str) else None
             try:
@@ -143,7 +146,7 @@ def _person_for(
                 )["id"]
             except DomainError as error:
                 log.warning("idp person could not be added", error=str(error))
-                return _refused("Bridges could not add you from your organisation's account.")
+                return _refused(N_("Bridges could not add you from your organisation's account."))
         else:
             person_id = found.id
         connection.execute(
@@ -158,7 +161,7 @@ def _person_for(
         return str(person_id)
 
 
-_NO_ROLE = (
+_NO_ROLE = N_(
     "None of your groups at your organisation gives a role in Bridges. "
     "Ask your organisation's IT service desk to add you to a Bridges group."
 )
@@ -185,7 +188,9 @@ def register(bp: Blueprint, ledger: Ledger, oauth: OAuth) -> None:
             return client.authorize_redirect(redirect_uri(ledger))
         except PROTOCOL_ERRORS as error:
             log.warning("idp unreachable", issuer=provider.issuer, error=str(error))
-            return _refused("Your organisation's sign-in service did not answer. Try again later.")
+            return _refused(
+                N_("Your organisation's sign-in service did not answer. Try again later.")
+            )
 
     @bp.route("/sign-in/idp/callback")
     def idp_callback() -> Any:
@@ -195,15 +200,17 @@ def register(bp: Blueprint, ledger: Ledger, oauth: OAuth) -> None:
             with engine.connect() as connection:
                 provider = load_provider(connection, organisation_id)
         if provider is None:
-            return _refused("This sign-in was not started here, or it has expired. Start again.")
+            return _refused(
+                N_("This sign-in was not started here, or it has expired. Start again.")
+            )
         try:
             token = _client(oauth, provider).authorize_access_token()
         except PROTOCOL_ERRORS as error:
             log.warning("idp callback refused", issuer=provider.issuer, error=repr(error))
-            return _refused("The answer from your organisation's account could not be trusted.")
+            return _refused(N_("The answer from your organisation's account could not be trusted."))
         claims = token.get("userinfo")
         if not claims or not claims.get("sub"):
-            return _refused("Your organisation's sign-in service sent no ID token.")
+            return _refused(N_("Your organisation's sign-in service sent no ID token."))
         session.pop(SESSION_KEY, None)
         roles = roles_from_groups(claims.get(provider.groups_claim), provider.role_map)
         outcome = _person_for(ledger, provider, dict(claims), roles)

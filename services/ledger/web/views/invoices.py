@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from shared.claim_position import APPROVED
+from shared.i18n import babel_locale, gettext
 
 from ...access import can_act_for_payee
 from ...api.routes.invoices import file_response
@@ -66,7 +68,7 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         if not invoices and not can_issue:
             return None
         months = [
-            {"value": f"{first:%Y-%m}", "text": f"{first:%B %Y}"}
+            {"value": f"{first:%Y-%m}", "text": format_date(first, "LLLL y", locale=babel_locale())}
             for first in months_before(ledger.today(), MONTHS_OFFERED)
         ]
         return {"invoices": invoices, "can_issue": can_issue, "months": months}
@@ -84,7 +86,13 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
             flash(_message(error), "error")
             return redirect(url_for("web.claim", claim_id=claim_id))
         if created:
-            flash(f"E-invoice {invoice['number']} was created. Download it below.", "success")
+            flash(
+                gettext(
+                    "E-invoice %(number)s was created. Download it below.",
+                    number=invoice["number"],
+                ),
+                "success",
+            )
         return redirect(url_for("web.claim", claim_id=claim_id, _anchor="e-invoice"))
 
     @bp.route("/statements/invoice", methods=["POST"])
@@ -104,8 +112,16 @@ def register(bp: Blueprint, ledger: Ledger) -> None:
         except DomainError as error:
             flash(_message(error), "error")
             return redirect(back)
-        what = "was created" if created else "already covers that month"
-        flash(f"E-invoice {invoice['number']} {what}. Download it below.", "success")
+        if created:
+            done = gettext(
+                "E-invoice %(number)s was created. Download it below.", number=invoice["number"]
+            )
+        else:
+            done = gettext(
+                "E-invoice %(number)s already covers that month. Download it below.",
+                number=invoice["number"],
+            )
+        flash(done, "success")
         return redirect(back)
 
     @bp.route("/invoices/<invoice_id>/<fmt>")
