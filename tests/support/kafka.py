@@ -8,6 +8,7 @@ Import the fixtures into a conftest: `from tests.support.kafka import *  # noqa:
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -45,24 +46,37 @@ __all__ = [
 # --- the broker -------------------------------------------------------------------------------
 
 
-def kafka_script(*args: str, timeout: float = 240) -> str:
-    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails."""
+def kafka_script(
+    *args: str, timeout: float = 240, var_dir: Path | None = None, heap: str | None = None
+) -> str:
+    """Run `deploy/local/kafka.sh` (up, down, bootstrap, ...); fail the test if it fails.
+    `var_dir`: the broker of that directory (its own data, pid file and ports), not the
+    checkout's."""
+    env = {**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")}
+    if var_dir is not None:
+        env["BRIDGES_VAR_DIR"] = str(var_dir)
+        for inherited in ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT"):
+            env.pop(inherited, None)
+    if heap is not None:
+        env["KAFKA_HEAP_OPTS"] = heap
     result = subprocess.run(
         ["bash", str(KAFKA_SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
-        # A restart after SIGKILL recovers every partition: give a loaded machine time.
-        env={**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")},
+        env=env,  # a restart after SIGKILL recovers every partition: give a loaded machine time
     )
     if result.returncode != 0:
-        pytest.fail(
+        raise BrokerScriptFailed(
             f"kafka.sh {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}",
-            pytrace=False,
+            f"{result.stdout}\n{result.stderr}"
         )
     return result.stdout
+
+
+class BrokerScriptFailed(Exception):
+    """`deploy/local/kafka.sh` failed (its output is the message)."""
 
 
 def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
@@ -80,24 +94,64 @@ def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
         except (KafkaError, OSError) as error:
             problem = error
             time.sleep(0.5)
-    pytest.fail(f"Kafka at {bootstrap} did not answer within {timeout}s: {problem}", pytrace=False)
+    raise AssertionError(f"Kafka at {bootstrap} did not answer within {timeout}s: {problem}")
 
 
-def ensure_broker_up(bootstrap: str) -> None:
-    """After a fault: the local broker resumed (if paused) or restarted (if killed), and healthy.
-    (`kafka.sh up` resumes a paused broker and starts a dead one on the same data.)"""
-    kafka_script("up")
-    wait_for_broker(bootstrap)
+class OwnBroker:
+    """A broker of the test's own (fault runs stop, pause and kill it; never the shared one):
+    `deploy/local/kafka.sh` with its own var dir, so its own data, ports and pid file. Faults
+    are signals to the pid it started, and nothing else."""
+
+    def __init__(self, var_dir: Path, heap: str = "-Xmx320m -Xms320m") -> None:
+        self.var_dir = var_dir
+        self._heap = heap
+        self.bootstrap = ""
+
+    def _script(self, *args: str) -> str:
+        return kafka_script(*args, var_dir=self.var_dir, heap=self._heap)
+
+    def up(self) -> OwnBroker:
+        """Start it (or resume it, or restart it after a kill) and wait until it answers."""
+        self._script("up")
+        self.bootstrap = self._script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(self.bootstrap, timeout=120)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return int((self.var_dir / "kafka" / "kafka.pid").read_text().strip())
+
+    def pause(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def kill9(self) -> None:
+        pid = self.pid
+        os.kill(pid, signal.SIGCONT)  # a paused broker dies too
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                break
+            time.sleep(0.1)
+
+    def down(self) -> None:
+        self._script("down")
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """host:port of a running broker."""
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        kafka_script("up")
-        bootstrap = kafka_script("bootstrap").strip().splitlines()[-1]
-    wait_for_broker(bootstrap)
+    try:
+        if not bootstrap:
+            kafka_script("up")
+            bootstrap = kafka_script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(bootstrap)
+    except (BrokerScriptFailed, AssertionError) as error:
+        pytest.fail(str(error), pytrace=False)
     return bootstrap
 
 

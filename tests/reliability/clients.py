@@ -1,0 +1,128 @@
+"""The clients of the fault runs: each operation recorded in the oracle's `History`, sent with
+its own id as `Idempotency-Key` (and `X-Request-ID`), and retried with the same id while the
+outcome is unknown (no answer) or the first attempt is still in flight (409)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import requests
+
+from tests.reliability.oracle import History, Operation
+from tests.support.world import ApiClient, Tenant, World
+
+# (method, path under /api/v1, bearer token, JSON body, headers) -> (status, JSON body);
+# raises when no answer came (the outcome is unknown).
+Call = Callable[[str, str, str, Any, dict[str, str]], tuple[int, Any]]
+
+
+def in_process(api: ApiClient) -> Call:
+    """Through Flask's test client (the ledger in this process)."""
+
+    def call(method: str, path: str, token: str, body: Any, headers: dict[str, str]) -> Any:
+        response = api.call(method, path, token, json=body, headers=headers)
+        return response.status_code, response.get_json(silent=True)
+
+    return call
+
+
+def over_http(base: str, timeout: float = 10) -> Call:
+    """Through real HTTP (a server the test started), one connection pool per client."""
+    session = requests.Session()
+
+    def call(method: str, path: str, token: str, body: Any, headers: dict[str, str]) -> Any:
+        response = session.request(
+            method,
+            f"{base}/api/v1{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", **headers},
+            timeout=timeout,
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text[:500]
+        return response.status_code, answer
+
+    return call
+
+
+def _in_flight(status: int, body: Any) -> bool:
+    return (
+        status == 409
+        and isinstance(body, dict)
+        and str(body.get("type", "")).endswith("idempotency-key-in-flight")
+    )
+
+
+def perform(
+    history: History,
+    call: Call,
+    kind: str,
+    writes: set[str],
+    method: str,
+    path: str,
+    token: str,
+    body: Any,
+    *,
+    partnership_id: str | None = None,
+    retry_for: float = 0.0,
+) -> Operation:
+    """Invoke one operation; while its outcome is unknown (or it is in flight elsewhere), retry
+    it with the same id for up to `retry_for` seconds."""
+    op = history.invoke(kind, writes, partnership_id)
+    give_up = time.monotonic() + retry_for
+    first_retry: float | None = None
+    while True:
+        op.attempts += 1
+        try:
+            status, answer = call(method, path, token, body, op.headers)
+        except Exception as error:  # noqa: BLE001 - no answer: the outcome is unknown
+            op.lost_answer(error)
+        else:
+            if not (_in_flight(status, answer) and time.monotonic() < give_up):
+                op.answered(status, answer)
+                if first_retry is not None:
+                    op.settled_after = time.monotonic() - first_retry
+                return op
+        if time.monotonic() >= give_up:
+            return op
+        first_retry = first_retry or time.monotonic()
+        time.sleep(0.1)
+
+
+def submit_claims_until(
+    world: World,
+    call: Call,
+    history: History,
+    stop: threading.Event,
+    *,
+    today: date,
+    pace: float,
+    retry_for: float = 0.0,
+    rng: random.Random | None = None,
+) -> None:
+    """A VCSE client: submit claims for both tenants in turn until `stop`."""
+    tenants: tuple[Tenant, ...] = (world.a, world.b)
+    n = 0
+    while not stop.is_set():
+        tenant = tenants[n % 2] if rng is None else rng.choice(tenants)
+        perform(
+            history,
+            call,
+            "submit",
+            {"ClaimSubmitted"},
+            "POST",
+            "/claims",
+            tenant.tokens["vcse_member"],
+            world.claim_body(tenant, today),
+            partnership_id=tenant.partnership_id,
+            retry_for=retry_for,
+        )
+        n += 1
+        stop.wait(pace)
