@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine
 
@@ -84,29 +85,47 @@ def run_notifier(
             registry,
             lambda: check_database(engine, MIGRATIONS_DIR, VERSION_TABLE),
         )
-    consumer = EventConsumer(
-        engine,
-        topic=topic,
-        dlq_topic=dlq_topic,
-        kafka_config=kafka_config,
-        group=group,
-        after_batch=raise_alerts_for,
-        clock=clock,
-        registry=registry,
-        max_records=max_records,
-    )
     ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
+    stopping = threading.Event()
+    consumer: EventConsumer | None = None
 
     def stop(_signum: int, _frame: Any) -> None:
         log.info("stopping")
-        consumer.stop()
+        stopping.set()
+        if consumer is not None:
+            consumer.stop()
         ticker.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # The tick (due deliveries, digests, time-based rules) needs no broker: it runs at once.
     ticker.start()
-    log.info("notifier running", topic=topic, group=group)
     warn_of_stale_base_rates_at_start(london_date(clock()), process="notifier")
+    delay = 1.0
+    while consumer is None:
+        try:
+            consumer = EventConsumer(
+                engine,
+                topic=topic,
+                dlq_topic=dlq_topic,
+                kafka_config=kafka_config,
+                group=group,
+                after_batch=raise_alerts_for,
+                clock=clock,
+                registry=registry,
+                max_records=max_records,
+            )
+        except KafkaError as error:
+            # A broker away at start (a restart during an outage) is waited for, not fatal.
+            log.warning("broker unavailable at start", error=str(error), retry_in=delay)
+            if stopping.wait(delay):
+                ticker.stop()
+                return
+            delay = min(delay * 2, 30.0)
+    if stopping.is_set():
+        consumer.close()
+        return
+    log.info("notifier running", topic=topic, group=group)
     try:
         consumer.run()
     finally:

@@ -16,9 +16,10 @@ import requests
 from tests.reliability.oracle import History, Operation
 from tests.support.world import ApiClient, Tenant, World
 
-# (method, path under /api/v1, bearer token, JSON body, headers) -> (status, JSON body);
-# raises when no answer came (the outcome is unknown).
-Call = Callable[[str, str, str, Any, dict[str, str]], tuple[int, Any]]
+# (method, path under /api/v1, bearer token, JSON body, headers) -> (status, JSON body,
+# whether the ledger replayed a saved answer); raises when no answer came (outcome unknown).
+Call = Callable[[str, str, str, Any, dict[str, str]], tuple[int, Any, bool]]
+REPLAYED = "Idempotent-Replayed"
 
 
 def in_process(api: ApiClient) -> Call:
@@ -26,7 +27,8 @@ def in_process(api: ApiClient) -> Call:
 
     def call(method: str, path: str, token: str, body: Any, headers: dict[str, str]) -> Any:
         response = api.call(method, path, token, json=body, headers=headers)
-        return response.status_code, response.get_json(silent=True)
+        replayed = response.headers.get(REPLAYED) == "true"
+        return response.status_code, response.get_json(silent=True), replayed
 
     return call
 
@@ -47,7 +49,7 @@ def over_http(base: str, timeout: float = 10) -> Call:
             answer = response.json()
         except ValueError:
             answer = response.text[:500]
-        return response.status_code, answer
+        return response.status_code, answer, response.headers.get(REPLAYED) == "true"
 
     return call
 
@@ -72,6 +74,7 @@ def perform(
     *,
     partnership_id: str | None = None,
     retry_for: float = 0.0,
+    headers: dict[str, str] | None = None,
 ) -> Operation:
     """Invoke one operation; while its outcome is unknown (or it is in flight elsewhere), retry
     it with the same id for up to `retry_for` seconds."""
@@ -80,16 +83,20 @@ def perform(
     first_retry: float | None = None
     while True:
         op.attempts += 1
+        asked = time.monotonic()
         try:
-            status, answer = call(method, path, token, body, op.headers)
+            sent = {**(headers or {}), **op.headers}
+            status, answer, replayed = call(method, path, token, body, sent)
         except Exception as error:  # noqa: BLE001 - no answer: the outcome is unknown
             op.lost_answer(error)
         else:
             if not (_in_flight(status, answer) and time.monotonic() < give_up):
                 op.answered(status, answer)
+                op.replayed = replayed
                 if first_retry is not None:
                     op.settled_after = time.monotonic() - first_retry
                 return op
+            op.waited_in_flight += time.monotonic() - asked + 0.1
         if time.monotonic() >= give_up:
             return op
         first_retry = first_retry or time.monotonic()

@@ -85,10 +85,13 @@ class Operation:
     status: int | None = None
     body: Any = None
     attempts: int = 0
+    replayed: bool = False  # the answer was the ledger's saved one (Idempotent-Replayed)
     error: str | None = None
     invoked_at: float = field(default_factory=time.monotonic)
-    # Seconds from the first retry of an unknown outcome to a definite answer.
+    # Seconds from the first retry of an unknown outcome to a definite answer, and of those
+    # the time spent told "in flight" (409) by the ledger: a retried key must not wait.
     settled_after: float | None = None
+    waited_in_flight: float = 0.0
 
     @property
     def headers(self) -> dict[str, str]:
@@ -142,6 +145,7 @@ class Verdict:
     duplicated: int = 0
     reordered: int = 0
     alerts_dup: int = 0
+    events: int = 0  # in the store
     redelivered: int = 0  # duplicates on the topic: allowed (at least once), counted
     checks: list[int] = field(default_factory=list)
     problems: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
@@ -153,7 +157,8 @@ class Verdict:
         return (
             f"ops={self.ops} ok={self.ok} lost={self.lost} duplicated={self.duplicated} "
             f"reordered={self.reordered} alerts_dup={self.alerts_dup} "
-            f"fail={self.failed} unknown={self.unknown} redelivered={self.redelivered} "
+            f"fail={self.failed} unknown={self.unknown} events={self.events} "
+            f"redelivered={self.redelivered} "
             f"checks={','.join(map(str, self.checks))} seed={self.seed}"
         )
 
@@ -207,7 +212,7 @@ def check(
     rebuilt read model is made) also 4 and 6. `consume(engine, settings)` rebuilds a read
     model from the topic (default: `tests.support.notifier_run.consume_all`)."""
     stored = store.read_feed(0, 10_000_000)
-    verdict = Verdict(seed=seed)
+    verdict = Verdict(seed=seed, events=len(stored))
     if history is not None:
         verdict.ops, verdict.ok = len(history.operations), history.count(OK)
         verdict.failed, verdict.unknown = history.count(FAIL), history.count(UNKNOWN)

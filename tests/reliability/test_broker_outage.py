@@ -32,13 +32,14 @@ from tests.reliability.clients import in_process, submit_claims_until
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock, clock_env
 from tests.support.kafka import OwnBroker, running_relay
-from tests.support.processes import fast_email, notifier_env, notifier_service
+from tests.support.processes import Service, fast_email, notifier_env, notifier_service
 from tests.support.receivers import running_smtp_server
 from tests.support.world import ApiClient, build_world
 
 pytestmark = pytest.mark.kafka
 
 SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
+PAUSE_SECONDS = 30
 AWAY_SECONDS = 150  # beyond the producer's delivery timeout
 assert PRODUCER_CONFIG["delivery_timeout_ms"] < AWAY_SECONDS * 1000
 
@@ -55,15 +56,26 @@ def settled(engine: Engine, stored: int) -> bool:
         return int(applied.scalar_one()) >= stored and pending.scalar_one() == 0
 
 
+def wait_until(condition: Callable[[], bool], timeout: float, notifier: Service) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert notifier.running, f"the notifier exited:\n{notifier.tail()}"
+        assert time.monotonic() < deadline, "the notifier never caught up"
+        time.sleep(0.5)
+
+
 def run_outage(
     database_url: str,
     kafka_settings: KafkaSettings,
     tmp_path: Path,
     fault: Callable[[Callable[[], None]], None],
     label: str,
+    *,
+    notifier_starts_during_outage: bool = False,
 ) -> None:
     """`fault(observe)` takes the broker away, calls `observe()` while it is away, brings it
-    back."""
+    back. The notifier consumes from before the fault, or (`notifier_starts_during_outage`)
+    is started while the broker is away: it must wait for it, not exit."""
     rng = random.Random(SEED)
     app = create_app(
         LedgerSettings(database_url=database_url), clock=MovableClock(TODAY), testing=True
@@ -84,16 +96,26 @@ def run_outage(
     stack = contextlib.ExitStack()
     smtp = stack.enter_context(running_smtp_server())
     env = notifier_env(kafka_settings, notifier_url, **clock_env(), **fast_email(smtp.port))
-    notifier = notifier_service(env, tmp_path / "notifier.log").start()
+    notifier = notifier_service(env, tmp_path / "notifier.log")
+    lag_seen: list[float] = []
+
+    def observe() -> None:
+        lag_seen.append(relay.metric("bridges_relay_lag_events"))
+        if not notifier.running:
+            notifier.start()
+
     try:
         with running_relay(database_url, kafka_settings, batch_size=200) as relay:
+            if not notifier_starts_during_outage:
+                notifier.start()
+                relay.wait_caught_up()
+                wait_until(lambda: settled(notifier_engine, 1), 60, notifier)
             client.start()
             try:
                 time.sleep(3)
                 before = len(history.operations)
                 started = time.monotonic()
-                lag_seen: list[float] = []
-                fault(lambda: lag_seen.append(relay.metric("bridges_relay_lag_events")))
+                fault(observe)
                 outage = time.monotonic() - started
                 during = len(history.operations) - before
                 time.sleep(3)
@@ -103,11 +125,7 @@ def run_outage(
             relay.wait_caught_up(timeout=180)
             drained_after = time.monotonic() - started - outage
         stored = ledger.store.last_position()
-        deadline = time.monotonic() + 180
-        while not settled(notifier_engine, stored):
-            assert notifier.running, notifier.tail()
-            assert time.monotonic() < deadline, "the notifier never caught up"
-            time.sleep(0.5)
+        wait_until(lambda: settled(notifier_engine, stored), 180, notifier)
         notifier.stop()
         print(
             f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "
@@ -147,12 +165,14 @@ def test_broker_paused_for_30s_while_claims_keep_coming(
     def pause(observe: Callable[[], None]) -> None:
         own_broker.pause()
         try:
-            time.sleep(30)
+            time.sleep(PAUSE_SECONDS)
             observe()
         finally:
             own_broker.resume()
 
-    run_outage(postgres_url, kafka_settings, tmp_path, pause, "broker paused (SIGSTOP) 30s")
+    run_outage(
+        postgres_url, kafka_settings, tmp_path, pause, f"broker paused (SIGSTOP) {PAUSE_SECONDS}s"
+    )
 
 
 @pytest.mark.timeout(600)
@@ -166,7 +186,9 @@ def test_broker_away_beyond_the_delivery_timeout_while_claims_keep_coming(
     def kill_and_restart_later(observe: Callable[[], None]) -> None:
         own_broker.kill9()
         try:
-            time.sleep(AWAY_SECONDS)
+            time.sleep(5)
+            observe()  # the notifier starts now, with no broker to be had
+            time.sleep(AWAY_SECONDS - 5)
             observe()
         finally:
             own_broker.up()
@@ -177,4 +199,5 @@ def test_broker_away_beyond_the_delivery_timeout_while_claims_keep_coming(
         tmp_path,
         kill_and_restart_later,
         f"broker killed (SIGKILL), away {AWAY_SECONDS}s, restarted",
+        notifier_starts_during_outage=True,
     )

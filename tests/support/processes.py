@@ -159,7 +159,7 @@ def fast_email(smtp_port: int) -> dict[str, str]:
     return {
         "BRIDGES_SMTP_HOST": "127.0.0.1",
         "BRIDGES_SMTP_PORT": str(smtp_port),
-        "BRIDGES_DELIVERY_LEASE_SECONDS": "2",
+        "BRIDGES_DELIVERY_LEASE_SECONDS": "1",
         "BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS": "0.2",
         "BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS": "1",
     }
