@@ -55,20 +55,9 @@ from shared.principal import Principal
 from shared.settings import KafkaSettings
 from shared.sql import make_engine
 from tests.support.kafka import check_delivery, read_topic
+from tests.support.notifier_run import consume_all, snapshot
 
 OK, FAIL, UNKNOWN, INVOKED = "ok", "fail", "unknown", "invoked"
-
-# The notifier's read model: what a rebuild from the topic must give back, row for row.
-READ_MODEL = (
-    nf.organisations,
-    nf.people,
-    nf.partnerships,
-    nf.partnership_members,
-    nf.agreements,
-    nf.claims,
-    nf.payments,
-)
-
 
 # --- the history ------------------------------------------------------------------------------
 
@@ -352,20 +341,6 @@ def _check_topic(stored: Sequence[StoredEvent], kafka: KafkaSettings, verdict: V
         verdict.problem("the topic does not hold the store in order", delivery.summary())
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """The notifier's read model, every table's rows sorted (comparable between databases)."""
-    import json
-
-    with engine.connect() as connection:
-        return {
-            table.name: sorted(
-                tuple(json.dumps(v, sort_keys=True, default=str) for v in row)
-                for row in connection.execute(select(table))
-            )
-            for table in READ_MODEL
-        }
-
-
 def _check_rebuild(
     live: Engine,
     kafka: KafkaSettings,
@@ -374,8 +349,6 @@ def _check_rebuild(
     consume: Callable[..., Any] | None,
 ) -> None:
     """Check 4: a fresh read model consumed from offset 0 equals the live one."""
-    from tests.support.notifier_run import consume_all
-
     verdict.checks.append(4)
     url = f"sqlite:///{workdir / f'rebuilt-{uuid.uuid4().hex[:6]}.db'}"
     upgrade_notifier(url)

@@ -19,11 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
 
 from services.ledger.api.app import create_app
 from services.ledger.relay.relay import PRODUCER_CONFIG
-from services.notifier.store import tables as nf
 from services.notifier.store.migrate import upgrade as upgrade_notifier
 from shared.settings import KafkaSettings, LedgerSettings
 from shared.sql import make_engine
@@ -32,6 +30,7 @@ from tests.reliability.clients import in_process, submit_claims_until
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock, clock_env
 from tests.support.kafka import OwnBroker, running_relay
+from tests.support.notifier_run import notifier_settled
 from tests.support.processes import Service, fast_email, notifier_env, notifier_service
 from tests.support.receivers import running_smtp_server
 from tests.support.world import ApiClient, build_world
@@ -42,18 +41,6 @@ SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
 PAUSE_SECONDS = 30
 AWAY_SECONDS = 150  # beyond the producer's delivery timeout
 assert PRODUCER_CONFIG["delivery_timeout_ms"] < AWAY_SECONDS * 1000
-
-
-def settled(engine: Engine, stored: int) -> bool:
-    """The notifier applied every stored event and sent every delivery it queued."""
-    with engine.connect() as connection:
-        applied = connection.execute(select(func.count()).select_from(nf.processed_events))
-        pending = connection.execute(
-            select(func.count())
-            .select_from(nf.deliveries)
-            .where(nf.deliveries.c.status == "pending")
-        )
-        return int(applied.scalar_one()) >= stored and pending.scalar_one() == 0
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, notifier: Service) -> None:
@@ -109,7 +96,7 @@ def run_outage(
             if not notifier_starts_during_outage:
                 notifier.start()
                 relay.wait_caught_up()
-                wait_until(lambda: settled(notifier_engine, 1), 60, notifier)
+                wait_until(lambda: notifier_settled(notifier_engine, 1), 60, notifier)
             client.start()
             try:
                 time.sleep(3)
@@ -125,7 +112,7 @@ def run_outage(
             relay.wait_caught_up(timeout=180)
             drained_after = time.monotonic() - started - outage
         stored = ledger.store.last_position()
-        wait_until(lambda: settled(notifier_engine, stored), 180, notifier)
+        wait_until(lambda: notifier_settled(notifier_engine, stored), 180, notifier)
         notifier.stop()
         print(
             f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "
