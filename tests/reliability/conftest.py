@@ -1,6 +1,7 @@
-"""Fault runs talk to a broker of their own, started here once per session (deploy/local/kafka.sh
-with its own var dir and ports): they pause and kill it, so it is never the shared one. Topics
-are per test, as everywhere (tests/support/kafka.py)."""
+"""A fault run that stops the broker asks for `own_broker`: a broker of the session's own,
+started here once (deploy/local/kafka.sh with its own var dir and ports), which it may pause and
+kill; it is never the shared one. Every other run uses the environment's broker. Topics are per
+test, as everywhere (tests/support/kafka.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.kafka import BrokerScriptFailed, OwnBroker, events_topic, kafka_settings
+from tests.support.kafka import (
+    BrokerScriptFailed,
+    OwnBroker,
+    environment_broker,
+    events_topic,
+    kafka_settings,
+)
 
 __all__ = ["events_topic", "kafka_settings"]
 
@@ -24,7 +31,9 @@ def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnBroker]:
     broker.down()
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(own_broker: OwnBroker) -> str:
-    """Every fault run's broker: the session's own."""
-    return own_broker.bootstrap
+@pytest.fixture
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """The run's own broker if it asks for one (it faults it), else the environment's."""
+    if "own_broker" in request.fixturenames:
+        return str(request.getfixturevalue("own_broker").bootstrap)
+    return environment_broker()

@@ -34,7 +34,7 @@ from tests.support.world import ApiClient, World, build_world
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
-SECONDS = float(os.environ.get("BRIDGES_R1_SECONDS", "60"))
+SECONDS = float(os.environ.get("BRIDGES_R1_SECONDS", "45"))
 CLIENTS = 4
 RETRY_FOR = 90.0  # a client retries an unknown outcome this long (restarts take seconds)
 

@@ -7,6 +7,7 @@ Import the fixtures into a conftest: `from tests.support.kafka import *  # noqa:
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -141,9 +142,10 @@ class OwnBroker:
         self._script("down")
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
-    """host:port of a running broker."""
+@functools.cache
+def environment_broker() -> str:
+    """host:port of the environment's broker (`KAFKA_BOOTSTRAP_SERVERS`, else this checkout's,
+    started if need be); the test fails if none answers."""
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
     try:
         if not bootstrap:
@@ -153,6 +155,12 @@ def kafka_bootstrap() -> str:
     except (BrokerScriptFailed, AssertionError) as error:
         pytest.fail(str(error), pytrace=False)
     return bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """host:port of a running broker."""
+    return environment_broker()
 
 
 # --- topics -----------------------------------------------------------------------------------
