@@ -103,6 +103,82 @@ def perform(
         time.sleep(0.1)
 
 
+def submit(
+    history: History,
+    call: Call,
+    world: World,
+    tenant: Tenant,
+    today: date,
+    *,
+    retry_for: float = 0.0,
+    body: Any = None,
+) -> Operation:
+    """A VCSE member submits a claim (the world's standard one unless `body`)."""
+    return perform(
+        history,
+        call,
+        "submit",
+        {"ClaimSubmitted"},
+        "POST",
+        "/claims",
+        tenant.tokens["vcse_member"],
+        body if body is not None else world.claim_body(tenant, today),
+        partnership_id=tenant.partnership_id,
+        retry_for=retry_for,
+    )
+
+
+def approve(
+    history: History, call: Call, tenant: Tenant, claim: Any, *, retry_for: float = 0.0
+) -> Operation:
+    """An approver approves the claim in full, at the version the client last saw."""
+    return perform(
+        history,
+        call,
+        "approve",
+        {"ClaimApproved"},
+        "POST",
+        f"/claims/{claim['id']}/approve",
+        tenant.tokens["approver"],
+        {},
+        partnership_id=tenant.partnership_id,
+        retry_for=retry_for,
+        headers={"If-Match": f'"{claim["version"]}"'},
+    )
+
+
+def pay(
+    history: History,
+    call: Call,
+    tenant: Tenant,
+    claim: Any,
+    amount_pence: int,
+    paid_on: date,
+    reference: str,
+    *,
+    retry_for: float = 0.0,
+) -> Operation:
+    """A finance officer records a payment of `amount_pence` against the claim."""
+    return perform(
+        history,
+        call,
+        "pay",
+        {"PaymentRecorded"},
+        "POST",
+        "/payments",
+        tenant.tokens["finance"],
+        {
+            "payer_id": tenant.payer_id,
+            "payee_id": tenant.payee_id,
+            "paid_on": paid_on.isoformat(),
+            "reference": reference,
+            "allocations": [{"claim_id": claim["id"], "amount_pence": amount_pence}],
+        },
+        partnership_id=tenant.partnership_id,
+        retry_for=retry_for,
+    )
+
+
 def submit_claims_until(
     world: World,
     call: Call,
@@ -119,17 +195,6 @@ def submit_claims_until(
     n = 0
     while not stop.is_set():
         tenant = tenants[n % 2] if rng is None else rng.choice(tenants)
-        perform(
-            history,
-            call,
-            "submit",
-            {"ClaimSubmitted"},
-            "POST",
-            "/claims",
-            tenant.tokens["vcse_member"],
-            world.claim_body(tenant, today),
-            partnership_id=tenant.partnership_id,
-            retry_for=retry_for,
-        )
+        submit(history, call, world, tenant, today, retry_for=retry_for)
         n += 1
         stop.wait(pace)

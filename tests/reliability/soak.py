@@ -44,7 +44,7 @@ from services.notifier.store.migrate import upgrade as upgrade_notifier
 from shared.settings import KafkaSettings, LedgerSettings, kafka_client_config
 from shared.sql import make_engine
 from tests.reliability import oracle
-from tests.reliability.clients import Call, over_http, perform
+from tests.reliability.clients import Call, approve, over_http, pay, submit
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock, clock_env
 from tests.support.kafka import REPO_ROOT, OwnBroker
@@ -96,54 +96,14 @@ def client(
     while not stop.is_set():
         turn += 1
         call = calls[turn % len(calls)]
-        submitted = perform(
-            history,
-            call,
-            "submit",
-            {"ClaimSubmitted"},
-            "POST",
-            "/claims",
-            tenant.tokens["vcse_member"],
-            world.claim_body(tenant, TODAY),
-            partnership_id=tenant.partnership_id,
-            retry_for=120,
-        )
+        submitted = submit(history, call, world, tenant, TODAY, retry_for=120)
         if submitted.outcome != oracle.OK:
             continue
-        claim = submitted.body
-        approved = perform(
-            history,
-            call,
-            "approve",
-            {"ClaimApproved"},
-            "POST",
-            f"/claims/{claim['id']}/approve",
-            tenant.tokens["approver"],
-            {},
-            partnership_id=tenant.partnership_id,
-            retry_for=120,
-            headers={"If-Match": f'"{claim["version"]}"'},
-        )
+        approved = approve(history, call, tenant, submitted.body, retry_for=120)
         if approved.outcome != oracle.OK or turn % 2:
             continue
-        perform(
-            history,
-            call,
-            "pay",
-            {"PaymentRecorded"},
-            "POST",
-            "/payments",
-            tenant.tokens["finance"],
-            {
-                "payer_id": tenant.payer_id,
-                "payee_id": tenant.payee_id,
-                "paid_on": TODAY.isoformat(),
-                "reference": f"BACS soak {turn}",
-                "allocations": [{"claim_id": claim["id"], "amount_pence": 1000}],
-            },
-            partnership_id=tenant.partnership_id,
-            retry_for=120,
-        )
+        reference = f"BACS soak {n}-{turn}"
+        pay(history, call, tenant, submitted.body, 1000, TODAY, reference, retry_for=120)
         stop.wait(0.05)
 
 
@@ -222,10 +182,11 @@ def _run(
         )
         for n in range(3)
     ]
-    services: dict[str, list[Service]] = {
+    services: dict[str, list[Any]] = {
         "ledger": list(ledgers),
         "relay": relays,
         "notifier": notifiers,
+        "broker": [broker],
     }
     for service in [*ledgers, *relays, *notifiers]:
         service.start()
@@ -241,6 +202,8 @@ def _run(
     for thread in clients:
         thread.start()
     kills: Counter[str] = Counter()
+    restarting: set[str] = set()
+    restarters: list[threading.Thread] = []
     overlaps = samples = 0
     order = list(KINDS)
     rng.shuffle(order)
@@ -255,20 +218,26 @@ def _run(
             if time.monotonic() >= deadline:
                 break
             kind = order.pop(0) if order else rng.choice(KINDS)
+            victims = [v for v in services[kind] if v.name not in restarting]
+            if not victims:  # every one of that kind is still coming back: later
+                if not kills[kind]:
+                    order.append(kind)
+                continue
+            victim = rng.choice(victims)
             kills[kind] += 1
-            if kind == "broker":
-                broker.kill9()
-                time.sleep(rng.uniform(0, 5))
-                broker.up()
-            else:
-                victim = rng.choice(services[kind])
-                victim.kill9()
-                victim.start()
-                if isinstance(victim, LedgerServer):
-                    victim.wait_ready(120)
-            print(
-                f"soak: killed {kind} at {seconds - (deadline - time.monotonic()):.0f}s", flush=True
+            victim.kill9()
+            restarting.add(victim.name)
+            # Restarted in the background (a broker or a gunicorn takes seconds to come back),
+            # so the faults keep their 5–20 s rhythm.
+            restarter = threading.Thread(
+                target=come_back, args=(victim, rng.uniform(0, 5), restarting), daemon=True
             )
+            restarter.start()
+            restarters.append(restarter)
+            elapsed = seconds - (deadline - time.monotonic())
+            print(f"soak: killed {victim.name} at {elapsed:.0f}s", flush=True)
+        for restarter in restarters:
+            restarter.join(300)
         stop.set()
         for thread in clients:
             thread.join(180)
@@ -294,9 +263,11 @@ def _run(
         for service in [*ledgers, *relays, *notifiers]:
             service.stop()
     server_errors = sum(1 for op in history.operations if (op.status or 0) >= 500)
+    refused = Counter((op.kind, op.status) for op in history.operations if op.outcome == "fail")
     print(
         f"soak: kills {dict(kills)}; relay leader samples {samples}, two leaders at once "
-        f"{overlaps}; 5xx answers {server_errors}; unknown left {history.count(oracle.UNKNOWN)}",
+        f"{overlaps}; 5xx answers {server_errors}; unknown left {history.count(oracle.UNKNOWN)}; "
+        f"refused {dict(refused)}",
         flush=True,
     )
     if not verdict.passed:
@@ -310,6 +281,20 @@ def _run(
         and history.count(oracle.UNKNOWN) == 0
         and all(kills[kind] for kind in KINDS)
     )
+
+
+def come_back(victim: Any, after: float, restarting: set[str]) -> None:
+    """Restart a killed process (a broker after `after` seconds away)."""
+    try:
+        if isinstance(victim, OwnBroker):
+            time.sleep(after)
+            victim.up()
+        else:
+            victim.start()
+            if isinstance(victim, LedgerServer):
+                victim.wait_ready(180)
+    finally:
+        restarting.discard(victim.name)
 
 
 def wait(condition: Any, timeout: float) -> None:

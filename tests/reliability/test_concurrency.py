@@ -27,7 +27,7 @@ from services.ledger.api.app import create_app
 from services.ledger.application import Ledger
 from shared.settings import KafkaSettings, LedgerSettings
 from tests.reliability import oracle
-from tests.reliability.clients import Call, in_process, perform
+from tests.reliability.clients import Call, approve, in_process, pay, submit
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock
 from tests.support.kafka import running_relay
@@ -113,43 +113,14 @@ def test_r4_racing_approvals_and_payments_on_one_claim_have_one_winner(
     with ThreadPoolExecutor(RACERS) as pool:
         for claim in claims:
             approvals = race(
-                pool,
-                [
-                    lambda claim=claim: perform(
-                        history,
-                        call(),
-                        "approve",
-                        {"ClaimApproved"},
-                        "POST",
-                        f"/claims/{claim['id']}/approve",
-                        a.tokens["approver"],
-                        {},
-                        partnership_id=a.partnership_id,
-                        headers={"If-Match": f'"{claim["version"]}"'},
-                    )
-                    for _ in range(RACERS)
-                ],
+                pool, [lambda claim=claim: approve(history, call(), a, claim)] * RACERS
             )
             amount = claim["amount_pence"] - rng.randrange(0, 2) * 100  # in full or nearly
             payments = race(
                 pool,
                 [
-                    lambda claim=claim, n=n, amount=amount: perform(
-                        history,
-                        call(),
-                        "pay",
-                        {"PaymentRecorded"},
-                        "POST",
-                        "/payments",
-                        a.tokens["finance"],
-                        {
-                            "payer_id": a.payer_id,
-                            "payee_id": a.payee_id,
-                            "paid_on": TODAY.isoformat(),
-                            "reference": f"BACS {claim['id'][:8]} {n}",
-                            "allocations": [{"claim_id": claim["id"], "amount_pence": amount}],
-                        },
-                        partnership_id=a.partnership_id,
+                    lambda claim=claim, n=n, amount=amount: pay(
+                        history, call(), a, claim, amount, TODAY, f"BACS {claim['id'][:8]} {n}"
                     )
                     for n in range(RACERS)
                 ],
@@ -239,17 +210,7 @@ def test_r6_slow_concurrent_writers_are_never_skipped_by_the_feed_or_the_relay(
         tenant = (world.a, world.b)[n % 2]
         call = in_process(ApiClient(app.test_client()))
         while not stop.is_set():
-            perform(
-                history,
-                call,
-                "submit",
-                {"ClaimSubmitted"},
-                "POST",
-                "/claims",
-                tenant.tokens["vcse_member"],
-                world.claim_body(tenant, TODAY),
-                partnership_id=tenant.partnership_id,
-            )
+            submit(history, call, world, tenant, TODAY)
 
     reader = threading.Thread(target=read_feed, daemon=True)
     writers = [threading.Thread(target=slow_writer, args=(n,), daemon=True) for n in range(6)]

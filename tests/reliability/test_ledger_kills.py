@@ -24,7 +24,7 @@ import pytest
 from services.ledger.api.app import create_app
 from shared.settings import KafkaSettings, LedgerSettings
 from tests.reliability import oracle
-from tests.reliability.clients import Call, over_http, perform
+from tests.reliability.clients import Call, approve, over_http, submit
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock, clock_env
 from tests.support.kafka import running_relay
@@ -45,34 +45,9 @@ def client(
     """Submit a claim, then approve it, until `stop`; every unknown retried with its key."""
     tenant = (world.a, world.b)[n % 2]
     while not stop.is_set():
-        submitted = perform(
-            history,
-            call,
-            "submit",
-            {"ClaimSubmitted"},
-            "POST",
-            "/claims",
-            tenant.tokens["vcse_member"],
-            world.claim_body(tenant, TODAY),
-            partnership_id=tenant.partnership_id,
-            retry_for=RETRY_FOR,
-        )
-        if submitted.outcome != oracle.OK:
-            continue
-        claim = submitted.body
-        perform(
-            history,
-            call,
-            "approve",
-            {"ClaimApproved"},
-            "POST",
-            f"/claims/{claim['id']}/approve",
-            tenant.tokens["approver"],
-            {},
-            partnership_id=tenant.partnership_id,
-            retry_for=RETRY_FOR,
-            headers={"If-Match": f'"{claim["version"]}"'},
-        )
+        submitted = submit(history, call, world, tenant, TODAY, retry_for=RETRY_FOR)
+        if submitted.outcome == oracle.OK:
+            approve(history, call, tenant, submitted.body, retry_for=RETRY_FOR)
 
 
 def test_ledger_killed_every_10_to_20s_loses_and_repeats_nothing(

@@ -11,7 +11,7 @@ from services.ledger.api.app import create_app
 from services.ledger.store.tables import events
 from shared.settings import LedgerSettings
 from tests.reliability import oracle
-from tests.reliability.clients import in_process, perform
+from tests.reliability.clients import in_process, submit
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock
 from tests.support.world import ApiClient, build_world
@@ -26,24 +26,19 @@ def test_the_oracle_reports_each_kind_of_violation(sqlite_url: str, tmp_path: Pa
     a = world.a
     history = oracle.History("oracle-test")
 
-    def submit() -> oracle.Operation:
-        body = world.claim_body(a, TODAY)
-        token = a.tokens["vcse_member"]
-        return perform(history, call, "submit", {"ClaimSubmitted"}, "POST", "/claims", token, body)
-
     for _ in range(3):
-        submit()
+        submit(history, call, world, a, TODAY)
     clean = oracle.check(history, ledger.store, seed=1, today=TODAY)
     assert clean.passed and clean.line().startswith("ops=3 ok=3 lost=0 duplicated=0 reordered=0")
 
     # Acknowledged, but not in the store.
     history.invoke("submit", {"ClaimSubmitted"}).answered(201, {"id": "nowhere"})
     # Executed twice under one id (two keys, one request id).
-    twice = submit()
+    twice = submit(history, call, world, a, TODAY)
     body, token = world.claim_body(a, TODAY), a.tokens["vcse_member"]
     call("POST", "/claims", token, body, {"X-Request-ID": twice.op_id, "Idempotency-Key": "k2"})
     # Answered as refused, yet it wrote.
-    submit().answered(409, {})
+    submit(history, call, world, a, TODAY).answered(409, {})
     verdict = oracle.check(history, ledger.store, seed=2, today=TODAY)
     assert (verdict.lost, verdict.duplicated) == (1, 1), verdict.line()
     assert "a refused operation wrote events" in verdict.problems

@@ -103,6 +103,8 @@ class OwnBroker:
     `deploy/local/kafka.sh` with its own var dir, so its own data, ports and pid file. Faults
     are signals to the pid it started, and nothing else."""
 
+    name = "broker"
+
     def __init__(self, var_dir: Path, heap: str = "-Xmx320m -Xms320m") -> None:
         self.var_dir = var_dir
         self._heap = heap
@@ -133,8 +135,11 @@ class OwnBroker:
         os.kill(pid, signal.SIGCONT)  # a paused broker dies too
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+        while time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                    break  # dead, not yet reaped
+            except FileNotFoundError:
                 break
             time.sleep(0.1)
 
