@@ -5,6 +5,7 @@ topic that equals the live read model, and poison messages dead-lettered."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
@@ -17,6 +18,7 @@ from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
 from tests.integration.notifier_kafka.conftest import Consumed
+from tests.reliability.oracle import read_model_differences
 from tests.support.clock import TEST_TODAY, RunningClock
 from tests.support.kafka import read_topic
 from tests.support.ledger_events import ledger_history
@@ -116,8 +118,13 @@ def test_a_rebuild_from_the_topic_equals_the_live_read_model(
 
 
 def test_poison_messages_go_to_the_dead_letter_topic(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    sqlite_url: str,
+    notifier_url: str,
+    kafka_settings: KafkaSettings,
+    events_topic: str,
+    tmp_path: Path,
 ) -> None:
+    """R7: malformed, truncated, unknown-type and future-version records on the topic."""
     history = ledger_history(sqlite_url, START)
     config = kafka_client_config(kafka_settings)
     producer = KafkaProducer(acks="all", **config)
@@ -153,3 +160,5 @@ def test_poison_messages_go_to_the_dead_letter_topic(
     assert all(dict(r.headers)["dlq_topic"] == events_topic.encode() for r in dead)
     with engine.connect() as connection:
         assert len(connection.execute(select(tables.claims.c.id)).all()) == 5
+    # Oracle check 4 for the rest: a rebuild from the topic (poison and all) is the live model.
+    assert read_model_differences(engine, kafka_settings, tmp_path) == {}
