@@ -299,11 +299,13 @@ def _check_money(
         claim_id = getattr(event, "claim_id", None)
         if claim_id:
             by_claim[claim_id].append(event)
+    facts = {claim_id: facts_of(claim_id, by_claim[claim_id]) for claim_id in submitted}
+    # As at a day on which every fact has taken effect (a server's clock may be ahead of the
+    # test's "today"), so the position and the raw sums speak of the same facts.
+    as_at = max([today, *(fact.on for claim in facts.values() for fact in claim)])
     expected: dict[tuple[str, str], int] = Counter()
     for claim_id, submission in submitted.items():
-        position = position_as_at(
-            ClaimTerms.of(submission), facts_of(claim_id, by_claim[claim_id]), today
-        )
+        position = position_as_at(ClaimTerms.of(submission), facts[claim_id], as_at)
         if position is None:
             continue
         outstanding = (
@@ -321,7 +323,7 @@ def _check_money(
         viewer = Principal(
             "oracle", organisation_ids[0], "statutory", frozenset({"partner_viewer"})
         )
-        for row in ledger.balances(viewer, partnership_id, today)["organisations"]:
+        for row in ledger.balances(viewer, partnership_id, as_at)["organisations"]:
             want = expected.get((partnership_id, row["organisation_id"]), 0)
             if row["outstanding_pence"] != want or row["outstanding_pence"] < 0:
                 verdict.problem(

@@ -46,7 +46,7 @@ from shared.sql import make_engine
 from tests.reliability import oracle
 from tests.reliability.clients import Call, approve, over_http, pay, submit
 from tests.support.claims import TODAY
-from tests.support.clock import MovableClock, clock_env
+from tests.support.clock import TEST_TODAY, MovableClock, clock_env
 from tests.support.kafka import REPO_ROOT, OwnBroker
 from tests.support.notifier_run import notifier_settled
 from tests.support.processes import (
@@ -103,7 +103,10 @@ def client(
         if approved.outcome != oracle.OK or turn % 2:
             continue
         reference = f"BACS soak {n}-{turn}"
-        pay(history, call, tenant, submitted.body, 1000, TODAY, reference, retry_for=120)
+        # Dated the servers' day (their clock is the test clock's now, after the claim's
+        # approval); a payment dated before it would be refused.
+        paid_on = TEST_TODAY
+        pay(history, call, tenant, submitted.body, 1000, paid_on, reference, retry_for=120)
         stop.wait(0.05)
 
 
@@ -161,7 +164,7 @@ def _run(
     ledger = app.extensions["bridges.ledger"]
     world = build_world(ApiClient(app.test_client()), ledger, TODAY)
     env = {**os.environ, **clock_env(), "DATABASE_URL": ledger_url, "BRIDGES_VAR_DIR": str(workdir)}
-    ledgers = [LedgerServer(env, workdir / f"ledger-{n}.log") for n in range(2)]
+    ledgers = [LedgerServer(env, workdir / f"ledger-{n}.log", name=f"ledger-{n}") for n in range(2)]
     relays = [
         relay_service(ledger_url, kafka, workdir / f"relay-{n}.log", name=f"relay-{n}", env=env)
         for n in range(2)

@@ -87,11 +87,13 @@ class Service:
 class LedgerServer(Service):
     """`bridges ledger serve` (gunicorn) on a free port."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log: Path, workers: int = 2, name: str = "ledger"
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         super().__init__(
-            "ledger",
+            name,
             [BRIDGES, "ledger", "serve", "--port", str(self.port), "--workers", str(workers)],
             {**env, "BRIDGES_LEDGER_ACCESS_LOG": "/dev/null"},
             log,
