@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: translations install assets demo demo-stop test test-unit test-calendar services-up services-down lint typecheck openapi bench clean lock audit
+.PHONY: translations install assets demo demo-stop test test-unit test-calendar soak services-up services-down lint typecheck openapi bench clean lock audit
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,11 @@ test-unit: install
 # The date-sensitive tests at every awkward date of the calendar (deploy/local/calendar.sh).
 test-calendar: install
 	bash deploy/local/calendar.sh
+
+# R8/R9: the scaled-out services under random SIGKILLs for BRIDGES_SOAK_SECONDS (600), then the
+# history oracle (deploy/local/soak.sh). Not part of `make test`.
+soak: install
+	bash deploy/local/soak.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -307,7 +307,7 @@ class DisplayableJSONProvider(DefaultJSONProvider):
     Only responses: `dumps` stays exact, because it also writes what a test client sends, and a
     request must reach the input rules as the client wrote it."""
 
-    def response(self, *args: Any, **kwargs: Any) -> Response:
+    def response(self, *args: Any, **kwargs: Any) -> Any:
         shown = [displayable_all(arg) for arg in args]
         return super().response(*shown, **{k: displayable_all(v) for k, v in kwargs.items()})
 

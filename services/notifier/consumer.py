@@ -244,8 +244,9 @@ class EventConsumer:
         self.group = group
         self.after_batch = after_batch
         self.clock = clock
-        self.metrics = ConsumerMetrics(registry or CollectorRegistry())
         self._kafka_config = dict(kafka_config)
+        # First, so a broker that cannot be reached (raises) leaves no metric registered and
+        # the caller can try again with the same registry.
         self._consumer = KafkaConsumer(
             group_id=group,
             enable_auto_commit=False,
@@ -253,6 +254,7 @@ class EventConsumer:
             max_poll_records=max_records,
             **self._kafka_config,
         )
+        self.metrics = ConsumerMetrics(registry or CollectorRegistry())
         self._producer: KafkaProducer | None = None
         self._stopping = threading.Event()
         self._lag_checked = 0.0

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine
 
@@ -21,6 +22,7 @@ from shared import clock as product_clock
 from shared.calendar import london_date
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
+from shared.readiness import NotReady
 
 from . import telemetry
 from .consumer import EventConsumer
@@ -77,39 +79,66 @@ def run_notifier(
 
     registry = CollectorRegistry()
     telemetry.install(registry)
-    consumer = EventConsumer(
-        engine,
-        topic=topic,
-        dlq_topic=dlq_topic,
-        kafka_config=kafka_config,
-        group=group,
-        after_batch=raise_alerts_for,
-        clock=clock,
-        registry=registry,
-        max_records=max_records,
-        keys=settings.key_ring(),
-    )
+    ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
+    stopping = threading.Event()
+    consumer: EventConsumer | None = None
+    checks: dict[int, Callable[[], None]] = {}  # the started consumer's readiness, by its id
+
+    def ready() -> None:
+        if consumer is None:
+            raise NotReady("the consumer has not started: no broker has answered yet")
+        if id(consumer) not in checks:
+            checks[id(consumer)] = consumer_readiness(engine, consumer, kafka_config=kafka_config)
+        checks[id(consumer)]()
+
     if metrics_port:
         serve_ops(
             # 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
             os.environ.get("BRIDGES_NOTIFIER_METRICS_HOST") or "127.0.0.1",
             metrics_port,
             registry,
-            consumer_readiness(engine, consumer, kafka_config=kafka_config),
+            ready,
             process="notifier-consumer",
         )
-    ticker = Ticker(lambda: tick(engine, clock(), settings), settings.tick_seconds)
 
     def stop(_signum: int, _frame: Any) -> None:
         log.info("stopping")
-        consumer.stop()
+        stopping.set()
+        if consumer is not None:
+            consumer.stop()
         ticker.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # The tick (due deliveries, digests, time-based rules) needs no broker: it runs at once.
     ticker.start()
-    log.info("notifier running", topic=topic, group=group)
     warn_of_stale_base_rates_at_start(london_date(clock()), process="notifier")
+    delay = 1.0
+    while consumer is None:
+        try:
+            consumer = EventConsumer(
+                engine,
+                topic=topic,
+                dlq_topic=dlq_topic,
+                kafka_config=kafka_config,
+                group=group,
+                after_batch=raise_alerts_for,
+                clock=clock,
+                registry=registry,
+                max_records=max_records,
+                keys=settings.key_ring(),
+            )
+        except KafkaError as error:
+            # A broker away at start (a restart during an outage) is waited for, not fatal.
+            log.warning("broker unavailable at start", error=str(error), retry_in=delay)
+            if stopping.wait(delay):
+                ticker.stop()
+                return
+            delay = min(delay * 2, 30.0)
+    if stopping.is_set():
+        consumer.close()
+        return
+    log.info("notifier running", topic=topic, group=group)
     try:
         consumer.run()
     finally:

@@ -1,161 +1,196 @@
-"""R2: the broker stops while VCSE staff keep submitting claims.
+"""R2: the broker goes away while VCSE staff keep submitting claims.
 
-A client thread submits claims through the API the whole time, recording each operation as
-invoke → ok | fail | unknown with its own id (the Idempotency-Key). Mid-run the broker is
-paused (SIGSTOP) for 30 s, or killed (SIGKILL) and restarted on the same data. Then: every
-submission answered 2xx, the relay drains its backlog, and the history oracle compares the
-store with the topic read from offset 0.
+A client thread submits claims through the API the whole time, recording each operation in the
+oracle's history. Mid-run the run's own broker is paused (SIGSTOP) for 30 s, or killed (SIGKILL)
+and kept away for 150 s — beyond the relay producer's delivery timeout (120 s), so records it
+had sent expire and must be sent again — then restarted on the same data. A notifier consumes
+throughout. Then: every submission answered 2xx while the broker was away, the relay drains its
+backlog, and the oracle's checks 1–6 hold (store, topic from offset 0, notifier's database).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from services.ledger.api.app import create_app
+from services.ledger.relay.relay import PRODUCER_CONFIG
+from services.notifier.store.migrate import upgrade as upgrade_notifier
 from shared.settings import KafkaSettings, LedgerSettings
+from shared.sql import make_engine
+from tests.reliability import oracle
+from tests.reliability.clients import in_process, submit_claims_until
 from tests.support.claims import TODAY
-from tests.support.clock import MovableClock
-from tests.support.kafka import (
-    check_delivery,
-    ensure_broker_up,
-    kafka_script,
-    read_topic,
-    running_relay,
-)
-from tests.support.world import ApiClient, World, build_world
+from tests.support.clock import MovableClock, clock_env
+from tests.support.kafka import OwnBroker, running_relay
+from tests.support.notifier_run import notifier_settled
+from tests.support.processes import Service, fast_email, notifier_env, notifier_service
+from tests.support.receivers import running_smtp_server
+from tests.support.world import ApiClient, build_world
 
 pytestmark = pytest.mark.kafka
 
-
-@dataclass
-class Operation:
-    op_id: str
-    partnership_id: str
-    outcome: str = "invoked"  # ok | fail | unknown
-    status: int | None = None
-    claim_id: str | None = None
+SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
+PAUSE_SECONDS = 30
+AWAY_SECONDS = 150  # beyond the producer's delivery timeout
+assert PRODUCER_CONFIG["delivery_timeout_ms"] < AWAY_SECONDS * 1000
 
 
-@dataclass
-class History:
-    operations: list[Operation] = field(default_factory=list)
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for op in self.operations if op.outcome == outcome)
-
-
-def submit_until(world: World, stop: threading.Event, history: History, pace: float) -> None:
-    """The client: submit claims alternately for both tenants until `stop`."""
-    n = 0
-    while not stop.is_set():
-        tenant = (world.a, world.b)[n % 2]
-        op = Operation(f"client-1-op-{n}", tenant.partnership_id)
-        history.operations.append(op)
-        try:
-            response = world.api.post(
-                "/claims",
-                tenant.tokens["vcse_member"],
-                world.claim_body(tenant, TODAY),
-                headers={"Idempotency-Key": op.op_id},
-            )
-            op.status = response.status_code
-            if 200 <= response.status_code < 300:
-                op.outcome, op.claim_id = "ok", response.get_json()["id"]
-            else:
-                op.outcome = "fail"
-        except Exception:  # noqa: BLE001 - an unknown outcome is part of the history
-            op.outcome = "unknown"
-        n += 1
-        stop.wait(pace)
+def wait_until(condition: Callable[[], bool], timeout: float, notifier: Service) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert notifier.running, f"the notifier exited:\n{notifier.tail()}"
+        assert time.monotonic() < deadline, "the notifier never caught up"
+        time.sleep(0.5)
 
 
 def run_outage(
     database_url: str,
     kafka_settings: KafkaSettings,
+    tmp_path: Path,
     fault: Callable[[Callable[[], None]], None],
     label: str,
+    *,
+    notifier_starts_during_outage: bool = False,
 ) -> None:
     """`fault(observe)` takes the broker away, calls `observe()` while it is away, brings it
-    back."""
+    back. The notifier consumes from before the fault, or (`notifier_starts_during_outage`)
+    is started while the broker is away: it must wait for it, not exit."""
+    rng = random.Random(SEED)
     app = create_app(
         LedgerSettings(database_url=database_url), clock=MovableClock(TODAY), testing=True
     )
     ledger = app.extensions["bridges.ledger"]
     world = build_world(ApiClient(app.test_client()), ledger, TODAY)
-    history = History()
+    history = oracle.History("r2")
     stop_client = threading.Event()
     client = threading.Thread(
-        target=submit_until, args=(world, stop_client, history, 0.02), daemon=True
+        target=submit_claims_until,
+        args=(world, in_process(world.api), history, stop_client),
+        kwargs={"today": TODAY, "pace": 0.05, "rng": rng},
+        daemon=True,
     )
-    with running_relay(database_url, kafka_settings, batch_size=200) as relay:
-        client.start()
-        try:
-            time.sleep(3)
-            before = len(history.operations)
-            started = time.monotonic()
-            lag_seen: list[float] = []
-            try:
-                fault(lambda: lag_seen.append(relay.metric("bridges_relay_lag_events")))
-            finally:
-                ensure_broker_up(kafka_settings.bootstrap_servers)
-            outage = time.monotonic() - started
-            during = len(history.operations) - before
-            time.sleep(3)
-        finally:
-            stop_client.set()
-            client.join(30)
-        relay.wait_caught_up(timeout=120)
-        drained_after = time.monotonic() - started - outage
+    notifier_url = f"sqlite:///{tmp_path / 'notifier.db'}"
+    upgrade_notifier(notifier_url)
+    notifier_engine = make_engine(notifier_url)
+    stack = contextlib.ExitStack()
+    smtp = stack.enter_context(running_smtp_server())
+    env = notifier_env(
+        kafka_settings,
+        notifier_url,
+        keys_url=database_url,
+        **clock_env(),
+        **fast_email(smtp.port),
+    )
+    notifier = notifier_service(env, tmp_path / "notifier.log")
+    lag_seen: list[float] = []
 
-    stored = ledger.store.read_feed(0, 1_000_000)
-    stored_claims = {
-        e.stream_id.removeprefix("claim-") for e in stored if e.type == "ClaimSubmitted"
-    }
-    ok = [op for op in history.operations if op.outcome == "ok"]
-    lost_writes = [op.op_id for op in ok if op.claim_id not in stored_claims]
-    records = read_topic(kafka_settings.bootstrap_servers, kafka_settings.events_topic)
-    delivery = check_delivery(stored, records)
-    print(
-        f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "
-        f"lag seen during it {max(lag_seen, default=0):.0f} events, "
-        f"drained {drained_after:.1f}s after; "
-        f"ops={len(history.operations)} ok={len(ok)} lost={len(delivery.lost) + len(lost_writes)} "
-        f"duplicated={delivery.duplicated} reordered={len(delivery.reordered)}"
-    )
-    assert history.count("fail") == 0 and history.count("unknown") == 0, [
-        (op.op_id, op.outcome, op.status) for op in history.operations if op.outcome != "ok"
+    def observe() -> None:
+        lag_seen.append(relay.metric("bridges_relay_lag_events"))
+        if not notifier.running:
+            notifier.start()
+
+    try:
+        with running_relay(database_url, kafka_settings, batch_size=200) as relay:
+            if not notifier_starts_during_outage:
+                notifier.start()
+                relay.wait_caught_up()
+                wait_until(lambda: notifier_settled(notifier_engine, 1), 60, notifier)
+            client.start()
+            try:
+                time.sleep(3)
+                before = len(history.operations)
+                started = time.monotonic()
+                fault(observe)
+                outage = time.monotonic() - started
+                during = len(history.operations) - before
+                time.sleep(3)
+            finally:
+                stop_client.set()
+                client.join(30)
+            relay.wait_caught_up(timeout=180)
+            drained_after = time.monotonic() - started - outage
+        stored = ledger.store.last_position()
+        wait_until(lambda: notifier_settled(notifier_engine, stored), 180, notifier)
+        notifier.stop()
+        print(
+            f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "
+            f"lag seen during it {max(lag_seen, default=0):.0f} events, "
+            f"relay drained {drained_after:.1f}s after"
+        )
+        verdict = oracle.check(
+            history,
+            ledger.store,
+            seed=SEED,
+            today=TODAY,
+            kafka=kafka_settings,
+            notifier=oracle.Notifier(notifier_engine, oracle.received_message_ids(smtp)),
+            workdir=tmp_path,
+            label=label,
+        )
+    finally:
+        notifier.stop()
+        notifier_engine.dispose()
+        stack.close()
+    verdict.assert_passed()
+    assert history.count(oracle.FAIL) == 0 and history.count(oracle.UNKNOWN) == 0, [
+        (op.op_id, op.outcome, op.status) for op in history.operations if op.outcome != oracle.OK
     ]
     assert during > 100, "the client kept submitting during the outage"
     assert max(lag_seen, default=0) > 0, "events waited in the store while the broker was away"
-    assert not lost_writes
-    assert delivery.ok, delivery
 
 
 @pytest.mark.postgres
 def test_broker_paused_for_30s_while_claims_keep_coming(
-    postgres_url: str, kafka_settings: KafkaSettings, events_topic: str
+    postgres_url: str,
+    kafka_settings: KafkaSettings,
+    events_topic: str,
+    own_broker: OwnBroker,
+    tmp_path: Path,
 ) -> None:
     def pause(observe: Callable[[], None]) -> None:
-        kafka_script("pause")
-        time.sleep(30)
-        observe()
-        kafka_script("resume")
+        own_broker.pause()
+        try:
+            time.sleep(PAUSE_SECONDS)
+            observe()
+        finally:
+            own_broker.resume()
 
-    run_outage(postgres_url, kafka_settings, pause, "broker paused (SIGSTOP) 30s")
+    run_outage(
+        postgres_url, kafka_settings, tmp_path, pause, f"broker paused (SIGSTOP) {PAUSE_SECONDS}s"
+    )
 
 
-def test_broker_killed_and_restarted_while_claims_keep_coming(
-    sqlite_url: str, kafka_settings: KafkaSettings, events_topic: str
+@pytest.mark.timeout(600)
+def test_broker_away_beyond_the_delivery_timeout_while_claims_keep_coming(
+    sqlite_url: str,
+    kafka_settings: KafkaSettings,
+    events_topic: str,
+    own_broker: OwnBroker,
+    tmp_path: Path,
 ) -> None:
-    def kill_and_restart(observe: Callable[[], None]) -> None:
-        kafka_script("kill9")
-        time.sleep(5)
-        observe()
-        kafka_script("up")
+    def kill_and_restart_later(observe: Callable[[], None]) -> None:
+        own_broker.kill9()
+        try:
+            time.sleep(5)
+            observe()  # the notifier starts now, with no broker to be had
+            time.sleep(AWAY_SECONDS - 5)
+            observe()
+        finally:
+            own_broker.up()
 
-    run_outage(sqlite_url, kafka_settings, kill_and_restart, "broker killed (SIGKILL) + restarted")
+    run_outage(
+        sqlite_url,
+        kafka_settings,
+        tmp_path,
+        kill_and_restart_later,
+        f"broker killed (SIGKILL), away {AWAY_SECONDS}s, restarted",
+        notifier_starts_during_outage=True,
+    )

@@ -12,7 +12,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -32,13 +31,14 @@ from services.notifier.store.migrate import upgrade
 from shared.calendar import london_date
 from shared.settings import KafkaSettings
 from shared.sql import begin_write, make_engine
+from tests.reliability import oracle
 from tests.support.clock import TEST_TODAY, MovableClock, RunningClock
 from tests.support.kafka import running_relay, topic_size
 from tests.support.notifier_run import consume_all
+from tests.support.processes import fast_email, notifier_env, notifier_service
 from tests.support.receivers import running_smtp_server, running_webhook_receiver
 from tests.support.world import World
 
-BRIDGES = str(Path(sys.executable).with_name("bridges"))
 SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261126"))
 # The calendar sweep runs this once per date with fewer crashes (a short run per date).
 CRASHES = int(os.environ.get("BRIDGES_RELIABILITY_CRASHES", "20"))
@@ -64,14 +64,9 @@ def late_claims(world: World, clock: MovableClock, rng: random.Random, count: in
 
 
 def run_notifier(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [BRIDGES, "notifier", "run"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = notifier_service(env, log).start().process
+    assert process is not None
+    return process
 
 
 def settled(engine: Any, expected_events: int) -> bool:
@@ -135,27 +130,17 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
                 now=now(),
                 allow_loopback=True,
             )
-        env = {
-            **os.environ,
-            "NOTIFIER_DATABASE_URL": notifier_url,
-            "BRIDGES_NOTIFIER_KEYS_URL": sqlite_url,  # the data keys, from the ledger's database
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-            "BRIDGES_EVENTS_TOPIC": kafka_settings.events_topic,
-            "BRIDGES_DLQ_TOPIC": kafka_settings.dlq_topic,
-            "BRIDGES_NOTIFIER_GROUP": f"crash-{uuid.uuid4().hex[:8]}",
-            "BRIDGES_NOTIFIER_METRICS_PORT": "0",
-            "BRIDGES_NOTIFIER_BATCH_SIZE": "15",
-            "BRIDGES_NOTIFIER_SESSION_TIMEOUT_MS": "6000",
-            "BRIDGES_NOTIFIER_INSTANCE_ID": "notifier-under-test",
-            "BRIDGES_NOTIFIER_TICK_SECONDS": "1",
-            "BRIDGES_SMTP_HOST": "127.0.0.1",
-            "BRIDGES_SMTP_PORT": str(smtp.port),
-            "BRIDGES_WEBHOOK_ALLOW_LOOPBACK": "true",
-            "BRIDGES_DELIVERY_LEASE_SECONDS": "1",
-            "BRIDGES_DELIVERY_BACKOFF_BASE_SECONDS": "0.2",
-            "BRIDGES_DELIVERY_BACKOFF_CAP_SECONDS": "1",
-            "BRIDGES_NOTIFIER_CRASH": "mid_batch,before_commit,after_commit,after_send:0.08",
-        }
+        env = notifier_env(
+            kafka_settings,
+            notifier_url,
+            f"crash-{uuid.uuid4().hex[:8]}",
+            keys_url=sqlite_url,
+            **fast_email(smtp.port),
+            BRIDGES_NOTIFIER_BATCH_SIZE="15",
+            BRIDGES_NOTIFIER_INSTANCE_ID="notifier-under-test",
+            BRIDGES_WEBHOOK_ALLOW_LOOPBACK="true",
+            BRIDGES_NOTIFIER_CRASH="mid_batch,before_commit,after_commit,after_send:0.08",
+        )
         log = tmp_path / "notifier.log"
         crashes: Counter[str] = Counter()
         with running_relay(sqlite_url, kafka_settings) as relay:
@@ -237,6 +222,16 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
         got_hooks = Counter(h.headers["webhook-id"] for h in hooks.hits if h.status == 200)
         received = {("email", m) for m in got_email} | {("webhook", m) for m in got_hooks}
         receiver_duplicates = sum(n - 1 for n in (got_email + got_hooks).values() if n > 1)
+        verdict = oracle.check(
+            None,
+            app.extensions["bridges.ledger"].store,
+            seed=SEED,
+            today=TODAY,
+            kafka=kafka_settings,
+            notifier=oracle.Notifier(engine, oracle.received_message_ids(smtp, hooks)),
+            workdir=tmp_path,
+            label=f"notifier crashed {sum(crashes.values())}x",
+        )
 
     print(
         f"crashes={sum(crashes.values())} {dict(crashes)} events={expected} "
@@ -244,6 +239,7 @@ def test_alerts_are_raised_and_delivered_once_through_twenty_crashes(
         f"extra={len(extra)} deliveries={len(queued)} received={len(received)} "
         f"receiver_duplicates={receiver_duplicates}"
     )
+    verdict.assert_passed()
     assert sum(crashes.values()) >= CRASHES
     assert crashes[f"exit {CRASH_EXIT_CODE}"] >= CRASHES // 4, crashes
     assert raised, "the run raised alerts"

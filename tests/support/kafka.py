@@ -7,7 +7,9 @@ Import the fixtures into a conftest: `from tests.support.kafka import *  # noqa:
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -45,15 +47,20 @@ __all__ = [
 # --- the broker -------------------------------------------------------------------------------
 
 
-def kafka_script(*args: str, timeout: float = 240, var_dir: Path | None = None) -> str:
-    """Run `deploy/local/kafka.sh` (up, pause, resume, kill9, ...); fail the test if it fails.
-    With `var_dir`, on the broker of that var dir (its own ports and data) instead."""
+def kafka_script(
+    *args: str, timeout: float = 240, var_dir: Path | None = None, heap: str | None = None
+) -> str:
+    """Run `deploy/local/kafka.sh` (up, down, pause, resume, kill9, bootstrap, ...); fail the
+    test if it fails. `var_dir`: the broker of that directory (its own data, pid file and
+    ports), not the checkout's; no KAFKA_ setting of the environment leaks into it."""
     env = {**os.environ, "KAFKA_READY_TIMEOUT": os.environ.get("KAFKA_READY_TIMEOUT", "180")}
     if var_dir is not None:
         env = {
             k: v for k, v in env.items() if not k.startswith("KAFKA_") or k == "KAFKA_READY_TIMEOUT"
         }
         env.update(BRIDGES_VAR_DIR=str(var_dir), KAFKA_HEAP_OPTS="-Xmx256m -Xms256m")
+    if heap is not None:
+        env["KAFKA_HEAP_OPTS"] = heap
     result = subprocess.run(
         ["bash", str(KAFKA_SCRIPT), *args],
         capture_output=True,
@@ -64,12 +71,15 @@ def kafka_script(*args: str, timeout: float = 240, var_dir: Path | None = None) 
         env=env,
     )
     if result.returncode != 0:
-        pytest.fail(
+        raise BrokerScriptFailed(
             f"kafka.sh {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}",
-            pytrace=False,
+            f"{result.stdout}\n{result.stderr}"
         )
     return result.stdout
+
+
+class BrokerScriptFailed(Exception):
+    """`deploy/local/kafka.sh` failed (its output is the message)."""
 
 
 def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
@@ -87,14 +97,71 @@ def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
         except (KafkaError, OSError) as error:
             problem = error
             time.sleep(0.5)
-    pytest.fail(f"Kafka at {bootstrap} did not answer within {timeout}s: {problem}", pytrace=False)
+    raise AssertionError(f"Kafka at {bootstrap} did not answer within {timeout}s: {problem}")
 
 
-def ensure_broker_up(bootstrap: str) -> None:
-    """After a fault: the local broker resumed (if paused) or restarted (if killed), and healthy.
-    (`kafka.sh up` resumes a paused broker and starts a dead one on the same data.)"""
-    kafka_script("up")
-    wait_for_broker(bootstrap)
+class OwnBroker:
+    """A broker of the test's own (fault runs stop, pause and kill it; never the shared one):
+    `deploy/local/kafka.sh` with its own var dir, so its own data, ports and pid file. Faults
+    are signals to the pid it started, and nothing else."""
+
+    name = "broker"
+
+    def __init__(self, var_dir: Path, heap: str = "-Xmx320m -Xms320m") -> None:
+        self.var_dir = var_dir
+        self._heap = heap
+        self.bootstrap = ""
+
+    def _script(self, *args: str) -> str:
+        return kafka_script(*args, var_dir=self.var_dir, heap=self._heap)
+
+    def up(self) -> OwnBroker:
+        """Start it (or resume it, or restart it after a kill) and wait until it answers."""
+        self._script("up")
+        self.bootstrap = self._script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(self.bootstrap, timeout=120)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return int((self.var_dir / "kafka" / "kafka.pid").read_text().strip())
+
+    def pause(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def kill9(self) -> None:
+        pid = self.pid
+        os.kill(pid, signal.SIGCONT)  # a paused broker dies too
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                    break  # dead, not yet reaped
+            except FileNotFoundError:
+                break
+            time.sleep(0.1)
+
+    def down(self) -> None:
+        self._script("down")
+
+
+@functools.cache
+def environment_broker() -> str:
+    """host:port of the environment's broker (`KAFKA_BOOTSTRAP_SERVERS`, else this checkout's,
+    started if need be); the test fails if none answers."""
+    bootstrap = os.environ.get(BOOTSTRAP_ENV)
+    try:
+        if not bootstrap:
+            kafka_script("up")
+            bootstrap = kafka_script("bootstrap").strip().splitlines()[-1]
+        wait_for_broker(bootstrap)
+    except (BrokerScriptFailed, AssertionError) as error:
+        pytest.fail(str(error), pytrace=False)
+    return bootstrap
 
 
 class PrivateBroker:
@@ -133,12 +200,7 @@ def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """host:port of a running broker."""
-    bootstrap = os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        kafka_script("up")
-        bootstrap = kafka_script("bootstrap").strip().splitlines()[-1]
-    wait_for_broker(bootstrap)
-    return bootstrap
+    return environment_broker()
 
 
 # --- topics -----------------------------------------------------------------------------------

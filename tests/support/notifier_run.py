@@ -1,16 +1,20 @@
-"""Running the notifier's consumer in tests until it has applied everything on the topic."""
+"""Running the notifier's consumer in tests until it has applied everything on the topic, and
+the read model as comparable rows (a rebuild must give back the live one)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from services.notifier.consumer import AfterBatch, EventConsumer
 from services.notifier.keys import DatabaseKeySource, KeyRing
 from services.notifier.runner import raise_alerts_for
+from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
 from tests.support.clock import RunningClock
@@ -47,3 +51,39 @@ def consume_all(
     finally:
         consumer.close()
     return consumer
+
+
+# The notifier's read model: what a rebuild from the topic must give back, row for row.
+READ_MODEL = (
+    tables.organisations,
+    tables.people,
+    tables.partnerships,
+    tables.partnership_members,
+    tables.agreements,
+    tables.claims,
+    tables.payments,
+)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """The read model, every table's rows as sorted JSON tuples (comparable across databases)."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(
+                tuple(json.dumps(v, sort_keys=True, default=str) for v in row)
+                for row in connection.execute(select(table))
+            )
+            for table in READ_MODEL
+        }
+
+
+def notifier_settled(engine: Engine, stored: int) -> bool:
+    """The notifier applied (at least) `stored` events and has no delivery left pending."""
+    with engine.connect() as connection:
+        applied = connection.execute(select(func.count()).select_from(tables.processed_events))
+        pending = connection.execute(
+            select(func.count())
+            .select_from(tables.deliveries)
+            .where(tables.deliveries.c.status == "pending")
+        )
+        return int(applied.scalar_one()) >= stored and pending.scalar_one() == 0

@@ -4,12 +4,12 @@ topic that equals the live read model, and poison messages dead-lettered."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from services.notifier.api.app import create_app as create_notifier
 from services.notifier.rebuild import clear_read_model
@@ -17,33 +17,15 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
+from tests.integration.notifier_kafka.conftest import Consumed
+from tests.reliability.oracle import read_model_differences
 from tests.support.clock import TEST_TODAY, RunningClock
-from tests.support.kafka import read_topic, running_relay
+from tests.support.kafka import read_topic
 from tests.support.ledger_events import ledger_history
-from tests.support.notifier_run import consume_all
+from tests.support.notifier_run import consume_all, snapshot
 
 TODAY = TEST_TODAY
 START = TODAY - timedelta(days=75)
-READ_MODEL = (
-    tables.organisations,
-    tables.people,
-    tables.partnerships,
-    tables.partnership_members,
-    tables.agreements,
-    tables.claims,
-    tables.payments,
-)
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    with engine.connect() as connection:
-        return {
-            table.name: sorted(
-                tuple(json.dumps(v, sort_keys=True, default=str) for v in row)
-                for row in connection.execute(select(table))
-            )
-            for table in READ_MODEL
-        }
 
 
 def notifier_client(url: str) -> Any:
@@ -51,15 +33,8 @@ def notifier_client(url: str) -> Any:
     return create_notifier(settings, clock=RunningClock(), testing=True).test_client()
 
 
-def test_events_flow_to_alerts_and_statements(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
-) -> None:
-    history = ledger_history(sqlite_url, START)
-    world = history.world
-    with running_relay(sqlite_url, kafka_settings) as relay:
-        relay.wait_caught_up()
-    engine = make_engine(notifier_url)
-    consume_all(engine, kafka_settings, ledger_url=sqlite_url)
+def test_events_flow_to_alerts_and_statements(notifier_url: str, consumed: Consumed) -> None:
+    world, engine = consumed.history.world, consumed.engine
 
     with engine.connect() as connection:
         statuses = sorted(connection.execute(select(tables.claims.c.status)).scalars())
@@ -126,20 +101,16 @@ def test_events_flow_to_alerts_and_statements(
 
 
 def test_a_rebuild_from_the_topic_equals_the_live_read_model(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    consumed: Consumed, kafka_settings: KafkaSettings
 ) -> None:
-    ledger_history(sqlite_url, START)
-    with running_relay(sqlite_url, kafka_settings) as relay:
-        relay.wait_caught_up()
-        engine = make_engine(notifier_url)
-        consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="live")
-        live = snapshot(engine)
-        with engine.connect() as connection:
-            alerts_before = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
-        assert live["nf_claims"], "the live read model has claims"
-        clear_read_model(engine)
-        assert not snapshot(engine)["nf_claims"]
-        consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="rebuild")
+    engine = consumed.engine
+    live = snapshot(engine)
+    with engine.connect() as connection:
+        alerts_before = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
+    assert live["nf_claims"], "the live read model has claims"
+    clear_read_model(engine)
+    assert not snapshot(engine)["nf_claims"]
+    consume_all(engine, kafka_settings, ledger_url=consumed.ledger_url, group="rebuild")
     assert snapshot(engine) == live
     with engine.connect() as connection:
         alerts_after = sorted(connection.execute(select(tables.alerts.c.id)).scalars())
@@ -147,8 +118,13 @@ def test_a_rebuild_from_the_topic_equals_the_live_read_model(
 
 
 def test_poison_messages_go_to_the_dead_letter_topic(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    sqlite_url: str,
+    notifier_url: str,
+    kafka_settings: KafkaSettings,
+    events_topic: str,
+    tmp_path: Path,
 ) -> None:
+    """R7: malformed, truncated, unknown-type and future-version records on the topic."""
     history = ledger_history(sqlite_url, START)
     config = kafka_client_config(kafka_settings)
     producer = KafkaProducer(acks="all", **config)
@@ -184,3 +160,5 @@ def test_poison_messages_go_to_the_dead_letter_topic(
     assert all(dict(r.headers)["dlq_topic"] == events_topic.encode() for r in dead)
     with engine.connect() as connection:
         assert len(connection.execute(select(tables.claims.c.id)).all()) == 5
+    # Oracle check 4 for the rest: a rebuild from the topic (poison and all) is the live model.
+    assert read_model_differences(engine, kafka_settings, tmp_path, sqlite_url) == {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -19,11 +18,11 @@ from services.notifier.rebuild import clear_read_model
 from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
-from tests.integration.notifier_kafka.test_notifier_end_to_end import snapshot
+from tests.integration.notifier_kafka.conftest import Consumed
 from tests.support.clock import TEST_TODAY, RunningClock
-from tests.support.kafka import read_topic, running_relay, topic_size
+from tests.support.kafka import read_topic, topic_size
 from tests.support.ledger_events import ledger_history
-from tests.support.notifier_run import consume_all
+from tests.support.notifier_run import consume_all, snapshot
 
 START = TEST_TODAY - timedelta(days=75)
 
@@ -57,13 +56,9 @@ def test_every_notifier_operations_command_has_help() -> None:
 
 
 def test_rebuild_from_the_topic_and_from_the_ledgers_store(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, consumed: Consumed
 ) -> None:
-    ledger_history(sqlite_url, START)
-    with running_relay(sqlite_url, kafka_settings) as relay:
-        relay.wait_caught_up()
-    engine = make_engine(notifier_url)
-    consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
+    engine = consumed.engine
     live = snapshot(engine)
     assert live["nf_claims"]
 
@@ -102,7 +97,9 @@ def test_rebuild_from_the_topic_and_from_the_ledgers_store(
     with engine.connect() as connection:
         assert not connection.execute(select(tables.consumer_offsets)).all()
     # The consumer then reads the topic from its start and applies nothing twice.
-    again = consume_all(engine, kafka_settings, ledger_url=sqlite_url, group="notifier")
+    again = consume_all(
+        engine, kafka_settings, ledger_url=consumed.ledger_url, group=consumed.group
+    )
     assert again.applied_total == 0
     assert snapshot(engine) == live
 
@@ -208,14 +205,9 @@ def test_dead_letters_list_show_and_redrive(
 
 
 def test_reset_offsets_refuses_while_the_group_runs(
-    sqlite_url: str, notifier_url: str, kafka_settings: KafkaSettings, events_topic: str
+    notifier_url: str, kafka_settings: KafkaSettings, events_topic: str, consumed: Consumed
 ) -> None:
-    ledger_history(sqlite_url, START)
-    with running_relay(sqlite_url, kafka_settings) as relay:
-        relay.wait_caught_up()
-    engine = make_engine(notifier_url)
-    group = f"reset-{uuid.uuid4().hex[:8]}"
-    consume_all(engine, kafka_settings, ledger_url=sqlite_url, group=group)
+    engine, group = consumed.engine, consumed.group
     with engine.connect() as connection:
         caught_up = stored_offsets(connection, group, events_topic)
     assert sum(caught_up.values()) == topic_size(kafka_settings.bootstrap_servers, events_topic)
@@ -253,7 +245,7 @@ def test_reset_offsets_refuses_while_the_group_runs(
     assert done.exit_code == 0, done.output
     with engine.connect() as connection:
         assert set(stored_offsets(connection, group, events_topic).values()) == {0}
-    replay = consume_all(engine, kafka_settings, ledger_url=sqlite_url, group=group)
+    replay = consume_all(engine, kafka_settings, ledger_url=consumed.ledger_url, group=group)
     assert replay.applied_total == 0, "replayed events are skipped by event id"
 
     one = bridges(kafka_settings, *base, "--to", "offset", "--offset", "1", "--partition", "0")
