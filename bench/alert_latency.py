@@ -213,6 +213,8 @@ def main() -> None:
             "BRIDGES_VAR_DIR": str(folder),
             "DATABASE_URL": ledger_url,
             "NOTIFIER_DATABASE_URL": notifier_url,
+            # The data keys of sealed personal fields, straight from the ledger's database.
+            "BRIDGES_NOTIFIER_KEYS_URL": ledger_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "BRIDGES_EVENTS_TOPIC": topic,
             "BRIDGES_DLQ_TOPIC": f"{topic}.dlq",
