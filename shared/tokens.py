@@ -11,6 +11,7 @@ with mode 0600 (enough for one machine; set the variable in production).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -66,14 +67,19 @@ def token_key(var_dir: Path) -> bytes:
         return configured.encode("utf-8")
     path = var_dir / "token_key"
     if not path.exists():
+        # Several gunicorn workers start at once on a fresh var directory: each writes a
+        # private temporary file and links it into place; exactly one link wins, and every
+        # worker then reads that whole key (never a half-written or missing one).
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(descriptor, secrets.token_urlsafe(48).encode())
-        except BaseException:
-            os.close(descriptor)
-            raise
-        os.close(descriptor)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_urlsafe(48).encode())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     return path.read_bytes().strip()
 
 
