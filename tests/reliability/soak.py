@@ -318,8 +318,9 @@ def main() -> None:
         "--seed", type=int, default=int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
     )
     args = parser.parse_args()
-    # Kept after the run (logs of every process): <repo>/var/soak/<seed>-<time>.
-    workdir = REPO_ROOT / "var" / "soak" / f"{args.seed}-{int(time.time())}"
+    # Kept after the run (logs of every process): <repo>/var/soak/<seed>-<run id>; a random
+    # run id, not the wall clock (the soak's processes take their day from the test's clock).
+    workdir = REPO_ROOT / "var" / "soak" / f"{args.seed}-{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True)
     ok = run(args.seconds, args.seed, workdir)
     print("soak: PASSED" if ok else "soak: FAILED", flush=True)
