@@ -22,14 +22,16 @@ commit; no network calls inside. Reads outside a unit of work take no lock.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, func, insert, select
+from sqlalchemy import Connection, Dialect, Engine, Row, Select, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.ledger.store.data_keys import DataKeys
@@ -40,10 +42,6 @@ from shared.events.envelope import NewEvent, StoredEvent
 
 # "bridges1" in ASCII: the key of the transaction-scoped advisory lock that serialises writers.
 WRITER_LOCK_KEY = 0x6272696467657331
-
-
-# Built once: constructing an INSERT per event cost more than the database's own work.
-_INSERT_EVENT = insert(events).returning(events.c.global_position)
 
 
 class EventStoreError(Exception):
@@ -130,62 +128,67 @@ class UnitOfWork:
         connection = self.connection
         if expected_version < 0:
             raise ValueError(f"expected_version must be >= 0, got {expected_version}")
-        actual = _stream_version(connection, stream_id)
-        if actual != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, actual)
         if not new_events:
+            actual = _stream_version(connection, stream_id)
+            if actual != expected_version:
+                raise ConcurrencyConflict(stream_id, expected_version, actual)
             return []
         event_ids = [event.event_id for event in new_events]
-        repeated = sorted({i for i in event_ids if event_ids.count(i) > 1}, key=str)
-        if repeated:
-            raise DuplicateEvent(repeated)
+        if len(set(event_ids)) != len(event_ids):
+            raise DuplicateEvent(sorted({i for i in event_ids if event_ids.count(i) > 1}, key=str))
         when = _as_utc(occurred_at) if occurred_at is not None else product_clock.now()
-
-        stored: list[StoredEvent] = []
+        # Serialised once: the text is what is stored, and what it parses to is what we return
+        # (exactly what a reader will get back).
+        texts = [json.dumps(dict(event.data)) for event in new_events]
+        insert = _append_statement(connection.dialect, len(new_events))
+        stored_when = insert.when(when)
+        parameters: list[Any] = []
+        for version, (event, text) in enumerate(
+            zip(new_events, texts, strict=True), start=expected_version + 1
+        ):
+            parameters += (
+                str(event.event_id),
+                stream_id,
+                version,
+                event.type,
+                event.schema_version,
+                partition_key,
+                stored_when,
+                actor,
+                correlation_id,
+                causation_id,
+                text,
+            )
+        parameters += (stream_id, expected_version, *(str(i) for i in event_ids))
         try:
-            # A savepoint keeps the transaction usable (PostgreSQL aborts it on any error).
-            with connection.begin_nested():
-                # One row at a time, so positions follow stream versions within the batch.
-                for version, event in enumerate(new_events, start=expected_version + 1):
-                    data = json.loads(json.dumps(dict(event.data)))
-                    position = connection.execute(
-                        _INSERT_EVENT,
-                        {
-                            "event_id": str(event.event_id),
-                            "stream_id": stream_id,
-                            "stream_version": version,
-                            "type": event.type,
-                            "schema_version": event.schema_version,
-                            "partition_key": partition_key,
-                            "occurred_at": when,
-                            "actor": actor,
-                            "correlation_id": correlation_id,
-                            "causation_id": causation_id,
-                            "data": data,
-                        },
-                    ).scalar_one()
-                    stored.append(
-                        StoredEvent(
-                            global_position=position,
-                            event_id=event.event_id,
-                            type=event.type,
-                            schema_version=event.schema_version,
-                            stream_id=stream_id,
-                            stream_version=version,
-                            partition_key=partition_key,
-                            occurred_at=when,
-                            actor=actor,
-                            correlation_id=correlation_id,
-                            causation_id=causation_id,
-                            data=data,
-                        )
-                    )
+            rows = connection.exec_driver_sql(insert.sql, tuple(parameters)).all()
         except IntegrityError as error:
-            explained = _explain_integrity_error(connection, stream_id, expected_version, event_ids)
-            if explained is None:
-                raise
-            raise explained from error
-        return stored
+            # Only a writer racing for the stream without holding its lock gets here (see the
+            # module docstring). On PostgreSQL the transaction is now aborted: the unit of work
+            # must end, so nothing more is asked of the database.
+            raise _explain_integrity_error(error, stream_id, expected_version, event_ids) from error
+        if not rows:  # the statement's own checks refused it: nothing was written
+            raise _explain_refusal(connection, stream_id, expected_version, event_ids)
+        positions = {int(version): int(position) for position, version in rows}
+        return [
+            StoredEvent(
+                global_position=positions[version],
+                event_id=event.event_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                stream_id=stream_id,
+                stream_version=version,
+                partition_key=partition_key,
+                occurred_at=when,
+                actor=actor,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                data=json.loads(text),
+            )
+            for version, (event, text) in enumerate(
+                zip(new_events, texts, strict=True), start=expected_version + 1
+            )
+        ]
 
     def _check_open(self) -> None:
         if not self._open:
@@ -383,20 +386,84 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _explain_integrity_error(
+def _explain_refusal(
     connection: Connection, stream_id: str, expected_version: int, event_ids: list[uuid.UUID]
-) -> EventStoreError | None:
-    """Which unique constraint a failed insert hit, found by looking (portable across drivers)."""
+) -> EventStoreError:
+    """Why the append statement inserted nothing: a stored event id, or another version."""
     stored = connection.execute(
         select(events.c.event_id).where(events.c.event_id.in_([str(i) for i in event_ids]))
     ).scalars()
     duplicates = sorted(uuid.UUID(i) for i in stored)
     if duplicates:
         return DuplicateEvent(duplicates)
-    actual = _stream_version(connection, stream_id)
-    if actual != expected_version:
-        return ConcurrencyConflict(stream_id, expected_version, actual)
-    return None
+    return ConcurrencyConflict(stream_id, expected_version, _stream_version(connection, stream_id))
+
+
+def _explain_integrity_error(
+    error: IntegrityError, stream_id: str, expected_version: int, event_ids: list[uuid.UUID]
+) -> EventStoreError | IntegrityError:
+    """Which unique constraint a racing insert hit, from the error itself (the transaction may
+    be aborted): an event id, else the stream's version (now at least the one we wanted)."""
+    text = str(error.orig).lower()
+    if "event_id" in text:
+        return DuplicateEvent(event_ids)
+    if "stream_version" in text:
+        return ConcurrencyConflict(stream_id, expected_version, expected_version + 1)
+    return error
+
+
+@dataclasses.dataclass(frozen=True)
+class _AppendStatement:
+    """One INSERT of a command's events (per dialect and number of events), with its checks:
+    it inserts nothing unless the stream is at the expected version and no event id is stored.
+    Positions follow versions (ORDER BY), so the feed has a stream's events in version order."""
+
+    sql: str
+    when: Callable[[datetime], Any]
+
+
+_COLUMNS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "schema_version",
+    "partition_key",
+    "occurred_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "data",
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _append_statement(dialect: Dialect, count: int) -> _AppendStatement:
+    postgresql = dialect.name == "postgresql"
+    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+    if postgresql:
+        casts = ["varchar", "varchar", "integer", "varchar", "integer", "varchar", "timestamptz"]
+        row = ", ".join(
+            [*(f"{mark}::{cast}" for cast in casts), *[f"{mark}::varchar"] * 3, f"{mark}::jsonb"]
+        )
+        names = ", ".join(_COLUMNS)
+        values = f"(VALUES {', '.join([f'({row})'] * count)}) AS new ({names})"
+        picked, version = names, "new.stream_version"
+    else:
+        row = ", ".join([mark] * len(_COLUMNS))
+        values = f"(VALUES {', '.join([f'({row})'] * count)})"
+        picked = ", ".join(f"column{n}" for n in range(1, len(_COLUMNS) + 1))
+        version = "column3"
+    ids = ", ".join([mark] * count)
+    sql = (
+        f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {picked} FROM {values} "  # noqa: S608 - no input in it
+        f"WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = {mark}) "
+        f"= {mark} AND NOT EXISTS (SELECT 1 FROM events WHERE event_id IN ({ids})) "
+        f"ORDER BY {version} RETURNING global_position, stream_version"
+    )
+    # The column type's own conversion (UTC; SQLite's text form), as a bound value would get.
+    bind = events.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return _AppendStatement(sql, bind if bind is not None else (lambda value: value))
 
 
 def _writer_busy_or(error: OperationalError) -> Exception:
