@@ -64,6 +64,12 @@ def utc_now() -> datetime:
     return product_clock.now()
 
 
+def claim_lock(claim_id: object) -> str:
+    """The lock name of a claim: held by every narrow command that writes its stream, its view
+    row or a payment allocating to it (`UnitOfWork.lock`)."""
+    return f"claim:{claim_id}"
+
+
 def field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed.on(field, message)
 
@@ -473,6 +479,10 @@ class Ledger:
         if not principal.roles & {"vcse_member", "vcse_admin"}:
             # A role that never submits is refused as such, whatever the body names (S3).
             raise Forbidden("only the VCSE organisation's own people may submit its claims")
+        claim_id = str(uuid.uuid4())
+        # A new stream: nothing else writes it. What it reads (the agreement, the receipts)
+        # changes only under the exclusive writers' lock, which waits for this one.
+        uow.lock(claim_lock(claim_id))
         agreement = self.load_agreement(uow, data["agreement_id"])
         if agreement is None or not (
             access.can_act_for_payee(principal, agreement.payee_id)
@@ -481,7 +491,6 @@ class Ledger:
             raise field_error("agreement_id", "no agreement with this id")
         if not access.can_act_for_payee(principal, agreement.payee_id):
             raise Forbidden("only the VCSE organisation's own people may submit its claims")
-        claim_id = str(uuid.uuid4())
         event = submit_claim(
             claim_id,
             agreement,
@@ -509,6 +518,7 @@ class Ledger:
         """amend | query | answer | approve | reject | withdraw, with the expected version
         (None: whatever version is current, If-Match: *; the store still refuses a change
         that races another)."""
+        uow.lock(claim_lock(claim_id))  # the claim's stream and view row are ours till commit
         claim = self._visible_claim(uow, principal, claim_id)
         if action in ("amend", "answer", "withdraw"):
             if not access.can_act_for_payee(principal, claim.payee_id):
@@ -672,12 +682,17 @@ class Ledger:
                     "payer_id", "you may only record payments made by your own organisation"
                 )
             raise Forbidden("only the payer's finance officers may record payments")
+        payment_id = str(uuid.uuid4())
+        # Every claim it allocates to is locked before their outstanding amounts are read, so
+        # two payments (or a payment and a decision) on one claim never both see it unpaid.
+        uow.lock(
+            f"payment:{payment_id}", *(claim_lock(a.get("claim_id")) for a in data["allocations"])
+        )
         claims: dict[str, Claim] = {}
         for allocation in data["allocations"]:
             claim = self._load_claim(uow, allocation["claim_id"])
             if claim is not None and self._can_see_claim(uow, principal, claim):
                 claims[claim.id] = claim
-        payment_id = str(uuid.uuid4())
         event = record_payment(
             payment_id,
             payer_id=data["payer_id"],

@@ -3,8 +3,8 @@
 - Racing appends to one stream: exactly one wins per version, the rest get a conflict.
 - A feed reader polling while writers commit late or interleave never skips a position: what it
   sees, in order, is exactly 1..N.
-- A PostgreSQL control shows the hazard is real when writers bypass the lock, so the reader's
-  check would catch it.
+- A PostgreSQL control shows the hazard is real (positions commit out of order without a lock)
+  and that the feed's order does not skip it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from services.ledger.store import ConcurrencyConflict, EventStore, WriterBusy, make_engine
 from services.ledger.store.tables import events
@@ -201,10 +201,13 @@ def test_a_writer_that_cannot_get_the_lock_in_time_is_told_so(
 
 
 @pytest.mark.postgres
-def test_control_without_the_lock_postgresql_readers_could_skip_a_late_commit(
+def test_control_without_any_lock_positions_commit_out_of_order_and_the_feed_waits(
     postgres_url: str,
 ) -> None:
-    """Why the lock exists: two raw transactions commit out of position order."""
+    """Why positions alone cannot be the feed's order on PostgreSQL: two raw transactions (no
+    lock at all) commit out of position order, so a reader by position would skip the late
+    one. The feed, ordered by transaction id and served only below the oldest transaction
+    still running, serves neither until the slow one commits, then both."""
     engine = make_engine(postgres_url)
     store = EventStore(engine)
 
@@ -220,6 +223,11 @@ def test_control_without_the_lock_postgresql_readers_could_skip_a_late_commit(
             "data": {},
         }
 
+    def by_position(after: int) -> list[int]:
+        with engine.connect() as connection:
+            query = select(events.c.global_position).where(events.c.global_position > after)
+            return list(connection.execute(query.order_by(events.c.global_position)).scalars())
+
     try:
         with engine.connect() as slow, engine.connect() as fast:
             first = slow.execute(
@@ -230,11 +238,11 @@ def test_control_without_the_lock_postgresql_readers_could_skip_a_late_commit(
             )
             low, high = first.scalar_one(), second.scalar_one()
             fast.commit()
-            assert [e.global_position for e in store.read_feed(after=0, limit=10)] == [high]
+            assert by_position(0) == [high]  # a reader by position would move on to `high`
+            assert store.read_feed(after=0, limit=10) == []  # the feed waits for `slow`
             slow.commit()
-        # A reader that moved on to `after=high` would never see `low`.
         assert low < high
-        assert store.read_feed(after=high, limit=10) == []
+        assert by_position(high) == []  # ... and never see `low`
         assert [e.global_position for e in store.read_feed(after=0, limit=10)] == [low, high]
     finally:
         engine.dispose()

@@ -13,17 +13,17 @@ NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 
 
 def test_lag_counts_events_behind_and_the_age_of_the_oldest_unpublished() -> None:
-    assert measure_lag(120, 100, NOW - timedelta(seconds=7.5), NOW) == Lag(20, 7.5)
+    assert measure_lag(20, NOW - timedelta(seconds=7.5), NOW) == Lag(20, 7.5)
 
 
 def test_no_lag_when_caught_up_whatever_the_timestamps() -> None:
-    assert measure_lag(100, 100, None, NOW) == Lag(0, 0.0)
-    assert measure_lag(100, 100, NOW - timedelta(hours=1), NOW) == Lag(0, 0.0)
-    assert measure_lag(90, 100, None, NOW) == Lag(0, 0.0)  # never negative
+    assert measure_lag(0, None, NOW) == Lag(0, 0.0)
+    assert measure_lag(0, NOW - timedelta(hours=1), NOW) == Lag(0, 0.0)
+    assert measure_lag(-10, None, NOW) == Lag(0, 0.0)  # never negative
 
 
 def test_lag_seconds_are_never_negative_with_a_clock_behind_the_writer() -> None:
-    assert measure_lag(5, 0, NOW + timedelta(seconds=2), NOW) == Lag(5, 0.0)
+    assert measure_lag(5, NOW + timedelta(seconds=2), NOW) == Lag(5, 0.0)
 
 
 def test_backoff_grows_exponentially_to_its_cap_and_resets() -> None:

@@ -60,12 +60,10 @@ class Lag:
     seconds: float
 
 
-def measure_lag(
-    last_position: int, published: int, oldest_unpublished_at: datetime | None, now: datetime
-) -> Lag:
-    """Events behind (last stored position − published position; positions may have gaps, so
-    this is an upper bound) and the age of the oldest unpublished event (0 when caught up)."""
-    events = max(0, last_position - published)
+def measure_lag(unpublished: int, oldest_unpublished_at: datetime | None, now: datetime) -> Lag:
+    """Events behind (the feed's events after the published one, `EventStore.count_after`) and
+    the age of the oldest unpublished event (0 when caught up)."""
+    events = max(0, unpublished)
     if events == 0 or oldest_unpublished_at is None:
         return Lag(events, 0.0)
     return Lag(events, max(0.0, (now - oldest_unpublished_at).total_seconds()))
@@ -220,7 +218,7 @@ class Relay:
         self._backoff = Backoff()
         self._skewed = False
         self._lag_logged_at = 0.0
-        self._last_stored = 0
+        self._unpublished = 0
         self.position = 0
 
     # ---- the loop ---------------------------------------------------------------------------
@@ -319,11 +317,11 @@ class Relay:
     def _publish_next_batch(self, stop: threading.Event) -> int:
         batch = self.store.read_feed(self.position, self.options.batch_size)
         if not batch:
-            self._report(self.position, None)
+            self._report(0, None)
             return 0
         sent = self._send(batch)
-        self._last_stored = self.store.last_position()
-        self._report(self._last_stored, sent.first_occurred_at)
+        self._unpublished = self.store.count_after(self.position)
+        self._report(self._unpublished, sent.first_occurred_at)
         self._complete(sent, stop)
         return len(batch)
 
@@ -358,8 +356,8 @@ class Relay:
                 # The broker is slow, paused or away: keep the leadership, report, honour a stop.
                 self.leadership.confirm()
                 with contextlib.suppress(DBAPIError):
-                    self._last_stored = self.store.last_position()
-                self._report(self._last_stored, sent.first_occurred_at, waiting_for_broker=True)
+                    self._unpublished = self.store.count_after(self.position)
+                self._report(self._unpublished, sent.first_occurred_at, waiting_for_broker=True)
                 if stop.is_set():
                     stop_seen_at = stop_seen_at or time.monotonic()
                     if time.monotonic() - stop_seen_at > self.options.stop_grace_seconds:
@@ -398,9 +396,12 @@ class Relay:
     # ---- lag --------------------------------------------------------------------------------
 
     def _report(
-        self, last: int, oldest_unpublished_at: datetime | None, waiting_for_broker: bool = False
+        self,
+        unpublished: int,
+        oldest_unpublished_at: datetime | None,
+        waiting_for_broker: bool = False,
     ) -> None:
-        lag = measure_lag(last, self.position, oldest_unpublished_at, self._clock())
+        lag = measure_lag(unpublished, oldest_unpublished_at, self._clock())
         self.metrics.lag_events.set(lag.events)
         self.metrics.lag_seconds.set(lag.seconds)
         now = time.monotonic()

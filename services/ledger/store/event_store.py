@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +32,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Row, Select, func, select
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Row,
+    Select,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.ledger.store.data_keys import DataKeys
@@ -70,20 +82,86 @@ class WriterBusy(EventStoreError):
     """The writer lock could not be taken within the configured timeout: retry later."""
 
 
-class UnitOfWork:
-    """One write transaction holding the writer lock: read what the decision needs, append."""
+class UnknownPosition(EventStoreError, ValueError):
+    """`after` names no stored event: a feed cursor is 0 or a position the feed gave out."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, position: int) -> None:
+        super().__init__(f"no event has global position {position}")
+        self.position = position
+
+
+def lock_key(name: str) -> int:
+    """The signed 64-bit advisory lock id of a lock name (`claim:<id>`, ...)."""
+    digest = hashlib.sha256(f"bridges lock\n{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# Takes a unit of work's locks on its connection: the named ones (with the writers' lock
+# shared), or None for the writers' lock alone, exclusive.
+_Locker = Callable[[Connection, "Sequence[str] | None"], None]
+
+
+class UnitOfWork:
+    """One write transaction: take its locks, read what the decision needs, append.
+
+    Locks come first (see the module docstring): `lock(*names)` before anything else for a
+    command that decides on named aggregates only; otherwise the first use of the connection
+    (a read, an append, the data keys) takes the exclusive writers' lock, as every command did
+    before narrow locks existed. `connection_before_locks` is for what must run before the
+    locks and decides nothing (the Idempotency-Key's own lock and record).
+    """
+
+    def __init__(self, connection: Connection, *, locker: _Locker | None = None) -> None:
         self._connection = connection
         self._open = True
-        # The personal data keys this unit of work uses, loaded once each (see data_keys.py).
-        self.data_keys = DataKeys(connection)
+        self._locker = locker
+        self._locked = locker is None  # a read-only unit of work (Ledger.reading) takes none
+        self._exclusive = False
+        self._touched = False
+        self._data_keys: DataKeys | None = None
 
     @property
     def connection(self) -> Connection:
         """The transaction's connection, for writes that must commit with the events."""
         self._check_open()
+        if not self._locked:
+            self._take(None)
         return self._connection
+
+    @property
+    def connection_before_locks(self) -> Connection:
+        """The connection without taking the writers' lock: only for reads that decide nothing
+        and for taking other locks that are not waited for (`pg_try_advisory_xact_lock`)."""
+        self._check_open()
+        self._touched = True
+        return self._connection
+
+    @property
+    def data_keys(self) -> DataKeys:
+        """The personal data keys this unit of work uses, loaded once each (data_keys.py)."""
+        if self._data_keys is None:
+            self._data_keys = DataKeys(self.connection)
+        return self._data_keys
+
+    def lock(self, *names: str) -> None:
+        """Take this command's locks: exclusive locks on the named aggregates (sorted, so two
+        commands never wait for each other in a cycle) and the writers' lock shared, so
+        commands on other aggregates run at the same time and the exclusive writers wait.
+
+        Must be the first thing the unit of work does (once the exclusive writers' lock is held
+        it is a no-op). On SQLite (one writer) it only records that the locks were asked for.
+        An empty `names` is the exclusive writers' lock."""
+        self._check_open()
+        if self._exclusive:
+            return  # already excludes every other writer (taken at the first use, say)
+        if self._locked:
+            raise RuntimeError("a unit of work takes its locks once, before anything else")
+        self._take(sorted(set(names)) if names else None)
+
+    def _take(self, names: Sequence[str] | None) -> None:
+        assert self._locker is not None
+        self._locked, self._exclusive = True, names is None
+        self._locker(self._connection, names)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         """The stream's events in version order (empty if it does not exist)."""
@@ -215,9 +293,10 @@ class EventStore:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """A write transaction holding the writer lock; commits on exit, rolls back on error.
+        """A write transaction; commits on exit, rolls back on error. Its locks are taken by
+        `UnitOfWork.lock` or, by default, at its first use (see `UnitOfWork`).
 
-        Raises `WriterBusy` if the lock is not granted within the lock timeout.
+        Raises `WriterBusy` if a lock is not granted within the lock timeout.
         """
         with self._engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
@@ -226,23 +305,37 @@ class EventStore:
             except OperationalError as error:
                 raise _writer_busy_or(error) from error
             with transaction:
-                if connection.dialect.name == "postgresql":
-                    self._lock_writers(connection)
-                unit = UnitOfWork(connection)
+                postgresql = connection.dialect.name == "postgresql"
+                unit = UnitOfWork(connection, locker=self._lock if postgresql else _single_writer)
                 try:
                     yield unit
+                    if not unit._locked and not unit._touched:
+                        unit._take(None)  # an empty unit of work still waits its turn
                 finally:
                     unit._close()
 
-    def _lock_writers(self, connection: Connection) -> None:
-        # One round trip: both values are integers of ours, not input.
+    def _lock(self, connection: Connection, names: Sequence[str] | None) -> None:
+        """PostgreSQL: the locks in one round trip (every value in it is an integer of ours).
+        First it checks that the transaction has no id yet: its id, which orders its events in
+        the feed, must be drawn after the locks are granted."""
+        if names is None:
+            locks = [f"SELECT pg_advisory_xact_lock({int(WRITER_LOCK_KEY)})"]
+        else:
+            locks = [
+                f"SELECT pg_advisory_xact_lock_shared({int(WRITER_LOCK_KEY)})",
+                *(f"SELECT pg_advisory_xact_lock({int(lock_key(name))})" for name in names),
+            ]
+        statements = [
+            "SELECT pg_current_xact_id_if_assigned() IS NULL",
+            f"SET LOCAL lock_timeout = '{int(self._lock_timeout_ms)}ms'",
+            *locks,
+        ]
         try:
-            connection.exec_driver_sql(
-                f"SET LOCAL lock_timeout = '{int(self._lock_timeout_ms)}ms'; "
-                f"SELECT pg_advisory_xact_lock({int(WRITER_LOCK_KEY)})"
-            )
+            fresh = connection.exec_driver_sql("; ".join(statements)).scalar_one()
         except OperationalError as error:
             raise _writer_busy_or(error) from error
+        if not fresh:
+            raise RuntimeError("locks taken after the transaction wrote: take them first")
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         """The stream's events in version order (empty if it does not exist)."""
@@ -255,17 +348,25 @@ class EventStore:
             return _read_streams(connection, stream_ids)
 
     def read_feed(self, after: int, limit: int) -> list[StoredEvent]:
-        """Up to `limit` events with a global position above `after`, in order."""
+        """Up to `limit` events after the event at global position `after` (0: from the
+        start), in feed order (the module docstring). Raises `UnknownPosition` if `after` is
+        neither 0 nor a stored event's position."""
         if after < 0 or limit < 1:
             raise ValueError(f"need after >= 0 and limit >= 1, got after={after} limit={limit}")
-        query = (
-            _select_events()
-            .where(events.c.global_position > after)
-            .order_by(events.c.global_position)
-            .limit(limit)
-        )
         with self._engine.connect() as connection:
-            return [to_stored(row) for row in connection.execute(query)]
+            rows = connection.execute(_feed_query(connection, after, limit)).all()
+            if not rows and after > 0 and not _is_stored(connection, after):
+                raise UnknownPosition(after)
+        return [to_stored(row) for row in rows]
+
+    def count_after(self, after: int, cap: int = 100_000) -> int:
+        """How many events the feed has after `after` (counted up to `cap`): what a reader at
+        `after` has still to read. Raises `UnknownPosition` like `read_feed`."""
+        with self._engine.connect() as connection:
+            if after > 0 and not _is_stored(connection, after):
+                raise UnknownPosition(after)
+            page = _feed_query(connection, after, cap).with_only_columns(literal(1)).subquery()
+            return int(connection.execute(select(func.count()).select_from(page)).scalar_one())
 
     def read_by_partition_key(
         self,
@@ -284,7 +385,8 @@ class EventStore:
             return _stream_version(connection, stream_id)
 
     def last_position(self) -> int:
-        """The highest global position stored: 0 if the store is empty."""
+        """The highest global position stored: 0 if the store is empty. (Not a feed cursor:
+        on PostgreSQL the feed's last event need not have the highest position.)"""
         query = select(func.coalesce(func.max(events.c.global_position), 0))
         with self._engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
@@ -320,6 +422,60 @@ def set_relay_position(connection: Connection, name: str, position: int) -> None
 
 def _select_events() -> Select[Any]:
     return select(events)
+
+
+def _single_writer(connection: Connection, names: Sequence[str] | None) -> None:
+    """SQLite: `BEGIN IMMEDIATE` already made this transaction the only writer."""
+
+
+# The feed's horizon on PostgreSQL: every event of a transaction below it is visible to this
+# statement or will never exist. `pg_snapshot_xmin` would do, but it counts every database of
+# the server: a long transaction elsewhere (another service's database) would stall the feed.
+# So: the statement snapshot's xmax, lowered to each transaction the snapshot saw running
+# except those known to belong to another database (a backend never changes database, so that
+# holds whenever it was seen; where pg_stat_activity hides it, it is counted, which is safe).
+_HORIZON = """(SELECT least(pg_snapshot_xmax(snap), (
+    SELECT min(running) FROM pg_snapshot_xip(snap) AS running
+    WHERE NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity AS other
+        WHERE other.backend_xid = xid(running)
+        AND other.datname IS DISTINCT FROM current_database())))
+  FROM pg_current_snapshot() AS snap)"""
+
+
+def _feed_query(connection: Connection, after: int, limit: int) -> Select[Any]:
+    """The feed's events after the event at position `after`, in feed order.
+
+    SQLite (one writer): by global position. PostgreSQL: by (transaction id, position), and
+    only events of transactions older than every one still running, so nothing can commit
+    behind a reader (the module docstring)."""
+    query = _select_events()
+    if connection.dialect.name != "postgresql":
+        return (
+            query.where(events.c.global_position > after)
+            .order_by(events.c.global_position)
+            .limit(limit)
+        )
+    finished = events.c.transaction_id < literal_column(_HORIZON)
+    if after > 0:
+        mark = (
+            select(events.c.transaction_id)
+            .where(events.c.global_position == after)
+            .scalar_subquery()
+        )
+        query = query.where(
+            tuple_(events.c.transaction_id, events.c.global_position) > tuple_(mark, after)
+        )
+    return (
+        query.where(finished)
+        .order_by(events.c.transaction_id, events.c.global_position)
+        .limit(limit)
+    )
+
+
+def _is_stored(connection: Connection, position: int) -> bool:
+    query = select(events.c.global_position).where(events.c.global_position == position)
+    return connection.execute(query).first() is not None
 
 
 def _read_stream(connection: Connection, stream_id: str) -> list[StoredEvent]:
@@ -455,11 +611,16 @@ def _append_statement(dialect: Dialect, count: int) -> _AppendStatement:
         picked = ", ".join(f"column{n}" for n in range(1, len(_COLUMNS) + 1))
         version = "column3"
     ids = ", ".join([mark] * count)
-    sql = (
-        f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {picked} FROM {values} "  # noqa: S608 - no input in it
-        f"WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = {mark}) "
-        f"= {mark} AND NOT EXISTS (SELECT 1 FROM events WHERE event_id IN ({ids})) "
-        f"ORDER BY {version} RETURNING global_position, stream_version"
+    # Placeholders and our own column names only: every value is a bound parameter.
+    version_is = f"(SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = {mark})"  # noqa: S608  # nosec B608: placeholders only
+    new_ids = f"NOT EXISTS (SELECT 1 FROM events WHERE event_id IN ({ids}))"  # noqa: S608  # nosec B608: placeholders only
+    check = f"{version_is} = {mark} AND {new_ids}"
+    columns = ", ".join(_COLUMNS)
+    sql = " ".join(
+        [
+            f"INSERT INTO events ({columns}) SELECT {picked} FROM {values}",  # noqa: S608  # nosec B608: placeholders only
+            f"WHERE {check} ORDER BY {version} RETURNING global_position, stream_version",
+        ]
     )
     # The column type's own conversion (UTC; SQLite's text form), as a bound value would get.
     bind = events.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)

@@ -1,10 +1,10 @@
 """Idempotency keys: a retried request gets the first response instead of acting twice.
 
 Protocol, per request carrying an `Idempotency-Key`, all inside the command's own unit of work
-(one transaction, under the event store's writer lock):
+(one transaction; the key is looked at before the command takes its locks):
 1. `begin(uow, scope, key, request_hash)` first takes a transaction-scoped lock on the key
    (PostgreSQL: `pg_try_advisory_xact_lock` on the key's hash, refused at once if another
-   transaction holds it; SQLite: the single writer lock the unit of work already holds), then
+   transaction holds it; SQLite: the single writer lock the unit of work holds), then
    reads the key's record. `Started` -> run the command; `Replay` -> answer the stored
    response; `Mismatch` -> 422 (the key was used for a different request); `InFlight` -> 409
    (a concurrent request holds the key right now).
@@ -96,8 +96,9 @@ class IdempotencyStore:
         self._clock = clock
 
     def begin(self, uow: UnitOfWork, scope: str, key: str, request_hash: str) -> Begin:
-        """Take `key` for this transaction, or say why not (see the module docstring)."""
-        connection = uow.connection
+        """Take `key` for this transaction, or say why not (see the module docstring). Runs
+        before the command's own locks (it waits for none and decides nothing of the log)."""
+        connection = uow.connection_before_locks
         if connection.dialect.name == "postgresql":
             held = connection.execute(
                 select(func.pg_try_advisory_xact_lock(key_lock_id(scope, key)))

@@ -15,9 +15,25 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import base as postgresql_types
+from sqlalchemy.types import UserDefinedType
 
 from services.ledger.store.metadata import metadata
 from shared.sql import UTCDateTime, json_type
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (`xid8`, never wraps around)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "XID8"
+
+
+# So that reflection (Alembic's comparison of the migrated schema) knows the type too.
+postgresql_types.ischema_names["xid8"] = Xid8
+
 
 # SQLite only turns INTEGER (not BIGINT) PRIMARY KEY into the rowid, which AUTOINCREMENT needs.
 _Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -37,11 +53,15 @@ events = Table(
     Column("correlation_id", String, nullable=True),
     Column("causation_id", String, nullable=True),
     Column("data", json_type(), nullable=False),
+    # PostgreSQL: the id of the transaction that wrote the event (DEFAULT pg_current_xact_id(),
+    # set by the migration), the first key of the feed's order. Unused (NULL) on SQLite.
+    Column("transaction_id", BigInteger().with_variant(Xid8(), "postgresql"), nullable=True),
     UniqueConstraint("event_id"),
     UniqueConstraint("stream_id", "stream_version"),
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
     Index("ix_events_partition_key_global_position", "partition_key", "global_position"),
     Index("ix_events_type", "type"),
+    Index("ix_events_feed", "transaction_id", "global_position"),
     # Positions are never reused, even after the newest event's row would be deleted.
     sqlite_autoincrement=True,
 )

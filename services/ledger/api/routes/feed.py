@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 
 from shared.events.envelope import StoredEvent
 
-from ...application import Ledger
+from ...application import Ledger, field_error
 from ...errors import Forbidden
+from ...store.event_store import UnknownPosition
 from ..schemas import EventFeedOut, EventsArgs
 from .common import principal_of
 
@@ -40,12 +41,17 @@ def build_feed(ledger: Ledger) -> Blueprint:
         @blp.arguments(EventsArgs, location="query")
         @blp.response(200, EventFeedOut)
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
-            """Events after a global position, in order (operators). Never skips an event
-            that commits late: positions become visible strictly in order."""
+            """Events after the event at global position `after` (0: from the start), in the
+            feed's order (operators). `after` is 0 or a position the feed gave out (400
+            otherwise). Never skips an event that commits late: an event is only served once
+            nothing can commit before it in the feed's order."""
             principal = principal_of(ledger)
             if not principal.is_operator:
                 raise Forbidden("only operators may read the whole event feed")
-            events = ledger.store.read_feed(args["after"], args["limit"])
+            try:
+                events = ledger.store.read_feed(args["after"], args["limit"])
+            except UnknownPosition as error:
+                raise field_error("after", "no event has this global position") from error
             next_after = events[-1].global_position if events else args["after"]
             return {"events": [event_json(e) for e in events], "next_after": next_after}
 

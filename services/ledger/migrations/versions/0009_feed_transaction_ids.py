@@ -1,0 +1,40 @@
+"""The feed's order on PostgreSQL: each event's transaction id (`xid8`, filled by the server as
+the event is written) and an index on (transaction_id, global_position), so writers on
+different claims can commit at the same time while readers still never skip a late commit
+(see services/ledger/store/event_store.py). Existing events get the migration's own
+transaction id: their order stays their position order, as the single writer lock made it.
+SQLite keeps one writer and its position order: the column stays NULL there (the index
+exists on both, as the table definitions have it).
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("ALTER TABLE events ADD COLUMN transaction_id xid8 DEFAULT pg_current_xact_id()")
+    else:
+        with op.batch_alter_table("events") as batch:
+            batch.add_column(sa.Column("transaction_id", sa.BigInteger(), nullable=True))
+    op.create_index("ix_events_feed", "events", ["transaction_id", "global_position"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_events_feed", table_name="events")
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("ALTER TABLE events DROP COLUMN transaction_id")
+    else:
+        with op.batch_alter_table("events") as batch:
+            batch.drop_column("transaction_id")
