@@ -23,8 +23,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from services.ledger.api import app as app_module
 from services.ledger.api.app import create_app
 from services.ledger.application import Ledger
+from services.ledger.store import make_engine
 from shared.settings import KafkaSettings, LedgerSettings
 from tests.reliability import oracle
 from tests.reliability.clients import Call, approve, in_process, pay, submit
@@ -233,3 +235,138 @@ def test_r6_slow_concurrent_writers_are_never_skipped_by_the_feed_or_the_relay(
     verdict.assert_passed()
     assert seen == stored, "GET /events gave every stored event once, in order"
     assert history.count(oracle.OK) > 20
+
+
+@contextmanager
+def meeting_inside_the_unit_of_work(ledger: Ledger, barrier: threading.Barrier) -> Iterator[None]:
+    """Every unit of work that appended events waits, before its commit, until `barrier.parties`
+    of them are in the same place: only writers that hold their locks at the same time can all
+    get there (under one writer lock for the database the barrier times out)."""
+    store = ledger.store
+    original = store.unit_of_work
+
+    @contextmanager
+    def meet() -> Iterator[Any]:
+        with original() as uow:
+            appended: list[int] = []
+            append = uow.append
+
+            def appending(*args: Any, **kwargs: Any) -> Any:
+                appended.append(1)
+                return append(*args, **kwargs)
+
+            uow.append = appending  # type: ignore[method-assign]
+            yield uow
+            if appended:
+                barrier.wait()
+
+    store.unit_of_work = meet  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del store.unit_of_work  # type: ignore[method-assign]
+
+
+WRITERS_AT_ONCE = 16
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_r7_sixteen_writers_on_different_claims_commit_together_and_the_feed_misses_nothing(
+    postgres_url: str,
+    tmp_path: Path,
+    kafka_settings: KafkaSettings,
+    events_topic: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: 16 commands on 16 different claims (submissions, then approvals, then
+    payments) hold their transactions open at the same moment (a barrier inside the unit of
+    work), while `GET /events` is polled and the relay publishes. Every event is served once,
+    each stream in version order, and the topic has them all in the feed's order per key."""
+    settings = LedgerSettings(database_url=postgres_url, var_dir=str(tmp_path))
+    # A connection each for the writers and the feed reader (SQLAlchemy's default pool is 15).
+    monkeypatch.setattr(
+        app_module, "make_engine", lambda url: make_engine(url, pool_size=WRITERS_AT_ONCE + 2)
+    )
+    app = create_app(settings, clock=MovableClock(TODAY), testing=True)
+    ledger: Ledger = app.extensions["bridges.ledger"]
+    world = build_world(ApiClient(app.test_client()), ledger, TODAY)
+    history = oracle.History("r7-postgresql")
+    barrier = threading.Barrier(WRITERS_AT_ONCE, timeout=20)
+    writers_done = threading.Event()
+    seen: list[int] = []
+    reader_api = ApiClient(app.test_client())
+    local = threading.local()
+
+    def call() -> Call:
+        if not hasattr(local, "call"):
+            local.call = in_process(ApiClient(app.test_client()))
+        return local.call  # type: ignore[no-any-return]
+
+    def read_feed() -> None:
+        after = 0
+        while True:
+            stopping = writers_done.is_set()  # read before the poll: the last one is complete
+            page = reader_api.get(f"/events?after={after}&limit=7", world.operator_token)
+            body = page.get_json()
+            seen.extend(event["global_position"] for event in body["events"])
+            after = body["next_after"]
+            if stopping and not body["events"]:
+                return
+            time.sleep(0.002)
+
+    tenants = [(world.a, world.b)[n % 2] for n in range(WRITERS_AT_ONCE)]
+    reader = threading.Thread(target=read_feed, daemon=True)
+    started = time.monotonic()
+    try:
+        with (
+            running_relay(postgres_url, kafka_settings) as relay,
+            ThreadPoolExecutor(WRITERS_AT_ONCE) as pool,
+        ):
+            reader.start()
+            with meeting_inside_the_unit_of_work(ledger, barrier):
+                for _ in range(3):
+                    submitted = list(
+                        pool.map(lambda t: submit(history, call(), world, t, TODAY), tenants)
+                    )
+                    assert [op.status for op in submitted] == [201] * WRITERS_AT_ONCE
+                    claims = [op.body for op in submitted]
+                    approved = list(
+                        pool.map(
+                            lambda tc: approve(history, call(), *tc),
+                            zip(tenants, claims, strict=True),
+                        )
+                    )
+                    assert [op.status for op in approved] == [200] * WRITERS_AT_ONCE
+                    paid = list(
+                        pool.map(
+                            lambda tc: pay(
+                                history,
+                                call(),
+                                tc[0],
+                                tc[1],
+                                tc[1]["amount_pence"],
+                                TODAY,
+                                f"BACS {tc[1]['id'][:8]}",
+                            ),
+                            zip(tenants, claims, strict=True),
+                        )
+                    )
+                    assert [op.status for op in paid] == [201] * WRITERS_AT_ONCE
+            elapsed = time.monotonic() - started
+            writers_done.set()
+            reader.join(30)
+            relay.wait_caught_up()
+        stored = ledger.store.read_feed(0, 1_000_000)
+        verdict = oracle.check(
+            history, ledger.store, seed=SEED, today=TODAY, kafka=kafka_settings, label="R7"
+        )
+        print(f"R7: {len(stored)} events in {elapsed:.1f}s, {WRITERS_AT_ONCE} writers at a time")
+        verdict.assert_passed()
+        assert seen == [event.global_position for event in stored], "each once, feed order"
+        for stream_id in {event.stream_id for event in stored}:
+            versions = [e.stream_version for e in stored if e.stream_id == stream_id]
+            assert versions == list(range(1, len(versions) + 1)), stream_id
+    finally:
+        writers_done.set()
+        ledger.store.engine.dispose()

@@ -396,8 +396,10 @@ def check_delivery(stored: Sequence[StoredEvent], records: Iterable[Any]) -> Del
     """Compare the store's feed with the topic's records (read in offset order per partition).
 
     Each record must be exactly `to_record(event)` of a stored event; every stored event must be
-    there at least once; per key, the first deliveries must follow the store's order."""
+    there at least once; per key, the first deliveries must follow the store's order: `stored`
+    is the feed (`read_feed`), in its order."""
     by_id = {str(event.event_id): event for event in stored}
+    feed_place = {str(event.event_id): place for place, event in enumerate(stored)}
     expected = {event_id: to_record(event) for event_id, event in by_id.items()}
     records = list(records)
     report = Delivery(stored=len(stored), records=len(records))
@@ -419,10 +421,10 @@ def check_delivery(stored: Sequence[StoredEvent], records: Iterable[Any]) -> Del
             report.duplicated += 1
             continue
         seen.add(event_id)
-        position = by_id[event_id].global_position
-        if position < last_first_delivery.get(record.key, 0):
+        place = feed_place[event_id]  # the feed's order, not the position's (event_store.py)
+        if place < last_first_delivery.get(record.key, -1):
             report.reordered.append(event_id)
-        last_first_delivery[record.key] = max(position, last_first_delivery.get(record.key, 0))
+        last_first_delivery[record.key] = max(place, last_first_delivery.get(record.key, -1))
     report.lost = [event_id for event_id in by_id if event_id not in seen]
     report.split_keys = [k.decode() for k, parts in partitions_of_key.items() if len(parts) > 1]
     return report
