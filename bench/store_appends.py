@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _postgres import ensure_postgres, postgres_url, throwaway_database  # noqa: E402
+from _results import record  # noqa: E402
 from eventsourcing.persistence import (  # noqa: E402
     ApplicationRecorder,
     InfrastructureFactory,
@@ -302,6 +303,15 @@ def main() -> None:
         print(
             f"{kind:10} {per_tx:>9} {ours_rate:>9,.0f} ev/s {theirs_rate:>11,.0f} ev/s"
             f"  {ours_rate / theirs_rate:.2f}"
+        )
+        record(
+            "P2",
+            f"appends, {per_tx}/tx",
+            ours_rate,
+            "events/s",
+            baseline=theirs_rate,
+            database=kind,
+            per_transaction=per_tx,
         )
 
 
