@@ -17,6 +17,7 @@ from services.ledger.store import (
     get_relay_position,
     set_relay_position,
 )
+from services.ledger.store.event_store import UnknownPosition
 from services.ledger.store.tables import events
 from shared import clock as product_clock
 from shared.events.envelope import NewEvent, StoredEvent
@@ -342,3 +343,42 @@ def test_stored_rows_hold_utc(engine: Engine, event_store: EventStore) -> None:
         stored = connection.execute(select(events.c.occurred_at)).scalar_one()
     assert stored == datetime(2025, 6, 1, 11, 0, tzinfo=UTC)
     assert stored.tzinfo == UTC
+
+
+def test_a_feed_cursor_that_is_no_stored_position_is_refused(event_store: EventStore) -> None:
+    (first, second) = append(event_store, "s", 0, submitted(1), submitted(2))
+    assert event_store.read_feed(after=first.global_position, limit=5) == [second]
+    assert event_store.read_feed(after=second.global_position, limit=5) == []
+    with pytest.raises(UnknownPosition):
+        event_store.read_feed(after=second.global_position + 1000, limit=5)
+    assert event_store.count_after(0) == 2 and event_store.count_after(first.global_position) == 1
+    with pytest.raises(UnknownPosition):
+        event_store.count_after(second.global_position + 1000)
+
+
+def test_locks_come_first_and_once(backend: str, event_store: EventStore) -> None:
+    with event_store.unit_of_work() as uow:
+        uow.lock("claim:1", "claim:2")
+        with pytest.raises(RuntimeError, match="once"):
+            uow.lock("claim:3")
+        uow.append("claim-1", 0, [submitted(1)], partition_key="p-1")
+    with event_store.unit_of_work() as uow:
+        uow.append("claim-1", 1, [submitted(2)], partition_key="p-1")  # the exclusive lock
+        uow.lock("claim:1")  # no-op: nothing is narrower than the exclusive lock already held
+    assert event_store.stream_version("claim-1") == 2
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_locks_taken_after_the_transaction_wrote(postgres_url: str) -> None:
+    """A transaction id drawn before the locks could order the events before an earlier
+    holder's: the lock API checks that none was drawn yet."""
+    from services.ledger.store import make_engine
+
+    engine = make_engine(postgres_url)
+    try:
+        store = EventStore(engine)
+        with pytest.raises(RuntimeError, match="first"), store.unit_of_work() as uow:
+            set_relay_position(uow.connection_before_locks, "relay", 1)  # a write: an xid
+            uow.lock("claim:1")
+    finally:
+        engine.dispose()

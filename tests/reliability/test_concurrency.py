@@ -272,7 +272,7 @@ WRITERS_AT_ONCE = 16
 
 @pytest.mark.kafka
 @pytest.mark.postgres
-def test_r7_sixteen_writers_on_different_claims_commit_together_and_the_feed_misses_nothing(
+def test_r10_sixteen_writers_on_different_claims_commit_together_and_the_feed_misses_nothing(
     postgres_url: str,
     tmp_path: Path,
     kafka_settings: KafkaSettings,
@@ -291,7 +291,7 @@ def test_r7_sixteen_writers_on_different_claims_commit_together_and_the_feed_mis
     app = create_app(settings, clock=MovableClock(TODAY), testing=True)
     ledger: Ledger = app.extensions["bridges.ledger"]
     world = build_world(ApiClient(app.test_client()), ledger, TODAY)
-    history = oracle.History("r7-postgresql")
+    history = oracle.History("r10-postgresql")
     barrier = threading.Barrier(WRITERS_AT_ONCE, timeout=20)
     writers_done = threading.Event()
     seen: list[int] = []
@@ -359,9 +359,9 @@ def test_r7_sixteen_writers_on_different_claims_commit_together_and_the_feed_mis
             relay.wait_caught_up()
         stored = ledger.store.read_feed(0, 1_000_000)
         verdict = oracle.check(
-            history, ledger.store, seed=SEED, today=TODAY, kafka=kafka_settings, label="R7"
+            history, ledger.store, seed=SEED, today=TODAY, kafka=kafka_settings, label="R10"
         )
-        print(f"R7: {len(stored)} events in {elapsed:.1f}s, {WRITERS_AT_ONCE} writers at a time")
+        print(f"R10: {len(stored)} events in {elapsed:.1f}s, {WRITERS_AT_ONCE} writers at a time")
         verdict.assert_passed()
         assert seen == [event.global_position for event in stored], "each once, feed order"
         for stream_id in {event.stream_id for event in stored}:

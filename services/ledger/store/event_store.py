@@ -1,23 +1,69 @@
-"""The ledger's event store: streams with optimistic concurrency, and one totally ordered feed.
+"""The ledger's event store: streams with optimistic concurrency, and one gap-free feed.
 
-Writers are serialised. `EventStore.unit_of_work()` opens ONE write transaction and, before
-anything else, takes the database-wide writer lock: `pg_advisory_xact_lock(WRITER_LOCK_KEY)` on
-PostgreSQL, `BEGIN IMMEDIATE` on SQLite (which has a single writer anyway). Two things follow.
+Writing. `EventStore.unit_of_work()` opens ONE write transaction. Its locks come first, before
+anything it reads or writes:
 
-- Decisions are consistent. Everything a command reads inside its unit of work (its own stream,
-  other aggregates' streams, view tables) cannot change until it commits, so a decision that spans
-  aggregates (a payment checking the outstanding amount of several claims) is as safe as one
-  within a stream. The expected-version check still runs on every append, and the
-  `UNIQUE(stream_id, stream_version)` and `UNIQUE(event_id)` constraints back it up.
-- The feed never skips. Global positions are assigned while holding the lock, and the lock is
-  released only after the commit is visible, so positions become visible strictly in order. A
-  reader that has seen position N and asks for `after=N` can never later find an event below the
-  one it gets: no late commit can fill a hole behind it. (PostgreSQL sequences alone do not give
-  this: a transaction that drew position 7 may commit after one that drew 8.) Positions are
-  increasing but not necessarily contiguous: a rolled-back insert on PostgreSQL burns its value.
+- SQLite has one writer: the transaction begins with `BEGIN IMMEDIATE`, and that is all.
+- PostgreSQL: a command that decides only on named aggregates calls `uow.lock(names)` first:
+  `pg_advisory_xact_lock_shared(WRITER_LOCK_KEY)` plus an exclusive advisory lock per name
+  (`lock_key`, sorted, so two commands never wait for each other in a cycle). Commands on
+  different claims run at the same time; two on one claim queue. A command that declares
+  nothing takes `pg_advisory_xact_lock(WRITER_LOCK_KEY)` (exclusive) at its first use of the
+  unit of work: it waits for every narrow writer and excludes them all, so it decides as if
+  alone, as every command did before narrow locks existed (the safe default). The hot commands
+  (submit, the claim actions, record payment, which locks EVERY claim it allocates to, so two
+  payments can never both see a claim unpaid) take narrow locks (services/ledger/application.py).
 
-The price is one writer at a time. Units of work must therefore be short: load, decide, append,
-commit; no network calls inside. Reads outside a unit of work take no lock.
+  Decisions stay consistent: whatever a narrow command reads and decides on is an aggregate it
+  has locked (its claim's stream and view row, the claims it pays) or something only exclusive
+  commands change (agreements, organisations, receipts); whatever it writes is keyed by what
+  it locked (a claim's events, data key and view row) or new (a payment's stream).
+
+  Appending is ONE statement: INSERT ... SELECT FROM (VALUES ...) that inserts nothing unless
+  the stream is at the expected version (a gap is refused like a stale version) and no event id
+  is already stored, ordered by version, so positions follow versions. A refusal leaves the
+  transaction usable (nothing failed). `UNIQUE(stream_id, stream_version)` and
+  `UNIQUE(event_id)` back it up for a writer that raced without its lock; on PostgreSQL that
+  error aborts the transaction, so the unit of work must end (nothing in the ledger does this).
+
+The feed's order. Global positions (an identity) are drawn as rows are inserted, and on
+PostgreSQL transactions with concurrent writers commit out of position order: a reader that
+saw position 8 would never see a 7 that commits later. So on PostgreSQL each event also stores
+its transaction's id (`transaction_id xid8 DEFAULT pg_current_xact_id()`, migration 0009) and
+the feed is ordered by (transaction_id, global_position), and a reader is served only events
+of transactions below the statement snapshot's horizon: its xmax, lowered to every
+transaction the snapshot saw still running except those known to be in another database of
+the server (`_HORIZON`; plain `pg_snapshot_xmin` would let a long transaction in another
+service's database stall this feed). Every transaction below the horizon has finished, and
+every later one gets a higher id, so nothing can ever appear behind what a reader was given:
+the feed is gap-free, in the order transactions took their ids.
+
+Per-stream order follows from the locks: a transaction's id is drawn at its first write, AFTER
+its locks were granted (`UnitOfWork.lock` checks `pg_current_xact_id_if_assigned() IS NULL`),
+so a later writer of the same stream (which waited for the lock until the earlier one
+committed) always has a higher id. Within a transaction positions follow the appends.
+
+A consequence for readers that write: a transaction holding an id holds back the horizon, so
+a reader must read the feed in a transaction of its own, not in the one that records what it
+read (the relay reads with `read_feed`, then records its position in a separate transaction).
+A unit of work that stays open holds the feed back until it commits: units of work must be
+short (load, decide, append, commit; no network calls inside).
+
+The cursor stays an integer: `read_feed(after=N)` means after the event at global position N
+(look up its transaction id t_N, then `(transaction_id, global_position) > (t_N, N)`); 0 is
+the start. An N that is no stored event's position raises `UnknownPosition` (`GET /events`
+answers 422): there is no telling where it would fall in the feed's order. SQLite keeps the
+position order (one writer: positions become visible strictly in order) and leaves
+transaction_id NULL. Positions are increasing but not contiguous (a rolled-back insert on
+PostgreSQL burns its value), and on PostgreSQL the feed's last event need not have the highest
+position: `count_after` says how far a reader is behind, not `last_position()` − N.
+
+Known limit: the transaction ids are the server's. A logical restore (pg_restore) into another
+server keeps the stored ids; if that server's ids are lower, new events would sort before the
+restored ones. Restore into a server whose current id (`SELECT pg_current_xact_id()`) is
+above the highest restored one, or renumber (see docs/operations.md).
+
+Reads outside a unit of work take no lock.
 """
 
 from __future__ import annotations

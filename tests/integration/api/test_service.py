@@ -83,6 +83,9 @@ def test_the_event_feed_pages_in_order_for_operators(world: World) -> None:
     assert last["stream_id"].startswith("claim-")
     assert last["partition_key"] == world.a.partnership_id
     assert set(last) >= {"event_id", "occurred_at", "actor", "stream_version", "data"}
+    # A cursor must be a position the feed gave out: nowhere in the feed's order otherwise.
+    response = world.api.get(f"/events?after={seen[-1] + 1000}&limit=1", token)
+    assert response.status_code == 422, response.get_json()
 
 
 def test_balances_as_at_a_date_with_aging(world: World, clock: MovableClock) -> None:

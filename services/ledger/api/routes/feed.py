@@ -42,7 +42,7 @@ def build_feed(ledger: Ledger) -> Blueprint:
         @blp.response(200, EventFeedOut)
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
             """Events after the event at global position `after` (0: from the start), in the
-            feed's order (operators). `after` is 0 or a position the feed gave out (400
+            feed's order (operators). `after` is 0 or a position the feed gave out (422
             otherwise). Never skips an event that commits late: an event is only served once
             nothing can commit before it in the feed's order."""
             principal = principal_of(ledger)
