@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import base as postgresql_types
 from sqlalchemy.types import UserDefinedType
@@ -61,7 +62,13 @@ events = Table(
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
     Index("ix_events_partition_key_global_position", "partition_key", "global_position"),
     Index("ix_events_type", "type"),
-    Index("ix_events_feed", "transaction_id", "global_position"),
+    # The feed's order on PostgreSQL; empty on SQLite (NULLs), where it would only cost writes.
+    Index(
+        "ix_events_feed",
+        "transaction_id",
+        "global_position",
+        sqlite_where=text("transaction_id IS NOT NULL"),
+    ),
     # Positions are never reused, even after the newest event's row would be deleted.
     sqlite_autoincrement=True,
 )

@@ -3,8 +3,8 @@ the event is written) and an index on (transaction_id, global_position), so writ
 different claims can commit at the same time while readers still never skip a late commit
 (see services/ledger/store/event_store.py). Existing events get the migration's own
 transaction id: their order stays their position order, as the single writer lock made it.
-SQLite keeps one writer and its position order: the column stays NULL there (the index
-exists on both, as the table definitions have it).
+SQLite keeps one writer and its position order: the column stays NULL there (its index
+there is partial, on rows that have one: empty).
 
 Revision ID: 0009
 Revises: 0008
@@ -28,7 +28,12 @@ def upgrade() -> None:
     else:
         with op.batch_alter_table("events") as batch:
             batch.add_column(sa.Column("transaction_id", sa.BigInteger(), nullable=True))
-    op.create_index("ix_events_feed", "events", ["transaction_id", "global_position"])
+    op.create_index(
+        "ix_events_feed",
+        "events",
+        ["transaction_id", "global_position"],
+        sqlite_where=sa.text("transaction_id IS NOT NULL"),  # empty there: it costs no writes
+    )
 
 
 def downgrade() -> None:
