@@ -59,6 +59,7 @@ from .store.views import (
 )
 
 Clock = Callable[[], datetime]
+_AGREEMENTS_KEPT = 4096
 
 
 def utc_now() -> datetime:
@@ -96,6 +97,8 @@ class Ledger:
         self.idempotency = IdempotencyStore(store.engine)
         self.token_key = token_key(Path(self.settings.var_dir))
         self._receipt_storage = receipt_storage
+        # Agreements replayed, by stream id: (stream version, agreement). See load_agreement.
+        self._agreements: dict[str, tuple[int, Agreement]] = {}
 
     @property
     def receipt_storage(self) -> ReceiptStorage:
@@ -356,10 +359,22 @@ class Ledger:
         return agreement_view(Agreement.replay([event]), version=1)
 
     def load_agreement(self, uow: UnitOfWork, agreement_id: str) -> Agreement | None:
-        events = uow.read_stream(stream("agreement", agreement_id))
+        """The agreement as its stream stands in this transaction. Replayed agreements are kept
+        by stream version: an agreement is immutable at a version (events are never changed
+        and carry no personal data), so when the stream is still at the kept version only that
+        version is read, not every event decoded again for each claim submitted under it."""
+        stream_id = stream("agreement", agreement_id)
+        kept = self._agreements.get(stream_id)
+        if kept is not None and uow.stream_version(stream_id) == kept[0]:
+            return kept[1]
+        events = uow.read_stream(stream_id)
         if not events:
             return None
-        return Agreement.replay(self._decode(uow, events))
+        agreement = Agreement.replay(self._decode(uow, events))
+        if len(self._agreements) >= _AGREEMENTS_KEPT:
+            self._agreements.clear()
+        self._agreements[stream_id] = (events[-1].stream_version, agreement)
+        return agreement
 
     def load_payment(self, uow: UnitOfWork, payment_id: str) -> Payment | None:
         events = uow.read_stream(stream("payment", payment_id))

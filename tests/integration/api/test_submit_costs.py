@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from services.ledger.api.app import create_app
+from services.ledger.application import stream
 from shared.settings import LedgerSettings
 from tests.support.clock import MovableClock
 from tests.support.world import ApiClient, World, build_world
@@ -93,3 +94,22 @@ def test_a_submission_with_a_key_is_one_transaction_of_few_statements(
     replay = _submit(world, clock, "counted")
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_json() == response.get_json()
+
+
+def test_a_submission_prices_at_the_agreement_as_it_stands_now(
+    world: World, clock: MovableClock
+) -> None:
+    """The replayed agreement a worker keeps is used only while its stream is at the kept
+    version: an amendment committed since (here by another unit of work) is priced in."""
+    before = _submit(world, clock, "before").get_json()  # the agreement is kept at version 1
+    ledger = world.ledger
+    agreement_id = world.a.agreement_id
+    with ledger.store.unit_of_work() as uow:
+        agreement = ledger.load_agreement(uow, agreement_id)
+        assert agreement is not None
+        doubled = {"hourly_pence": 5000, "half_day_pence": 16000, "day_pence": 30000}
+        amended = agreement.amend(rates=doubled)
+        partition = agreement.partnership_id
+        ledger._append(uow, None, stream("agreement", agreement_id), 1, [amended], partition)
+    after = _submit(world, clock, "after").get_json()
+    assert after["amount_pence"] > before["amount_pence"], (before, after)
