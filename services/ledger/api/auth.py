@@ -33,10 +33,13 @@ _PRINCIPAL = (
 
 def load_principal(engine: Engine, token: str) -> Principal | None:
     """The token's principal, read afresh on every request (no cache), so a revocation or a
-    change of roles takes effect at once in every worker. One statement in autocommit mode: no
-    BEGIN/ROLLBACK around a single read."""
+    change of roles takes effect at once in every worker. On PostgreSQL one statement in
+    autocommit mode, no BEGIN/ROLLBACK round trips around a single read. (Not on SQLite: its
+    driver's transaction handling stays off, see shared/sql.py, and SQLAlchemy would turn it
+    back on when resetting the connection from autocommit; a local BEGIN costs nothing there.)"""
     with engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         row = connection.execute(_PRINCIPAL, {"digest": hash_token(token)}).first()
     if row is None:
         return None
