@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
 from tests.support.cli import bridges, var_dir
-from tests.support.receivers import free_port
+from tests.support.processes import LedgerServer
 
 __all__ = ["var_dir"]  # a fixture
 
@@ -31,37 +29,14 @@ def test_a_revoked_token_is_refused_at_once_by_every_worker(sqlite_url: str, var
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     token = json.loads(created.output)["token"]
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": sqlite_url,
         "BRIDGES_VAR_DIR": str(var_dir),
         "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "metrics"),
-        "BRIDGES_LEDGER_ACCESS_LOG": "/dev/null",
     }
-    log_path = var_dir / "gunicorn.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603 - our own command
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                str(ROOT / "deploy" / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "2",
-                "services.ledger.api.app:create_app()",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = LedgerServer(env, var_dir / "ledger.log", workers=2)
+    base = server.base
 
     def ask(_: int) -> int:
         # A new connection each time, so either worker may take it.
@@ -72,16 +47,9 @@ def test_a_revoked_token_is_refused_at_once_by_every_worker(sqlite_url: str, var
         )
         return answer.status_code
 
+    server.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/metrics", timeout=5)
-                break
-            except requests.RequestException:
-                assert server.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+        server.wait_ready()
         with ThreadPoolExecutor(max_workers=4) as pool:
             # Both workers answer the token (each has seen it) before the revocation...
             metrics = var_dir / "metrics"
@@ -114,5 +82,4 @@ def test_a_revoked_token_is_refused_at_once_by_every_worker(sqlite_url: str, var
             # ...and neither accepts it afterwards, not even once.
             assert set(pool.map(ask, range(40))) == {401}
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
