@@ -1,28 +1,30 @@
-"""P1: claim submissions per second through gunicorn — the real ledger (`bridges ledger serve`:
-bearer-token auth, marshmallow validation, idempotency keys, the event store) on PostgreSQL —
-against a bare Flask+gunicorn endpoint that does one INSERT of the same JSON into a table in the
-same PostgreSQL database, in the same run.
+"""P1: claim submissions per second through gunicorn, with an external load generator (`wrk`):
+the real ledger (`bridges ledger serve`: bearer-token auth, marshmallow validation, idempotency
+keys, the event store) against a bare Flask+gunicorn endpoint that parses the same JSON and does
+one INSERT of it into a table of the same database, on SQLite and on PostgreSQL, at 1, 4 and 16
+connections, in the same run.
 
-Setup (not timed): a throwaway database on the server at `--database-url` (default
-`deploy/local/postgres.sh url`, started with `postgres.sh up` if it does not answer), dropped at
-the end; the ledger's schema and data from `bridges db upgrade` and `bridges demo seed --json`
-(the Hope Street member's token, the Hope Street–ICB agreement); the bare endpoint's table. Both
-servers run under gunicorn with the same settings, deploy/gunicorn.conf.py (gthread; workers and
-threads from BRIDGES_LEDGER_WORKERS / BRIDGES_LEDGER_THREADS, access log on), `--workers`
-overriding the workers of both; their output goes to files in a temporary directory, which is also
-their BRIDGES_VAR_DIR. Each server gets `--threads` × 5 warm-up requests first.
+Setup (not timed), per database: a fresh one (SQLite: a file in a temporary directory;
+PostgreSQL: a throwaway database on the server at `--database-url`, default
+`deploy/local/postgres.sh url`, dropped at the end); the ledger's schema and data from
+`bridges db upgrade` and `bridges demo seed --json` (the Hope Street member's token, the Hope
+Street–ICB agreement); the bare endpoint's table. Both servers run under gunicorn with the same
+settings, deploy/gunicorn.conf.py (gthread; workers and threads from BRIDGES_LEDGER_WORKERS /
+BRIDGES_LEDGER_THREADS, which also pick their SQLite defaults; access log on), `--workers`
+overriding the workers of both; their output goes to files in the temporary directory.
 
-Timed: `--threads` client threads, each with its own `requests.Session` (keep-alive), each sending
-`--requests` POST /api/v1/claims with the README's claim body (a co-design workshop yesterday and
-a bus fare), a bearer token and a unique Idempotency-Key — the same bytes and headers to both
-servers. Every response must be 201; failures are counted and shown, and only 201s count towards
-the rate. Rounds alternate which server goes first; the best round counts. Afterwards the stored
-rows are counted against the 201s. The load generator shares the machine with the servers, so its
-own CPU use is printed next to each figure: near 100% (one GIL) the baseline is client-bound and
-the ratio flatters the ledger.
+Timed: `wrk -t min(2, c) -c c -d <seconds> --latency` per connection count c, with a Lua script
+(written beside the logs) that sends POST /api/v1/claims with the README's claim body (a
+co-design workshop yesterday and a bus fare), the bearer token and a unique Idempotency-Key per
+request: the same bytes and headers to both servers. The servers alternate which goes first.
+After each run the stored rows are counted against the 2xx responses wrk saw (the script counts
+them); non-2xx answers and socket errors are counted and shown. wrk is a C program, so the load
+generator costs the servers little CPU; it still shares the machine with them.
 
     .venv/bin/python bench/claim_submissions.py
-    .venv/bin/python bench/claim_submissions.py --threads 4 --requests 50 --rounds 1
+    .venv/bin/python bench/claim_submissions.py --seconds 3 --connections 16 --databases sqlite
+
+`wrk` comes from Debian's packages (`apt-get install wrk`); `make bench` installs it if missing.
 """
 
 from __future__ import annotations
@@ -30,17 +32,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import runpy
+import shutil
 import signal
 import socket
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,18 +61,24 @@ PATH = "/api/v1/claims"
 
 
 def bare_app() -> Any:
-    """The baseline app, built by gunicorn in each worker: parse the JSON, INSERT it, 201."""
-    from flask import Flask, jsonify, request
-    from sqlalchemy import create_engine, text
+    """The baseline app, built by gunicorn in each worker: parse the JSON, INSERT it, 201.
 
-    engine = create_engine(os.environ[BARE_URL_ENV])
-    insert = text(f"INSERT INTO {BARE_TABLE} (body) VALUES (CAST(:body AS jsonb)) RETURNING id")
+    Its engine is the project's own `make_engine` (SQLite: WAL, busy timeout, BEGIN IMMEDIATE
+    for writers) so both servers meet the database on the same terms."""
+    from flask import Flask, jsonify, request
+    from sqlalchemy import text
+
+    from shared.sql import begin_write, make_engine
+
+    engine = make_engine(os.environ[BARE_URL_ENV])
+    cast = "CAST(:body AS jsonb)" if engine.dialect.name == "postgresql" else ":body"
+    insert = text(f"INSERT INTO {BARE_TABLE} (body) VALUES ({cast}) RETURNING id")
     app = Flask("bench.bare")
 
     @app.post(PATH)
     def submit() -> Any:
         body = request.get_json()
-        with engine.begin() as connection:
+        with begin_write(engine) as connection:
             claim_id = connection.execute(insert, {"body": json.dumps(body)}).scalar_one()
         return jsonify(id=claim_id), 201
 
@@ -83,11 +92,49 @@ def bare_app() -> Any:
 # ------------------------------------------------------------------------------ the database
 
 
-def count(url: Any, sql: str) -> int:
-    from _postgres import admin_connect
+class Database:
+    """One database both servers write to, and how to count its rows."""
 
-    with admin_connect(url, url.database) as connection:
-        return int(connection.execute(sql).fetchone()[0])
+    def __init__(self, kind: str, url: str, sqlite_path: Path | None = None) -> None:
+        self.kind = kind
+        self.url = url
+        self.sqlite_path = sqlite_path
+
+    def execute(self, sql: str) -> int | None:
+        if self.sqlite_path is not None:
+            with sqlite3.connect(self.sqlite_path, timeout=30) as connection:
+                row = connection.execute(sql).fetchone()
+            return None if row is None else int(row[0])
+        from _postgres import admin_connect
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        with admin_connect(url, str(url.database)) as connection:
+            cursor = connection.execute(sql)
+            row = cursor.fetchone() if cursor.description else None
+        return None if row is None else int(row[0])
+
+    def rows(self, name: str) -> int:
+        if name == "ledger":
+            sql = "SELECT count(*) FROM events WHERE type = 'ClaimSubmitted'"
+        else:
+            sql = f"SELECT count(*) FROM {BARE_TABLE}"
+        return int(self.execute(sql) or 0)
+
+
+@contextmanager
+def database(kind: str, tmp: Path, postgres: str | None) -> Iterator[Database]:
+    if kind == "sqlite":
+        path = tmp / "bench.db"
+        yield Database(kind, f"sqlite:///{path}", path)
+        return
+    from _postgres import ensure_postgres, postgres_url, throwaway_database
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url(postgres))
+    ensure_postgres(url, start=postgres is None)
+    with throwaway_database(url, "bench_claims") as db:
+        yield Database(kind, db.render_as_string(hide_password=False))
 
 
 # ------------------------------------------------------------------------------ servers
@@ -153,87 +200,143 @@ class Server:
 
 # ------------------------------------------------------------------------------ load
 
+# wrk's script: every request a unique Idempotency-Key (thread number, counter), the same body
+# and token; the 2xx responses are counted per thread and summed in done().
+WRK_SCRIPT = """
+local threads = {}
+counter = 0  -- globals: done() reads each thread's through thread:get
+created = 0
+refused = 0
+
+function setup(thread)
+  thread:set("number", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  prefix = args[1] .. "-" .. number .. "-"
+  wrk.method = "POST"
+  wrk.body = BODY
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. TOKEN
+end
+
+function request()
+  counter = counter + 1  -- requests sent: those unanswered when wrk stops may still be stored
+  wrk.headers["Idempotency-Key"] = prefix .. counter
+  return wrk.format(nil, PATH)
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    created = created + 1
+  else
+    refused = refused + 1
+    if refused <= 3 then
+      io.stderr:write("status " .. status .. ": " .. body:sub(1, 300) .. "\\n")
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local ok, bad, sent = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + thread:get("created")
+    bad = bad + thread:get("refused")
+    sent = sent + thread:get("counter")
+  end
+  io.write(string.format("BENCH-2XX %d\\nBENCH-NON-2XX %d\\n", ok, bad))
+  io.write(string.format("BENCH-UNANSWERED %d\\n", sent - ok - bad))
+  io.write(string.format("BENCH-P50 %f\\nBENCH-P99 %f\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("BENCH-ERRORS %d\\n",
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  io.write(string.format("BENCH-SECONDS %f\\n", summary.duration / 1e6))
+end
+"""
+
 
 @dataclass
 class Run:
+    created: int  # 2xx responses
+    refused: int  # other statuses
+    errors: int  # socket errors and timeouts
     seconds: float
-    client_cpu: float  # CPU seconds this process (the load generator) used during the run
-    statuses: Counter[int | str]
-    latencies: list[float]
-    failures: list[str]
+    p50_ms: float
+    p99_ms: float
+    stored: int  # rows the run added
+    unanswered: int  # sent but not answered when wrk stopped (each may or may not be stored)
 
     @property
-    def created(self) -> int:
-        return self.statuses[201]
+    def stored_ok(self) -> bool:
+        """Every 2xx stored once, nothing refused stored, at most the unanswered ones beside."""
+        return self.created <= self.stored <= self.created + self.unanswered
 
     @property
-    def total(self) -> int:
-        return sum(self.statuses.values())
+    def rate(self) -> float:
+        return self.created / self.seconds
+
+    def describe(self) -> str:
+        extra = self.stored - self.created
+        check = f"  stored {self.created}+{extra} in flight" if extra else "  stored = 2xx"
+        if not self.stored_ok:
+            check = f"  STORED {self.stored} MISMATCH ({self.unanswered} unanswered)"
+        return (
+            f"{self.rate:7,.0f} requests/s  p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:7.1f} ms"
+            f"  2xx {self.created}  non-2xx {self.refused}  errors {self.errors}{check}"
+        )
 
 
-def load(base: str, token: str, body: bytes, threads: int, requests_each: int, label: str) -> Run:
-    import requests
-
-    barrier = threading.Barrier(threads + 1)
-    lock = threading.Lock()
-    statuses: Counter[int | str] = Counter()
-    latencies: list[float] = []
-    failures: list[str] = []
-
-    def client(n: int) -> None:
-        session = requests.Session()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        mine: Counter[int | str] = Counter()
-        times: list[float] = []
-        bad: list[str] = []
-        barrier.wait()
-        for i in range(requests_each):
-            headers["Idempotency-Key"] = f"bench-{label}-{n}-{i}-{uuid.uuid4().hex}"
-            started = time.perf_counter()
-            try:
-                response = session.post(base + PATH, data=body, headers=headers, timeout=60)
-            except requests.RequestException as error:
-                mine[type(error).__name__] += 1
-                bad.append(f"{type(error).__name__}: {error}")
-                continue
-            times.append(time.perf_counter() - started)
-            mine[response.status_code] += 1
-            if response.status_code != 201:
-                bad.append(f"{response.status_code}: {response.text[:300]}")
-        session.close()
-        with lock:
-            statuses.update(mine)
-            latencies.extend(times)
-            failures.extend(bad)
-
-    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    barrier.wait()
-    started, cpu = time.perf_counter(), time.process_time()
-    for worker in workers:
-        worker.join()
-    seconds = time.perf_counter() - started
-    return Run(seconds, time.process_time() - cpu, statuses, latencies, failures)
-
-
-def describe(run: Run) -> str:
-    ordered = sorted(run.latencies) or [0.0]
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    p50 = statistics.median(ordered)
-    return (
-        f"{run.created / run.seconds:7,.0f} requests/s  p50 {p50 * 1000:5.1f} ms"
-        f"  p99 {p99 * 1000:6.1f} ms  client CPU {run.client_cpu / run.seconds:4.0%}"
-        f"  failures {run.total - run.created}"
+def write_script(tmp: Path, token: str, body: bytes) -> Path:
+    path = tmp / "claims.lua"
+    header = (
+        f"TOKEN = {json.dumps(token)}\nPATH = {json.dumps(PATH)}\n"
+        f"BODY = {json.dumps(body.decode())}\n"
     )
+    path.write_text(header + WRK_SCRIPT)
+    return path
 
 
-def report_failures(name: str, run: Run) -> None:
-    if run.total == run.created:
-        return
-    print(f"    {name}: {run.total - run.created} of {run.total} not 201: {dict(run.statuses)}")
-    for line in run.failures[:5]:
+def wrk(base: str, script: Path, connections: int, seconds: float, label: str) -> dict[str, float]:
+    threads = min(2, connections)
+    argv = [
+        *("wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--latency"),
+        *("--timeout", "30s", "-s", str(script), base + PATH, "--", label),
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    figures = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^BENCH-([A-Z0-9-]+) ([0-9.]+)$", result.stdout, re.MULTILINE)
+    }
+    if result.returncode != 0 or "2XX" not in figures:
+        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    for line in result.stderr.splitlines()[:3]:
         print(f"      {line}")
+    return figures
+
+
+def measure(
+    db: Database, server: Server, script: Path, connections: int, seconds: float, label: str
+) -> Run:
+    before = db.rows(server.name)
+    figures = wrk(server.base, script, connections, seconds, label)
+    stored, deadline = db.rows(server.name), time.monotonic() + 10
+    while time.monotonic() < deadline:  # requests wrk left in flight finish (or not) first
+        time.sleep(0.3)
+        again = db.rows(server.name)
+        if again == stored:
+            break
+        stored = again
+    return Run(
+        created=int(figures["2XX"]),
+        refused=int(figures["NON-2XX"]),
+        errors=int(figures["ERRORS"]),
+        seconds=figures["SECONDS"],
+        p50_ms=figures["P50"],
+        p99_ms=figures["P99"],
+        stored=stored - before,
+        unanswered=int(figures["UNANSWERED"]),
+    )
 
 
 # ------------------------------------------------------------------------------ main
@@ -268,120 +371,135 @@ def claim_body(agreement_id: str) -> bytes:
     ).encode()
 
 
+def bench_database(kind: str, args: argparse.Namespace) -> list[tuple[int, Run, Run]]:
+    from _results import record
+
+    with tempfile.TemporaryDirectory(prefix="bench-claims-") as tmp_name:
+        tmp = Path(tmp_name)
+        with database(kind, tmp, args.database_url) as db:
+            env = {**os.environ, "DATABASE_URL": db.url, "BRIDGES_VAR_DIR": str(tmp / "var")}
+            env[BARE_URL_ENV] = db.url
+            env.setdefault("BRIDGES_LEDGER_ACCESS_LOG", "-")
+            if args.workers:
+                env["BRIDGES_LEDGER_WORKERS"] = str(args.workers)
+            cli(env, "db", "upgrade")
+            seed = json.loads(cli(env, "demo", "seed", "--json"))
+            token, agreement_id = seed["tokens"]["vcse_member"], seed["agreements"][0]["id"]
+            column = "jsonb" if kind == "postgresql" else "TEXT"
+            pk = "bigserial PRIMARY KEY" if kind == "postgresql" else "INTEGER PRIMARY KEY"
+            db.execute(f"CREATE TABLE {BARE_TABLE} (id {pk}, body {column} NOT NULL)")
+            script = write_script(tmp, token, claim_body(agreement_id))
+
+            ledger_port, bare_port = free_port(), free_port()
+            servers = {
+                "ledger": Server(
+                    "ledger",
+                    [str(VENV_BIN / "bridges"), "ledger", "serve", "--port", str(ledger_port)],
+                    env,
+                    tmp / "ledger.log",
+                    "/readyz",
+                    ledger_port,
+                ),
+                "bare": Server(
+                    "bare",
+                    [
+                        *(sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{bare_port}"),
+                        *("--config", str(GUNICORN_CONF), "--pythonpath", str(ROOT / "bench")),
+                        "claim_submissions:bare_app()",
+                    ],
+                    env,
+                    tmp / "bare.log",
+                    "/healthz",
+                    bare_port,
+                ),
+            }
+            saved = dict(os.environ)
+            os.environ.update(env)  # the config reads the servers' environment
+            try:
+                conf = runpy.run_path(str(GUNICORN_CONF))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            print(
+                f"{kind}: gunicorn gthread workers={conf['workers']} threads={conf['threads']},"
+                f" wrk {args.seconds:g} s per run, {len(claim_body(agreement_id))}-byte body"
+            )
+            results: list[tuple[int, Run, Run]] = []
+            try:
+                for server in servers.values():
+                    server.start()
+                    # Warm up (each worker's first requests compile and connect) until
+                    # requests are answered: on a loaded machine the first take seconds.
+                    for attempt in range(5):
+                        warm = measure(db, server, script, 4, 2, f"warm{attempt}-{server.name}")
+                        if warm.created > 0:
+                            break
+                    else:
+                        tail = server.log.read_text(errors="replace")[-1500:]
+                        raise SystemExit(
+                            f"{server.name}: no 2xx in the warm-up: {warm.describe()}\n{tail}"
+                        )
+                for number, connections in enumerate(args.connections):
+                    order = ["bare", "ledger"] if number % 2 == 0 else ["ledger", "bare"]
+                    runs: dict[str, Run] = {}
+                    for name in order:
+                        runs[name] = measure(
+                            db, servers[name], script, connections, args.seconds, f"{name}{number}"
+                        )
+                    for name in ("ledger", "bare"):
+                        print(f"  {connections:2} connections  {name:6} {runs[name].describe()}")
+                    ratio = runs["ledger"].rate / runs["bare"].rate
+                    print(f"  {connections:2} connections  ratio ledger/bare = {ratio:.2f}")
+                    labels = {"database": kind, "connections": connections}
+                    record(
+                        "P1",
+                        "claims/s",
+                        runs["ledger"].rate,
+                        "requests/s",
+                        baseline=runs["bare"].rate,
+                        goal="ratio >= 0.5",
+                        **labels,
+                    )
+                    record("P1", "p50", runs["ledger"].p50_ms, "ms", **labels)
+                    record("P1", "p99", runs["ledger"].p99_ms, "ms", **labels)
+                    results.append((connections, runs["ledger"], runs["bare"]))
+            finally:
+                for server in servers.values():
+                    server.stop()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=8, help="client threads")
-    parser.add_argument("--requests", type=int, default=250, help="requests per thread per run")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument(
+        "--databases", nargs="+", default=["sqlite", "postgresql"], choices=DATABASES
+    )
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (both)")
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL server (default: postgres.sh url)"
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (make bench installs it)")
 
-    from _postgres import admin_connect, ensure_postgres, postgres_url, throwaway_database
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url(args.database_url))
-    ensure_postgres(url, start=args.database_url is None)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-claims-") as tmp,
-        throwaway_database(url, "bench_claims") as db,
-    ):
-        db_url = db.render_as_string(hide_password=False)
-        env = {**os.environ, "DATABASE_URL": db_url, "BRIDGES_VAR_DIR": tmp}
-        env[BARE_URL_ENV] = db_url
-        if args.workers:
-            env["BRIDGES_LEDGER_WORKERS"] = str(args.workers)
-        cli(env, "db", "upgrade")
-        seed = json.loads(cli(env, "demo", "seed", "--json"))
-        token, agreement_id = seed["tokens"]["vcse_member"], seed["agreements"][0]["id"]
-        with admin_connect(db, db.database) as connection:
-            connection.execute(
-                f"CREATE TABLE {BARE_TABLE} (id bigserial PRIMARY KEY, body jsonb NOT NULL)"
+    results = {kind: bench_database(kind, args) for kind in args.databases}
+    print("summary (ledger/bare requests/s; the ledger's p50 / p99):")
+    bad = 0
+    for kind, rows in results.items():
+        for connections, ledger, bare in rows:
+            bad += ledger.refused + ledger.errors + bare.refused + bare.errors
+            bad += (not ledger.stored_ok) + (not bare.stored_ok)
+            print(
+                f"  {kind:10} c={connections:<2} ledger {ledger.rate:6,.0f}  bare {bare.rate:6,.0f}"
+                f"  ratio {ledger.rate / bare.rate:.2f}"
+                f"  p50 {ledger.p50_ms:6.1f} ms  p99 {ledger.p99_ms:7.1f} ms"
             )
-        seeded = count(db, "SELECT count(*) FROM events WHERE type = 'ClaimSubmitted'")
-        body = claim_body(agreement_id)
+    print(f"failures (non-2xx, socket errors, runs whose stored rows != 2xx): {bad}")
 
-        ledger_port, bare_port = free_port(), free_port()
-        servers = {
-            "ledger": Server(
-                "ledger",
-                [str(VENV_BIN / "bridges"), "ledger", "serve", "--port", str(ledger_port)],
-                env,
-                Path(tmp) / "ledger.log",
-                "/readyz",
-                ledger_port,
-            ),
-            "bare": Server(
-                "bare",
-                [
-                    *(sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{bare_port}"),
-                    *("--config", str(GUNICORN_CONF), "--pythonpath", str(ROOT / "bench")),
-                    "claim_submissions:bare_app()",
-                ],
-                env,
-                Path(tmp) / "bare.log",
-                "/healthz",
-                bare_port,
-            ),
-        }
-        conf = runpy.run_path(str(GUNICORN_CONF))  # what both servers will read
-        workers, threads = args.workers or conf["workers"], conf["threads"]
-        print(
-            f"claim submissions: {args.threads} client threads × {args.requests} requests, "
-            f"{len(body)}-byte body, gunicorn gthread workers={workers} threads={threads}, "
-            f"PostgreSQL {url.host}:{url.port}, best of {args.rounds} rounds"
-        )
-        runs: dict[str, list[Run]] = {"ledger": [], "bare": []}
-        answered: Counter[str] = Counter()  # 201s, warm-up included, to check the rows against
-        try:
-            for server in servers.values():
-                server.start()
-                warm = load(server.base, token, body, args.threads, 5, f"warm-{server.name}")
-                answered[server.name] += warm.created
-                report_failures(f"{server.name} warm-up", warm)
-            for round_ in range(1, args.rounds + 1):
-                order = ["bare", "ledger"] if round_ % 2 else ["ledger", "bare"]
-                for name in order:
-                    run = load(
-                        servers[name].base,
-                        token,
-                        body,
-                        args.threads,
-                        args.requests,
-                        f"{name}-{round_}",
-                    )
-                    runs[name].append(run)
-                    answered[name] += run.created
-                    print(f"  round {round_}: {name:6} {describe(run)}")
-                    report_failures(name, run)
-        finally:
-            for server in servers.values():
-                server.stop()
 
-        stored_claims = count(db, "SELECT count(*) FROM events WHERE type = 'ClaimSubmitted'")
-        stored_bare = count(db, f"SELECT count(*) FROM {BARE_TABLE}")
-    stored = {"ledger": stored_claims - seeded, "bare": stored_bare}
-    print(
-        "stored rows = 201 responses (warm-up included): "
-        + ", ".join(
-            f"{name} {stored[name]} = {answered[name]}"
-            + ("" if stored[name] == answered[name] else "  MISMATCH")
-            for name in servers
-        )
-    )
-
-    def best(name: str) -> float:
-        """Claims created per second in the name's best round (failures do not count)."""
-        return max(r.created / r.seconds for r in runs[name])
-
-    ledger_rate, bare_rate = best("ledger"), best("bare")
-    failures = sum(r.total - r.created for rs in runs.values() for r in rs)
-    print(f"ledger (auth, validation, idempotency, event store) {ledger_rate:7,.0f} claims/s")
-    print(f"bare Flask, one INSERT (baseline)                   {bare_rate:7,.0f} requests/s")
-    print(f"ratio ledger/bare = {ledger_rate / bare_rate:.2f}   failures (not 201) = {failures}")
-
+DATABASES = ("sqlite", "postgresql")
 
 if __name__ == "__main__":
     main()

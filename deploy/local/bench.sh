@@ -5,11 +5,15 @@
 # Starts the local Kafka broker first (the relay, consumer and alert benchmarks use it).
 # Sizes that fit the 15-minute budget on a shared 2-core machine (override to go bigger):
 #   BENCH_REBUILD_EVENTS (P5, default 30000), BENCH_COST_SIZES (P7, default "2000 10000"),
-#   BENCH_ALERT_RATES (P4, default "5 10 20 40"), BENCH_SUBMISSIONS_REQUESTS (P1, per thread,
-#   default 60), BRIDGES_BENCH_POSTGRES_URL (P7's server).
+#   BENCH_ALERT_RATES (P4, default "5 10 20 40"), BENCH_SUBMISSIONS_SECONDS (P1, seconds of wrk
+#   per server, database and connection count, default 5), BRIDGES_BENCH_POSTGRES_URL (P7's
+#   server).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
+
+# P1's load generator: wrk, from Debian's packages.
+command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 
 bash deploy/local/kafka.sh up
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/kafka.sh bootstrap)}"
@@ -34,7 +38,7 @@ args_for() {
     notifier_rebuild) echo "--events ${BENCH_REBUILD_EVENTS:-30000}" ;;
     read_costs) echo "--sizes ${BENCH_COST_SIZES:-2000 10000}" ;;
     alert_latency) echo "--rates ${BENCH_ALERT_RATES:-5 10 20 40}" ;;
-    claim_submissions) echo "--requests ${BENCH_SUBMISSIONS_REQUESTS:-60} --rounds 2" ;;
+    claim_submissions) echo "--seconds ${BENCH_SUBMISSIONS_SECONDS:-5}" ;;
   esac
 }
 

@@ -19,6 +19,7 @@ from shared.calendar import london_date
 from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
+from shared.events.personal import claim_subject
 from shared.events.types import ApiTokensRevoked, ReceiptRef
 from shared.settings import LedgerSettings
 from shared.tokens import hash_token, issue_token, token_key
@@ -58,6 +59,7 @@ from .store.views import (
 )
 
 Clock = Callable[[], datetime]
+_AGREEMENTS_KEPT = 4096
 
 
 def utc_now() -> datetime:
@@ -101,6 +103,8 @@ class Ledger:
         self.idempotency = IdempotencyStore(store.engine)
         self.token_key = token_key(Path(self.settings.var_dir))
         self._receipt_storage = receipt_storage
+        # Agreements replayed, by stream id: (stream version, agreement). See load_agreement.
+        self._agreements: dict[str, tuple[int, Agreement]] = {}
 
     @property
     def receipt_storage(self) -> ReceiptStorage:
@@ -361,10 +365,22 @@ class Ledger:
         return agreement_view(Agreement.replay([event]), version=1)
 
     def load_agreement(self, uow: UnitOfWork, agreement_id: str) -> Agreement | None:
-        events = uow.read_stream(stream("agreement", agreement_id))
+        """The agreement as its stream stands in this transaction. Replayed agreements are kept
+        by stream version: an agreement is immutable at a version (events are never changed
+        and carry no personal data), so when the stream is still at the kept version only that
+        version is read, not every event decoded again for each claim submitted under it."""
+        stream_id = stream("agreement", agreement_id)
+        kept = self._agreements.get(stream_id)
+        if kept is not None and uow.stream_version(stream_id) == kept[0]:
+            return kept[1]
+        events = uow.read_stream(stream_id)
         if not events:
             return None
-        return Agreement.replay(self._decode(uow, events))
+        agreement = Agreement.replay(self._decode(uow, events))
+        if len(self._agreements) >= _AGREEMENTS_KEPT:
+            self._agreements.clear()
+        self._agreements[stream_id] = (events[-1].stream_version, agreement)
+        return agreement
 
     def load_payment(self, uow: UnitOfWork, payment_id: str) -> Payment | None:
         events = uow.read_stream(stream("payment", payment_id))
@@ -500,11 +516,13 @@ class Ledger:
             today=self.today(),
             receipts=self.uploaded_receipts(uow, agreement.payee_id, data.get("expenses")),
         )
+        # The claim's id was made up just now: its data key is new, no need to look for it.
+        uow.data_keys.new_subjects([claim_subject(claim_id)])
         self._append(
             uow, principal, stream("claim", claim_id), 0, [event], agreement.partnership_id
         )
         claim = Claim.replay([event])
-        return self.claim_views(uow, [claim])[0]
+        return self.claim_views(uow, [claim], nations={agreement.id: agreement.nation})[0]
 
     def claim_command(
         self,
@@ -789,13 +807,21 @@ class Ledger:
         next_cursor = encode_cursor(page[-1].created_position) if len(rows) > limit else None
         return {"items": items, "next_cursor": next_cursor}
 
-    def claim_views(self, uow: UnitOfWork, loaded: Sequence[Claim]) -> list[dict[str, Any]]:
+    def claim_views(
+        self,
+        uow: UnitOfWork,
+        loaded: Sequence[Claim],
+        *,
+        nations: Mapping[str, str | None] | None = None,
+    ) -> list[dict[str, Any]]:
         """The claims as the API and pages show them, each with its `queue` standing today
         (place in the payer's approval queue, working days left to approve, days left to
-        pay: `queue.py`), in two queries whatever the number of claims."""
+        pay: `queue.py`), in two queries whatever the number of claims (one when the caller
+        already holds the agreements' `nations`)."""
         today = self.today()
         places = queue.places_in_queue(uow.connection, [c.id for c in loaded])
-        nations = queue.nations_of(uow.connection, [c.agreement_id for c in loaded])
+        if nations is None or any(c.agreement_id not in nations for c in loaded):
+            nations = queue.nations_of(uow.connection, [c.agreement_id for c in loaded])
         views = []
         for claim in loaded:
             view = claim_view(claim, today)

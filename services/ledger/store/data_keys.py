@@ -52,6 +52,13 @@ class DataKeys:
                 self._known.add(row.subject)
         return {s: self._keys[s] for s in wanted}
 
+    def new_subjects(self, subjects: Iterable[str]) -> None:
+        """Subjects this transaction has just made up (a new claim's id): they have no key yet,
+        so sealing makes one without looking first. Were one there after all, its INSERT
+        would fail on the primary key: a key is never replaced."""
+        for subject in subjects:
+            self._keys.setdefault(subject, None)
+
     def for_sealing(self, subject: str, now: datetime) -> bytes:
         """The subject's live key, made (in this transaction) on first use."""
         key = self.load([subject])[subject]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
 from services.ledger.store.engine import begin_write, insert_for
 from services.ledger.store.event_store import UnitOfWork
@@ -88,6 +88,38 @@ def _utc_now() -> datetime:
     return product_clock.real_now()
 
 
+# Built once (building a statement per request cost more than running it): the key's lock, its
+# record, and the completing upsert per dialect.
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")))
+_RECORD = select(idempotency_keys).where(
+    idempotency_keys.c.scope == bindparam("scope"), idempotency_keys.c.key == bindparam("key")
+)
+_DONE_COLUMNS = (
+    "request_hash",
+    "state",
+    "response_status",
+    "response_headers",
+    "response_body",
+    "locked_until",
+    "completed_at",
+)
+_COMPLETE: dict[str, Any] = {}
+
+
+def _complete_statement(connection: Connection) -> Any:
+    name = connection.dialect.name
+    statement = _COMPLETE.get(name)
+    if statement is None:
+        insert = insert_for(connection, idempotency_keys)
+        statement = insert.on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={column: insert.excluded[column] for column in _DONE_COLUMNS},
+            where=idempotency_keys.c.state == IDEMPOTENCY_IN_FLIGHT,
+        ).returning(idempotency_keys.c.scope)
+        _COMPLETE[name] = statement
+    return statement
+
+
 class IdempotencyStore:
     """Idempotency records in the ledger database."""
 
@@ -100,16 +132,10 @@ class IdempotencyStore:
         before the command's own locks (it waits for none and decides nothing of the log)."""
         connection = uow.connection_before_locks
         if connection.dialect.name == "postgresql":
-            held = connection.execute(
-                select(func.pg_try_advisory_xact_lock(key_lock_id(scope, key)))
-            ).scalar_one()
+            held = connection.execute(_TRY_LOCK, {"lock_id": key_lock_id(scope, key)}).scalar_one()
             if not held:
                 return InFlight()
-        row = connection.execute(
-            select(idempotency_keys).where(
-                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-            )
-        ).first()
+        row = connection.execute(_RECORD, {"scope": scope, "key": key}).first()
         if row is None:
             return Started()
         if row.request_hash != request_hash:
@@ -137,25 +163,21 @@ class IdempotencyStore:
         Raises `IdempotencyConflict` if the key is already completed.
         """
         now = self._clock()
-        done = {
-            "request_hash": request_hash,
-            "state": IDEMPOTENCY_DONE,
-            "response_status": status,
-            "response_headers": dict(headers),
-            "response_body": body,
-            "locked_until": None,
-            "completed_at": now,
-        }
         connection = uow.connection
         written = connection.execute(
-            insert_for(connection, idempotency_keys)
-            .values(scope=scope, key=key, created_at=now, **done)
-            .on_conflict_do_update(
-                index_elements=["scope", "key"],
-                set_=done,
-                where=idempotency_keys.c.state == IDEMPOTENCY_IN_FLIGHT,
-            )
-            .returning(idempotency_keys.c.scope)
+            _complete_statement(connection),
+            {
+                "scope": scope,
+                "key": key,
+                "created_at": now,
+                "request_hash": request_hash,
+                "state": IDEMPOTENCY_DONE,
+                "response_status": status,
+                "response_headers": dict(headers),
+                "response_body": body,
+                "locked_until": None,
+                "completed_at": now,
+            },
         ).first()
         if written is None:
             raise IdempotencyConflict(f"idempotency key {key!r} in {scope!r} is already done")

@@ -41,6 +41,12 @@ _ACTIONS: dict[str, tuple[type[ma.Schema], str]] = {
 }
 
 
+# Built once: a marshmallow schema (and its nested ones, built on first use) costs more to make
+# than to use, and an instance is safe to share between threads (it keeps no per-call state).
+_CLAIM_OUT = ClaimOut()
+_CLAIM_IN = ClaimIn()
+
+
 def build_claims(ledger: Ledger) -> Blueprint:
     blp = Blueprint("claims", __name__, description="Time claims and their lifecycle")
 
@@ -52,11 +58,11 @@ def build_claims(ledger: Ledger) -> Blueprint:
             claim = ledger.claim_command(uow, principal, claim_id, version, action, data)
             return claim, etag(claim["version"])
 
-        return execute(ledger, principal, 200, ClaimOut(), run)
+        return execute(ledger, principal, 200, _CLAIM_OUT, run)
 
     @blp.route("/claims")
     class Claims(MethodView):
-        @blp.arguments(ClaimIn)
+        @blp.arguments(_CLAIM_IN)
         @blp.response(201, ClaimOut)
         @blp.doc(parameters=[IDEMPOTENCY_DOC])
         def post(self, data: dict[str, Any]) -> Response:
@@ -69,7 +75,7 @@ def build_claims(ledger: Ledger) -> Blueprint:
                 claim = ledger.submit_claim(uow, principal, data)
                 return claim, {**etag(claim["version"]), "Location": f"claims/{claim['id']}"}
 
-            return execute(ledger, principal, 201, ClaimOut(), run)
+            return execute(ledger, principal, 201, _CLAIM_OUT, run)
 
         @blp.arguments(ClaimListArgs, location="query")
         @blp.response(200, ClaimPage)
@@ -86,7 +92,7 @@ def build_claims(ledger: Ledger) -> Blueprint:
             principal = principal_of(ledger)
             claim = ledger.get_claim(principal, claim_id)
             record_claim_view(ledger.store.engine, ledger.clock(), principal.person_id, claim)
-            response = jsonify(ClaimOut().dump(claim))
+            response = jsonify(_CLAIM_OUT.dump(claim))
             response.headers.update(etag(claim["version"]))
             return response
 
