@@ -27,7 +27,7 @@ from . import access, projections, queue
 from .access import Principal
 from .documents import agreement_view, claim_view, decode_cursor, encode_cursor, payment_view
 from .domain.agreement import Agreement, sign_agreement
-from .domain.balances import ClaimPosition, organisation_balance
+from .domain.balances import SUMMED, ClaimPosition, organisation_balance
 from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
 from .domain.organisation import (
@@ -49,6 +49,7 @@ from .store.tables import events
 from .store.views import (
     allocations,
     api_tokens,
+    claim_totals,
     claims,
     organisations,
     partnership_members,
@@ -826,7 +827,19 @@ class Ledger:
             scope, organisation_id = access.balance_scope(principal)
             if scope == "none":
                 raise Forbidden("your roles do not give access to balances")
-            query = select(
+            scoped = [claims.c.partnership_id == partnership_id]
+            in_totals = [claim_totals.c.partnership_id == partnership_id]
+            if scope == "payee":
+                scoped.append(claims.c.payee_id == organisation_id)
+                in_totals.append(claim_totals.c.payee_id == organisation_id)
+            elif scope == "payer":
+                scoped.append(claims.c.payer_id == organisation_id)
+                in_totals.append(claim_totals.c.payer_id == organisation_id)
+            # Settled claims (nothing open, figures fixed from their last fact on) are summed
+            # per agreement in `claim_totals`; only the claims open now, or settled after
+            # `as_at`, are evaluated one by one: a bounded few whatever the history, when
+            # asked as at today. Two queries (and the names) whatever the partnership's size.
+            columns = (
                 claims.c.id,
                 claims.c.partnership_id,
                 claims.c.payer_id,
@@ -835,14 +848,14 @@ class Ledger:
                 claims.c.approval_due,
                 claims.c.base_payment_due,
                 claims.c.facts,
-            ).where(claims.c.partnership_id == partnership_id)
-            if scope == "payee":
-                query = query.where(claims.c.payee_id == organisation_id)
-            elif scope == "payer":
-                query = query.where(claims.c.payer_id == organisation_id)
-            # One query whatever the partnership's size: each row holds the claim's terms and
-            # dated facts, and `position_as_at` derives the position from them.
-            claim_rows = uow.connection.execute(query).all()
+                claims.c.settled_on,
+            )
+            evaluated = union_all(
+                select(*columns).where(*scoped, claims.c.settled_on.is_(None)),
+                select(*columns).where(*scoped, claims.c.settled_on > as_at),
+            )
+            claim_rows = uow.connection.execute(evaluated).all()
+            totals_rows = uow.connection.execute(select(claim_totals).where(*in_totals)).all()
             names = dict(
                 uow.connection.execute(
                     select(organisations.c.id, organisations.c.name).where(
@@ -857,18 +870,35 @@ class Ledger:
                 if kind == "vcse" and (scope != "payee" or org_id == organisation_id)
             }
         )
+        fixed: dict[str, dict[str, int]] = {payee_id: {} for payee_id in payees}
+        for totals in totals_rows:
+            if totals.payee_id in fixed:
+                sums = fixed[totals.payee_id]
+                for name in SUMMED:
+                    sums[name] = sums.get(name, 0) + totals._mapping[name]
         by_payee: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
+        taken_out: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
         for row in claim_rows:
             if row.payee_id not in by_payee:
                 continue
-            position = position_as_at(_terms(row), _row_facts(row), as_at)
+            terms, facts = _terms(row), _row_facts(row)
+            if row.settled_on is not None:
+                # Counted in the totals as it stands from `settled_on`; not yet so on `as_at`.
+                settled = position_as_at(terms, facts, row.settled_on)
+                assert settled is not None
+                taken_out[row.payee_id].append(settled)
+            position = position_as_at(terms, facts, as_at)
             if position is not None:
                 by_payee[row.payee_id].append(position)
         rows = [
             {
                 "organisation_id": payee_id,
                 "organisation_name": names.get(payee_id, ""),
-                **organisation_balance(by_payee[payee_id]),
+                **organisation_balance(
+                    by_payee[payee_id],
+                    fixed=fixed[payee_id],
+                    not_fixed_since=taken_out[payee_id],
+                ),
             }
             for payee_id in payees
         ]
