@@ -16,7 +16,7 @@ from sqlalchemy import insert, literal, or_, select, union_all, update
 
 from shared import clock as product_clock
 from shared.calendar import london_date
-from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
+from shared.claim_position import Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 from shared.events.types import ApiTokensRevoked, ReceiptRef
@@ -881,7 +881,7 @@ class Ledger:
         for row in claim_rows:
             if row.payee_id not in by_payee:
                 continue
-            terms, facts = _terms(row), _row_facts(row)
+            terms, facts = projections.claim_terms(row), _row_facts(row)
             if row.settled_on is not None:
                 # Counted in the totals as it stands from `settled_on`; not yet so on `as_at`.
                 settled = position_as_at(terms, facts, row.settled_on)
@@ -915,19 +915,6 @@ _ORG_FIELDS = (
     "vat_number",
     "peppol_id",
 )
-
-
-def _terms(row: Any) -> ClaimTerms:
-    """A claim's terms from its view row."""
-    return ClaimTerms(
-        claim_id=row.id,
-        partnership_id=row.partnership_id,
-        payer_id=row.payer_id,
-        payee_id=row.payee_id,
-        submitted_on=row.submitted_on,
-        approval_due=row.approval_due,
-        base_payment_due=row.base_payment_due,
-    )
 
 
 def _row_facts(row: Any) -> tuple[Fact, ...]:

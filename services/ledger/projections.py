@@ -256,7 +256,8 @@ _CLAIM_ROW = (
 )
 
 
-def _terms(row: Any) -> ClaimTerms:
+def claim_terms(row: Any) -> ClaimTerms:
+    """A claim's terms from its view row (or any row with the same names)."""
     return ClaimTerms(
         claim_id=row.id,
         partnership_id=row.partnership_id,
@@ -273,7 +274,7 @@ def _write_claim(
 ) -> tuple[str, dict[str, int]]:
     """Append `fact` to the claim's row with `values`; returns (its agreement, what its fixed
     contribution to `claim_totals` changed by)."""
-    terms = _terms(row)
+    terms = claim_terms(row)
     before: Mapping[str, int] = {}
     if row.settled_on is not None:
         before = settlement(terms, row.facts or [])[1] or {}

@@ -60,8 +60,7 @@ def downgrade() -> None:
 def backfill(connection: sa.Connection) -> None:
     """One zero row per agreement, then each claim's settlement from its facts, summed."""
     from services.ledger.domain.balances import SUMMED
-    from services.ledger.projections import settlement
-    from shared.claim_position import ClaimTerms
+    from services.ledger.projections import claim_terms, settlement
 
     assert tuple(SUMMED) == _SUMMED
     agreements = sa.table(
@@ -117,15 +116,7 @@ def backfill(connection: sa.Connection) -> None:
         last = rows[-1].id
         settled: list[dict[str, Any]] = []
         for row in rows:
-            terms = ClaimTerms(
-                claim_id=row.id,
-                partnership_id=row.partnership_id,
-                payer_id=row.payer_id,
-                payee_id=row.payee_id,
-                submitted_on=row.submitted_on,
-                approval_due=row.approval_due,
-                base_payment_due=row.base_payment_due,
-            )
+            terms = claim_terms(row)
             settled_on, fixed = settlement(terms, row.facts)
             if fixed is None:
                 continue
