@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from types import ModuleType
 from typing import Any
@@ -245,3 +247,53 @@ def test_maintained_balances_match_replaying_every_claim_on_every_day(
             sorted(connection.execute(select(claims.c.id, claims.c.settled_on)).all())
             == kept_settled
         )
+
+
+def test_concurrent_payments_and_reversals_keep_the_totals(history_world: World) -> None:
+    """Commands on different claims of one agreement at once (each settling or reopening its
+    claim, so each adds to the same `claim_totals` row): no update is lost."""
+    world = history_world
+    a = world.a
+    clock: MovableClock = world.clock  # type: ignore[attr-defined]
+    approved = [
+        world.act(a, world.submit(a, clock.today()), "approve", "approver") for _ in range(8)
+    ]
+    app = world.api.client.application
+
+    def at_once(calls: list[tuple[str, Any]]) -> list[Any]:
+        barrier = threading.Barrier(len(calls))
+
+        def one(call: tuple[str, Any]) -> Any:
+            api = ApiClient(app.test_client())
+            barrier.wait()
+            return api.ok("POST", call[0], a.tokens["finance"], call[1])
+
+        with ThreadPoolExecutor(len(calls)) as pool:
+            return list(pool.map(one, calls))
+
+    payments = at_once(
+        [
+            (
+                "/payments",
+                {
+                    "payer_id": a.payer_id,
+                    "payee_id": a.payee_id,
+                    "paid_on": clock.today().isoformat(),
+                    "reference": f"BACS {n}",
+                    "allocations": [{"claim_id": c["id"], "amount_pence": c["approved_pence"]}],
+                },
+            )
+            for n, c in enumerate(approved)
+        ]
+    )
+    _check(world, [clock.today(), clock.today() + timedelta(days=60)])
+    at_once([(f"/payments/{p['id']}/reverse", {"reason": "Bounced"}) for p in payments[:4]])
+    _check(world, [clock.today(), clock.today() + timedelta(days=60)])
+    with world.ledger.reading() as uow:
+        (totals,) = uow.connection.execute(
+            select(claim_totals).where(claim_totals.c.agreement_id == a.agreement_id)
+        ).all()
+    assert (totals.claims, totals.paid_pence) == (
+        4,
+        sum(c["approved_pence"] for c in approved[4:]),
+    )
