@@ -7,11 +7,14 @@ domain and the ledger's own append path (sealing, the store, the projections: th
 views are what the commands write) in big transactions; in each partnership the newest
 `--open` claims are in flight and every older one settled (`fill`). PostgreSQL gets a copy of
 its rows (`copy_store`), so its build does not pay PostgreSQL's round trip per statement.
-Then, timed: the median of `--repeat` calls of `Ledger.submit_claim` (in its own unit of work,
-as a request), `Ledger.list_claims` (first page of 50), `Ledger.get_claim`, `Ledger.balances`,
-each for one VCSE member of the first partnership, and the store's `read_feed` for the last
-100 events (`GET /events`), with the SQL statements each issued, and each cost's ratio to the
-smallest size's, the same-run baseline (goal: flat, <= 1.5x).
+Then, timed with every size's store open at once and the sizes interleaved (rounds of one call
+per size, in a random order, so the machine's load weighs on all alike): the median of
+`--repeat` calls of `Ledger.submit_claim` (in its own unit of work, as a request),
+`Ledger.list_claims` (first page of 50), `Ledger.get_claim`, `Ledger.balances`, each for one
+VCSE member of the first partnership, and the store's `read_feed` for the last 100 events
+(`GET /events`), with the SQL statements each issued, and each cost's ratio to the smallest
+size's, the same-run baseline (goal: flat, <= 1.5x). `--keep DIR` keeps the built stores and
+`--kept DIR` measures them again without building.
 
     .venv/bin/python bench/read_costs.py                          # 1 k, 10 k and 100 k claims
     .venv/bin/python bench/read_costs.py --sizes 1000 10000 --databases sqlite
@@ -20,15 +23,17 @@ smallest size's, the same-run baseline (goal: flat, <= 1.5x).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,7 @@ from _results import record  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from services.ledger.access import Principal  # noqa: E402
 from services.ledger.api.schemas import ClaimIn  # noqa: E402
 from services.ledger.application import Ledger  # noqa: E402
 from services.ledger.domain.claim import Claim, submit_claim  # noqa: E402
@@ -156,7 +162,8 @@ def _one_claim(
         )
 
 
-def measure(ledger: Ledger, call: Callable[[], Any], repeat: int) -> tuple[float, int]:
+def statements_of(ledger: Ledger, call: Callable[[], Any]) -> int:
+    """The SQL statements one call issues (after a warming call)."""
     statements = 0
 
     def count(*_: Any) -> None:
@@ -169,12 +176,23 @@ def measure(ledger: Ledger, call: Callable[[], Any], repeat: int) -> tuple[float
         call()
     finally:
         event.remove(ledger.store.engine, "before_cursor_execute", count)
-    times = []
+    return statements
+
+
+def interleaved(calls: Sequence[Callable[[], Any]], repeat: int) -> list[float]:
+    """The median time of each call, timed in rounds of one call each in a random order (so
+    a change of the machine's load during the run weighs on every size alike)."""
+    times: list[list[float]] = [[] for _ in calls]
+    order = list(range(len(calls)))
+    shuffle = random.Random(7).shuffle
     for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), statements
+        shuffle(order)  # no size always first in its round
+        for number in order:
+            call = calls[number]
+            started = time.perf_counter()
+            call()
+            times[number].append(time.perf_counter() - started)
+    return [statistics.median(each) for each in times]
 
 
 def build(path: Path, size: int, tenants: int, open_: int) -> list[Partnership]:
@@ -222,12 +240,8 @@ def copy_store(source_url: str, target_url: str) -> None:
     target.dispose()
 
 
-def run(
-    url: str, folder: Path, partnerships: list[Partnership], repeat: int
-) -> dict[str, tuple[float, int]]:
-    engine = make_engine(url)
-    clock = MovableClock(TODAY)
-    ledger = Ledger(EventStore(engine), settings=LedgerSettings(var_dir=str(folder)), clock=clock)
+def requests(ledger: Ledger, partnerships: list[Partnership]) -> dict[str, Callable[[], Any]]:
+    """The requests timed, as one VCSE member of the first partnership makes them."""
     first = partnerships[0]
     page = ledger.list_claims(first.vcse, {"limit": 50})
     claim_id = page["items"][-1]["id"]
@@ -237,19 +251,38 @@ def run(
         with ledger.store.unit_of_work() as uow:
             ledger.submit_claim(uow, first.vcse, ClaimIn().load(claim_body(first.agreement_id)))
 
-    results = {
-        "POST /claims": measure(ledger, submit, repeat),
-        "balances": measure(ledger, lambda: ledger.balances(first.vcse, first.id, None), repeat),
-        "GET /claims": measure(
-            ledger, lambda: ledger.list_claims(first.vcse, {"limit": 50}), repeat
-        ),
-        "GET /claims/{id}": measure(ledger, lambda: ledger.get_claim(first.vcse, claim_id), repeat),
-        "GET /events": measure(
-            ledger, lambda: ledger.store.read_feed(max(0, last - 100), 100), repeat
-        ),
+    return {
+        "POST /claims": submit,
+        "balances": lambda: ledger.balances(first.vcse, first.id, None),
+        "GET /claims": lambda: ledger.list_claims(first.vcse, {"limit": 50}),
+        "GET /claims/{id}": lambda: ledger.get_claim(first.vcse, claim_id),
+        "GET /events": lambda: ledger.store.read_feed(max(0, last - 100), 100),
     }
-    engine.dispose()
+
+
+def measure_all(
+    ledgers: Sequence[Ledger], partnerships: Sequence[list[Partnership]], repeat: int
+) -> list[dict[str, tuple[float, int]]]:
+    """Per store (one per size): each request's median time and statements, interleaved."""
+    calls = [requests(ledger, built) for ledger, built in zip(ledgers, partnerships, strict=True)]
+    results: list[dict[str, tuple[float, int]]] = [{} for _ in ledgers]
+    for name in calls[0]:
+        counts = [
+            statements_of(ledger, each[name]) for ledger, each in zip(ledgers, calls, strict=True)
+        ]
+        medians = interleaved([each[name] for each in calls], repeat)
+        for result, median, count in zip(results, medians, counts, strict=True):
+            result[name] = (median, count)
     return results
+
+
+def ledger_on(url: str, folder: Path) -> Ledger:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Ledger(
+        EventStore(make_engine(url)),
+        settings=LedgerSettings(var_dir=str(folder)),
+        clock=MovableClock(TODAY),
+    )
 
 
 def main() -> None:
@@ -268,6 +301,11 @@ def main() -> None:
         "default BRIDGES_BENCH_POSTGRES_URL, else the project's local server",
     )
     parser.add_argument(
+        "--kept",
+        type=Path,
+        help="measure the stores a former --keep left in this folder instead of building",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         help="a folder to keep each size's built SQLite store in (<size>.db, <size>.json)",
@@ -278,35 +316,62 @@ def main() -> None:
         f"{'ms':>9} {'stmts':>6} {'ratio':>6}",
         flush=True,
     )
-    baselines: dict[str, dict[str, float]] = {database: {} for database in args.databases}
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            built = Path(tmp) / "built.db"
-            partnerships = build(built, size, args.tenants, args.open)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        folder = Path(tmp)
+        built: list[tuple[Path, list[Partnership]]] = []
+        for size in args.sizes:
+            if args.kept:
+                path = args.kept / f"{size}.db"
+                loaded = json.loads(path.with_suffix(".json").read_text())
+                built.append((path, [_partnership(p) for p in loaded]))
+                continue
+            path = folder / f"built-{size}.db"
+            built.append((path, build(path, size, args.tenants, args.open)))
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(built, args.keep / f"{size}.db")
+                shutil.copyfile(path, args.keep / f"{size}.db")
                 (args.keep / f"{size}.json").write_text(
-                    json.dumps([dataclasses.asdict(p) for p in partnerships], default=sorted)
+                    json.dumps([dataclasses.asdict(p) for p in built[-1][1]], default=sorted)
                 )
-            for database in args.databases:
-                started = time.perf_counter()
-                folder = Path(tmp) / database
-                folder.mkdir()
+        for database in args.databases:
+            started = time.perf_counter()
+            ledgers = []
+            for number, (path, _) in enumerate(built):
+                here = folder / database / str(number)
                 if database == "postgresql":
                     server = make_url(postgres_url(args.postgres))
                     ensure_postgres(server, start=args.postgres is None)
-                    with throwaway_database(server, "bench_costs") as url:
-                        target = url.render_as_string(hide_password=False)
-                        copy_store(f"sqlite:///{built}", target)
-                        results = run(target, folder, partnerships, args.repeat)
+                    url = stack.enter_context(throwaway_database(server, "bench_costs"))
+                    target = url.render_as_string(hide_password=False)
+                    copy_store(f"sqlite:///{path}", target)
                 else:
-                    copy = folder / "ledger.db"
-                    shutil.copyfile(built, copy)
-                    results = run(f"sqlite:///{copy}", folder, partnerships, args.repeat)
-                took = time.perf_counter() - started
-                report(database, size, args, results, baselines[database])
-                print(f"{database:<10} {size:>8} (copied and measured in {took:.0f} s)", flush=True)
+                    here.mkdir(parents=True)
+                    shutil.copyfile(path, here / "ledger.db")
+                    target = f"sqlite:///{here / 'ledger.db'}"
+                ledgers.append(ledger_on(target, here))
+            print(
+                f"  {database}: stores ready in {time.perf_counter() - started:.0f} s", flush=True
+            )
+            results = measure_all(ledgers, [p for _, p in built], args.repeat)
+            baseline: dict[str, float] = {}
+            for size, result in zip(args.sizes, results, strict=True):
+                report(database, size, args, result, baseline)
+            for ledger in ledgers:
+                ledger.store.engine.dispose()
+
+
+def _partnership(data: dict[str, Any]) -> Partnership:
+    vcse = data["vcse"]
+    return Partnership(
+        data["id"],
+        data["agreement_id"],
+        Principal(
+            vcse["person_id"],
+            vcse["organisation_id"],
+            vcse["organisation_kind"],
+            frozenset(vcse["roles"]),
+        ),
+    )
 
 
 def report(
