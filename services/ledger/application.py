@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import BigInteger, Date, insert, literal, null, or_, select, union_all, update
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import insert, literal, or_, select, union_all, update
 
 from shared import clock as product_clock
 from shared.calendar import london_date
@@ -838,8 +838,9 @@ class Ledger:
             # Settled claims (nothing open, figures fixed from their last fact on) are summed
             # per agreement in `claim_totals`; only the claims open now, or settled after
             # `as_at`, are evaluated one by one: a bounded few whatever the history, when
-            # asked as at today. Two queries (and the names) whatever the partnership's size.
-            columns = (
+            # asked as at today. One statement for both, so both are read from one snapshot
+            # (a claim settling meanwhile is neither counted twice nor missed).
+            claim_columns = (
                 claims.c.id,
                 claims.c.partnership_id,
                 claims.c.payer_id,
@@ -850,12 +851,30 @@ class Ledger:
                 claims.c.facts,
                 claims.c.settled_on,
             )
-            evaluated = union_all(
-                select(*columns).where(*scoped, claims.c.settled_on.is_(None)),
-                select(*columns).where(*scoped, claims.c.settled_on > as_at),
-            )
-            claim_rows = uow.connection.execute(evaluated).all()
-            totals_rows = uow.connection.execute(select(claim_totals).where(*in_totals)).all()
+            no_sums = [null().cast(BigInteger).label(name) for name in SUMMED]
+            totals_row = [
+                claim_totals.c.agreement_id.label("id"),
+                claim_totals.c.partnership_id,
+                claim_totals.c.payer_id,
+                claim_totals.c.payee_id,
+                *(null().cast(Date).label(c.name) for c in claim_columns[4:7]),
+                null().cast(claims.c.facts.type).label("facts"),
+                null().cast(Date).label("settled_on"),
+                *(claim_totals.c[name] for name in SUMMED),
+            ]
+            rows_read = uow.connection.execute(
+                union_all(
+                    select(literal("claim").label("kind"), *claim_columns, *no_sums).where(
+                        *scoped, claims.c.settled_on.is_(None)
+                    ),
+                    select(literal("claim").label("kind"), *claim_columns, *no_sums).where(
+                        *scoped, claims.c.settled_on > as_at
+                    ),
+                    select(literal("totals").label("kind"), *totals_row).where(*in_totals),
+                )
+            ).all()
+            claim_rows = [row for row in rows_read if row.kind == "claim"]
+            totals_rows = [row for row in rows_read if row.kind == "totals"]
             names = dict(
                 uow.connection.execute(
                     select(organisations.c.id, organisations.c.name).where(
