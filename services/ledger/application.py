@@ -425,13 +425,14 @@ class Ledger:
         payment_streams = select(literal("payment-") + allocations.c.payment_id).where(
             allocations.c.claim_id.in_(ids)
         )
-        rows = uow.connection.execute(
-            select(events)
-            .where(
-                or_(events.c.stream_id.in_(list(streams)), events.c.stream_id.in_(payment_streams))
-            )
-            .order_by(events.c.global_position)
-        ).all()
+        # Two arms, each an index walk on the stream id (a claim's stream is never a payment's,
+        # so no event is in both): one WHERE with an OR over a subquery made PostgreSQL scan
+        # the whole log for every claim read.
+        both = union_all(
+            select(events).where(events.c.stream_id.in_(list(streams))),
+            select(events).where(events.c.stream_id.in_(payment_streams)),
+        ).subquery()
+        rows = uow.connection.execute(select(both).order_by(both.c.global_position)).all()
         history: dict[str, list[Any]] = {claim_id: [] for claim_id in ids}
         opened = uow.data_keys.open([to_stored(row) for row in rows])
         for row, stored in zip(rows, opened, strict=True):
