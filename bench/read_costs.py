@@ -220,7 +220,8 @@ def build(path: Path, size: int, tenants: int, open_: int) -> list[Partnership]:
 def copy_store(source_url: str, target_url: str) -> None:
     """Every row of the built store into a freshly migrated database, table by table, as
     stored (so a PostgreSQL store holds what the ledger built, without PostgreSQL's round
-    trips per statement slowing the build); identity sequences moved past the copied ids."""
+    trips per statement slowing the build); identity sequences moved past the copied ids,
+    and the tables analysed."""
     upgrade(target_url)
     source, target = make_engine(source_url), make_engine(target_url)
     with source.connect() as reading, target.begin() as writing:
@@ -236,6 +237,10 @@ def copy_store(source_url: str, target_url: str) -> None:
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
                         f" GREATEST((SELECT MAX({column.name}) FROM {table.name}), 1))"
                     )
+    if target.dialect.name == "postgresql":
+        # Statistics, as autovacuum would gather them on a store that grew to this size.
+        with target.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     source.dispose()
     target.dispose()
 
