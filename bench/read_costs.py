@@ -271,7 +271,15 @@ def measure_all(
     """Per store (one per size): each request's median time and statements, interleaved."""
     calls = [requests(ledger, built) for ledger, built in zip(ledgers, partnerships, strict=True)]
     results: list[dict[str, tuple[float, int]]] = [{} for _ in ledgers]
+    # In this order: POST /claims first adds its claims to each store's first partnership,
+    # so by GET /claims every store's first page is full (50), like for like.
     for name in calls[0]:
+        if name == "GET /claims":
+            pages = [
+                len(ledger.list_claims(p[0].vcse, {"limit": 50})["items"])
+                for ledger, p in zip(ledgers, partnerships, strict=True)
+            ]
+            assert set(pages) == {50}, f"GET /claims pages not alike: {pages}"
         counts = [
             statements_of(ledger, each[name]) for ledger, each in zip(ledgers, calls, strict=True)
         ]
