@@ -76,13 +76,13 @@ def plot_p7(rows: list[dict[str, Any]], folder: Path) -> str | None:
         series: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for r in costs:
             if r["database"] == database:
-                series[r["metric"]].append((r["events"], r["value"]))
+                series[r["metric"]].append((r.get("claims", r.get("events")), r["value"]))
         for name, points in sorted(series.items()):
             points.sort()
             axis.plot([p for p, _ in points], [v for _, v in points], "o-", label=name)
         axis.set_xscale("log")
         axis.set(
-            xlabel="events in the store",
+            xlabel="claims in the store",
             ylabel="ms per request",
             title=f"P7 cost against store size ({database})",
         )

@@ -149,6 +149,13 @@ class Position:
         return self.status in OPEN_STATUSES
 
     @property
+    def figures_fixed(self) -> bool:
+        """Whether its money figures (claimed, approved, paid, outstanding, awaiting approval,
+        overdue and aging bucket) are the same as at every later date, until a new fact: true
+        once nothing is open, since only an open amount falls overdue or ages."""
+        return self.open_pence <= 0
+
+    @property
     def amount_due_pence(self) -> int:
         """What the payer owes in all: the approved amount once approved, else the claimed
         amount (nothing for a rejected or withdrawn claim)."""

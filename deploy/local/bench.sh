@@ -4,7 +4,7 @@
 # Usage: deploy/local/bench.sh [name ...]   e.g. `deploy/local/bench.sh relay_throughput`
 # Starts the local Kafka broker first (the relay, consumer and alert benchmarks use it).
 # Sizes that fit the 15-minute budget on a shared 2-core machine (override to go bigger):
-#   BENCH_REBUILD_EVENTS (P5, default 30000), BENCH_COST_SIZES (P7, default "2000 10000"),
+#   BENCH_REBUILD_EVENTS (P5, default 30000), BENCH_COST_SIZES (P7, claims, default "1000 10000"),
 #   BENCH_ALERT_RATES (P4, default "5 10 20 40"), BENCH_SUBMISSIONS_SECONDS (P1, seconds of wrk
 #   per server, database and connection count, default 5), BRIDGES_BENCH_POSTGRES_URL (P7's
 #   server).
@@ -36,7 +36,7 @@ fi
 args_for() {
   case "$(basename "$1" .py)" in
     notifier_rebuild) echo "--events ${BENCH_REBUILD_EVENTS:-30000}" ;;
-    read_costs) echo "--sizes ${BENCH_COST_SIZES:-2000 10000}" ;;
+    read_costs) echo "--sizes ${BENCH_COST_SIZES:-1000 10000}" ;;
     alert_latency) echo "--rates ${BENCH_ALERT_RATES:-5 10 20 40}" ;;
     claim_submissions) echo "--seconds ${BENCH_SUBMISSIONS_SECONDS:-5}" ;;
   esac

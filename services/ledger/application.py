@@ -11,12 +11,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import BigInteger, Date, insert, literal, null, or_, select, union_all, update
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import insert, literal, or_, select, union_all, update
 
 from shared import clock as product_clock
 from shared.calendar import london_date
-from shared.claim_position import ClaimTerms, Fact, fact_from_json, position_as_at
+from shared.claim_position import Fact, fact_from_json, position_as_at
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 from shared.events.personal import claim_subject
@@ -28,7 +28,7 @@ from . import access, projections, queue
 from .access import Principal
 from .documents import agreement_view, claim_view, decode_cursor, encode_cursor, payment_view
 from .domain.agreement import Agreement, sign_agreement
-from .domain.balances import ClaimPosition, organisation_balance
+from .domain.balances import SUMMED, ClaimPosition, organisation_balance
 from .domain.claim import Claim, submit_claim
 from .domain.errors import ValidationFailed
 from .domain.organisation import (
@@ -50,6 +50,7 @@ from .store.tables import events
 from .store.views import (
     allocations,
     api_tokens,
+    claim_totals,
     claims,
     organisations,
     partnership_members,
@@ -446,13 +447,14 @@ class Ledger:
         payment_streams = select(literal("payment-") + allocations.c.payment_id).where(
             allocations.c.claim_id.in_(ids)
         )
-        rows = uow.connection.execute(
-            select(events)
-            .where(
-                or_(events.c.stream_id.in_(list(streams)), events.c.stream_id.in_(payment_streams))
-            )
-            .order_by(events.c.global_position)
-        ).all()
+        # Two arms, each an index walk on the stream id (a claim's stream is never a payment's,
+        # so no event is in both): one WHERE with an OR over a subquery made PostgreSQL scan
+        # the whole log for every claim read.
+        both = union_all(
+            select(events).where(events.c.stream_id.in_(list(streams))),
+            select(events).where(events.c.stream_id.in_(payment_streams)),
+        ).subquery()
+        rows = uow.connection.execute(select(both).order_by(both.c.global_position)).all()
         history: dict[str, list[Any]] = {claim_id: [] for claim_id in ids}
         opened = uow.data_keys.open([to_stored(row) for row in rows])
         for row, stored in zip(rows, opened, strict=True):
@@ -867,7 +869,20 @@ class Ledger:
             scope, organisation_id = access.balance_scope(principal)
             if scope == "none":
                 raise Forbidden("your roles do not give access to balances")
-            query = select(
+            scoped = [claims.c.partnership_id == partnership_id]
+            in_totals = [claim_totals.c.partnership_id == partnership_id]
+            if scope == "payee":
+                scoped.append(claims.c.payee_id == organisation_id)
+                in_totals.append(claim_totals.c.payee_id == organisation_id)
+            elif scope == "payer":
+                scoped.append(claims.c.payer_id == organisation_id)
+                in_totals.append(claim_totals.c.payer_id == organisation_id)
+            # Settled claims (nothing open, figures fixed from their last fact on) are summed
+            # per agreement in `claim_totals`; only the claims open now, or settled after
+            # `as_at`, are evaluated one by one: a bounded few whatever the history, when
+            # asked as at today. One statement for both, so both are read from one snapshot
+            # (a claim settling meanwhile is neither counted twice nor missed).
+            claim_columns = (
                 claims.c.id,
                 claims.c.partnership_id,
                 claims.c.payer_id,
@@ -876,14 +891,32 @@ class Ledger:
                 claims.c.approval_due,
                 claims.c.base_payment_due,
                 claims.c.facts,
-            ).where(claims.c.partnership_id == partnership_id)
-            if scope == "payee":
-                query = query.where(claims.c.payee_id == organisation_id)
-            elif scope == "payer":
-                query = query.where(claims.c.payer_id == organisation_id)
-            # One query whatever the partnership's size: each row holds the claim's terms and
-            # dated facts, and `position_as_at` derives the position from them.
-            claim_rows = uow.connection.execute(query).all()
+                claims.c.settled_on,
+            )
+            no_sums = [null().cast(BigInteger).label(name) for name in SUMMED]
+            totals_row = [
+                claim_totals.c.agreement_id.label("id"),
+                claim_totals.c.partnership_id,
+                claim_totals.c.payer_id,
+                claim_totals.c.payee_id,
+                *(null().cast(Date).label(c.name) for c in claim_columns[4:7]),
+                null().cast(claims.c.facts.type).label("facts"),
+                null().cast(Date).label("settled_on"),
+                *(claim_totals.c[name] for name in SUMMED),
+            ]
+            rows_read = uow.connection.execute(
+                union_all(
+                    select(literal("claim").label("kind"), *claim_columns, *no_sums).where(
+                        *scoped, claims.c.settled_on.is_(None)
+                    ),
+                    select(literal("claim").label("kind"), *claim_columns, *no_sums).where(
+                        *scoped, claims.c.settled_on > as_at
+                    ),
+                    select(literal("totals").label("kind"), *totals_row).where(*in_totals),
+                )
+            ).all()
+            claim_rows = [row for row in rows_read if row.kind == "claim"]
+            totals_rows = [row for row in rows_read if row.kind == "totals"]
             names = dict(
                 uow.connection.execute(
                     select(organisations.c.id, organisations.c.name).where(
@@ -898,18 +931,35 @@ class Ledger:
                 if kind == "vcse" and (scope != "payee" or org_id == organisation_id)
             }
         )
+        fixed: dict[str, dict[str, int]] = {payee_id: {} for payee_id in payees}
+        for totals in totals_rows:
+            if totals.payee_id in fixed:
+                sums = fixed[totals.payee_id]
+                for name in SUMMED:
+                    sums[name] = sums.get(name, 0) + totals._mapping[name]
         by_payee: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
+        taken_out: dict[str, list[ClaimPosition]] = {payee_id: [] for payee_id in payees}
         for row in claim_rows:
             if row.payee_id not in by_payee:
                 continue
-            position = position_as_at(_terms(row), _row_facts(row), as_at)
+            terms, facts = projections.claim_terms(row), _row_facts(row)
+            if row.settled_on is not None:
+                # Counted in the totals as it stands from `settled_on`; not yet so on `as_at`.
+                settled = position_as_at(terms, facts, row.settled_on)
+                assert settled is not None
+                taken_out[row.payee_id].append(settled)
+            position = position_as_at(terms, facts, as_at)
             if position is not None:
                 by_payee[row.payee_id].append(position)
         rows = [
             {
                 "organisation_id": payee_id,
                 "organisation_name": names.get(payee_id, ""),
-                **organisation_balance(by_payee[payee_id]),
+                **organisation_balance(
+                    by_payee[payee_id],
+                    fixed=fixed[payee_id],
+                    not_fixed_since=taken_out[payee_id],
+                ),
             }
             for payee_id in payees
         ]
@@ -926,19 +976,6 @@ _ORG_FIELDS = (
     "vat_number",
     "peppol_id",
 )
-
-
-def _terms(row: Any) -> ClaimTerms:
-    """A claim's terms from its view row."""
-    return ClaimTerms(
-        claim_id=row.id,
-        partnership_id=row.partnership_id,
-        payer_id=row.payer_id,
-        payee_id=row.payee_id,
-        submitted_on=row.submitted_on,
-        approval_due=row.approval_due,
-        base_payment_due=row.base_payment_due,
-    )
 
 
 def _row_facts(row: Any) -> tuple[Fact, ...]:

@@ -13,14 +13,23 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from shared.claim_position import fact_of, fact_to_json, settlement_status
+from shared.claim_position import (
+    ClaimTerms,
+    fact_from_json,
+    fact_of,
+    fact_to_json,
+    position_as_at,
+    settlement_status,
+)
 from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 
+from .domain.balances import SUMMED, fixed_contribution
 from .store.data_keys import DataKeys
 from .store.views import (
     agreements,
     allocations,
+    claim_totals,
     claims,
     invoice_claims,
     invoices,
@@ -136,6 +145,15 @@ def _agreement(connection: Connection, event: StoredEvent, data: Mapping[str, An
             nation=data["nation"],
         )
     )
+    connection.execute(
+        insert(claim_totals).values(
+            agreement_id=data["agreement_id"],
+            partnership_id=data["partnership_id"],
+            payer_id=data["payer_id"],
+            payee_id=data["payee_id"],
+            **dict.fromkeys(SUMMED, 0),
+        )
+    )
 
 
 @projects("AgreementAmended")
@@ -149,6 +167,17 @@ def _agreement_amended(connection: Connection, event: StoredEvent, data: Mapping
 
 @projects("ClaimSubmitted")
 def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
+    facts = [_fact(data["claim_id"], event)]
+    terms = ClaimTerms(
+        claim_id=data["claim_id"],
+        partnership_id=data["partnership_id"],
+        payer_id=data["payer_id"],
+        payee_id=data["payee_id"],
+        submitted_on=_date(data["submitted_on"]),
+        approval_due=_date(data["approval_due"]),
+        base_payment_due=_date(data["payment_due"]),
+    )
+    settled_on, fixed = settlement(terms, facts)
     connection.execute(
         insert(claims).values(
             id=data["claim_id"],
@@ -159,15 +188,18 @@ def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[s
             payee_id=data["payee_id"],
             status="submitted",
             version=event.stream_version,
-            submitted_on=_date(data["submitted_on"]),
+            submitted_on=terms.submitted_on,
             amount_pence=data["amount_pence"],
             approved_pence=0,
             paid_pence=0,
-            approval_due=_date(data["approval_due"]),
-            base_payment_due=_date(data["payment_due"]),
-            facts=[_fact(data["claim_id"], event)],
+            approval_due=terms.approval_due,
+            base_payment_due=terms.base_payment_due,
+            facts=facts,
+            settled_on=settled_on,
         )
     )
+    if fixed is not None:
+        add_to_totals(connection, {data["agreement_id"]: fixed})
 
 
 def _fact(claim_id: str, event: StoredEvent) -> dict[str, Any]:
@@ -177,20 +209,93 @@ def _fact(claim_id: str, event: StoredEvent) -> dict[str, Any]:
     return fact_to_json(fact)
 
 
-def _facts(connection: Connection, claim_id: str) -> list[Any]:
-    return list(
-        connection.execute(select(claims.c.facts).where(claims.c.id == claim_id)).scalar_one() or []
+def settlement(
+    terms: ClaimTerms, facts: Sequence[Mapping[str, Any]]
+) -> tuple[date | None, dict[str, int] | None]:
+    """Whether the claim's figures are fixed with every fact known (`fixed_contribution`):
+    (the date of its last fact, its fixed contribution), or (None, None) while it is open."""
+    known = tuple(fact_from_json(fact) for fact in facts)
+    if not known:
+        return None, None
+    last = max(fact.on for fact in known)
+    fixed = fixed_contribution(position_as_at(terms, known, last))
+    return (last if fixed is not None else None), fixed
+
+
+def add_to_totals(connection: Connection, deltas: Mapping[str, Mapping[str, int]]) -> None:
+    """Add each agreement's delta to its `claim_totals` row.
+
+    `SET x = x + delta` takes the row's lock, so concurrent commands never lose an update;
+    rows are touched in agreement-id order, and always after the claim rows the command
+    changed (claims first, then totals, everywhere), so two commands cannot deadlock on them.
+    """
+    for agreement_id in sorted(deltas):
+        delta = deltas[agreement_id]
+        if not any(delta.values()):
+            continue
+        connection.execute(
+            update(claim_totals)
+            .where(claim_totals.c.agreement_id == agreement_id)
+            .values({name: claim_totals.c[name] + delta[name] for name in SUMMED})
+        )
+
+
+_CLAIM_ROW = (
+    claims.c.id,
+    claims.c.partnership_id,
+    claims.c.agreement_id,
+    claims.c.payer_id,
+    claims.c.payee_id,
+    claims.c.submitted_on,
+    claims.c.approval_due,
+    claims.c.base_payment_due,
+    claims.c.approved_pence,
+    claims.c.paid_pence,
+    claims.c.facts,
+    claims.c.settled_on,
+)
+
+
+def claim_terms(row: Any) -> ClaimTerms:
+    """A claim's terms from its view row (or any row with the same names)."""
+    return ClaimTerms(
+        claim_id=row.id,
+        partnership_id=row.partnership_id,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        submitted_on=row.submitted_on,
+        approval_due=row.approval_due,
+        base_payment_due=row.base_payment_due,
     )
+
+
+def _write_claim(
+    connection: Connection, row: Any, fact: dict[str, Any], **values: Any
+) -> tuple[str, dict[str, int]]:
+    """Append `fact` to the claim's row with `values`; returns (its agreement, what its fixed
+    contribution to `claim_totals` changed by)."""
+    terms = claim_terms(row)
+    before: Mapping[str, int] = {}
+    if row.settled_on is not None:
+        before = settlement(terms, row.facts or [])[1] or {}
+    facts = [*(row.facts or []), fact]
+    settled_on, after = settlement(terms, facts)
+    connection.execute(
+        update(claims)
+        .where(claims.c.id == row.id)
+        .values(facts=facts, settled_on=settled_on, **values)
+    )
+    delta = {name: (after or {}).get(name, 0) - before.get(name, 0) for name in SUMMED}
+    return row.agreement_id, delta
 
 
 def _claim_update(connection: Connection, event: StoredEvent, **values: Any) -> None:
     claim_id = event.data["claim_id"]
-    facts = [*_facts(connection, claim_id), _fact(claim_id, event)]
-    connection.execute(
-        update(claims)
-        .where(claims.c.id == claim_id)
-        .values(version=event.stream_version, facts=facts, **values)
+    row = connection.execute(select(*_CLAIM_ROW).where(claims.c.id == claim_id)).one()
+    agreement_id, delta = _write_claim(
+        connection, row, _fact(claim_id, event), version=event.stream_version, **values
     )
+    add_to_totals(connection, {agreement_id: delta})
 
 
 @projects("ClaimAmended")
@@ -224,27 +329,29 @@ def _claim_withdrawn(connection: Connection, event: StoredEvent, data: Mapping[s
 
 
 def _settle(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
-    """Each claim the payment (or its reversal) allocates to: paid, status and its fact."""
+    """Each claim the payment (or its reversal) allocates to: paid, status and its fact; then
+    the totals of the agreements whose claims settled or reopened (claims first, in id order,
+    then totals: see `add_to_totals`)."""
     decoded = catalogue.from_stored(event)
-    for claim_id in dict.fromkeys(a["claim_id"] for a in data["allocations"]):
-        fact = fact_of(claim_id, decoded)
+    claim_ids = sorted({a["claim_id"] for a in data["allocations"]})
+    rows = connection.execute(select(*_CLAIM_ROW).where(claims.c.id.in_(claim_ids))).all()
+    deltas: dict[str, dict[str, int]] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        fact = fact_of(row.id, decoded)
         assert fact is not None
-        row = connection.execute(
-            select(claims.c.approved_pence, claims.c.paid_pence, claims.c.facts).where(
-                claims.c.id == claim_id
-            )
-        ).one()
         change = fact.amount_pence if event.type == "PaymentRecorded" else -fact.amount_pence
         paid = row.paid_pence + change
-        connection.execute(
-            update(claims)
-            .where(claims.c.id == claim_id)
-            .values(
-                paid_pence=paid,
-                status=settlement_status(row.approved_pence, paid),
-                facts=[*(row.facts or []), fact_to_json(fact)],
-            )
+        agreement_id, delta = _write_claim(
+            connection,
+            row,
+            fact_to_json(fact),
+            paid_pence=paid,
+            status=settlement_status(row.approved_pence, paid),
         )
+        total = deltas.setdefault(agreement_id, dict.fromkeys(SUMMED, 0))
+        for name, value in delta.items():
+            total[name] += value
+    add_to_totals(connection, deltas)
 
 
 @projects("PaymentRecorded")

@@ -4,7 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.ledger.domain.balances import AGING_BUCKETS, aging_bucket, organisation_balance
+from services.ledger.domain.balances import (
+    AGING_BUCKETS,
+    aging_bucket,
+    fixed_contribution,
+    organisation_balance,
+)
 from services.ledger.domain.payment import Payment
 
 from .builders import APPROVER, FINANCE, SUBMITTER, ClaimStory, line
@@ -206,3 +211,37 @@ def test_organisation_balance_sums_positions() -> None:
     assert tuple(summary["aging"]) == AGING_BUCKETS
     empty = organisation_balance([])
     assert empty["claims"] == 0 and sum(empty["aging"].values()) == 0
+
+
+def test_fixed_contributions_summed_ahead_give_the_same_balance() -> None:
+    """Settled claims' figures are the same on every later day (`Position.figures_fixed`), so
+    a balance from their sums plus the open claims' positions equals summing every position;
+    one settled only after the day asked is taken out of the sums and evaluated instead."""
+    paid = ClaimStory("c1", on=SUBMITTED).approved()
+    paid.paid(5000, on=date(2026, 4, 20))
+    rejected = ClaimStory("c2", on=SUBMITTED)
+    rejected.then(rejected.claim.reject("No", by=APPROVER, today=SUBMITTED))
+    withdrawn = ClaimStory("c3", on=SUBMITTED)
+    withdrawn.then(withdrawn.claim.withdraw(by=SUBMITTER, today=SUBMITTED))
+    late = ClaimStory("c4", on=SUBMITTED).approved(amount=4000)  # open: overdue after DUE
+    settled_late = ClaimStory("c5", on=SUBMITTED).approved()
+    settled_late.paid(5000, on=DUE + timedelta(days=40))
+    stories = (paid, rejected, withdrawn, late, settled_late)
+    final = {s.claim.id: s.claim.position_as_at(DUE + timedelta(days=400)) for s in stories}
+    assert {claim_id for claim_id, p in final.items() if p is not None and p.figures_fixed} == {
+        "c1",
+        "c2",
+        "c3",
+        "c5",
+    }
+    fixed: dict[str, int] = {}
+    for position in final.values():
+        for name, value in (fixed_contribution(position) or {}).items():
+            fixed[name] = fixed.get(name, 0) + value
+    for as_at in (DUE - timedelta(days=5), DUE + timedelta(days=20), DUE + timedelta(days=60)):
+        every = [p for p in (s.claim.position_as_at(as_at) for s in stories) if p is not None]
+        evaluated = [p for p in every if p.claim_id in ("c4", "c5")]
+        taken_out = [p for p in final.values() if p is not None and p.claim_id == "c5"]
+        assert organisation_balance(
+            evaluated, fixed=fixed, not_fixed_since=taken_out
+        ) == organisation_balance(every), as_at

@@ -122,12 +122,37 @@ claims = Table(
     Column("approval_due", Date),
     Column("base_payment_due", Date),
     Column("facts", json_type()),
+    # The date of the claim's last fact once nothing is open on it (`Position.figures_fixed`),
+    # from which on its figures are fixed and counted in `claim_totals`; NULL while open.
+    Column("settled_on", Date),
     Index("ix_claims_payee", "payee_id", "created_position"),
     Index("ix_claims_payer", "payer_id", "created_position"),
     Index("ix_claims_partnership", "partnership_id", "created_position"),
     Index("ix_claims_agreement", "agreement_id"),
     # A payer's approval queue: its undecided claims in approval-due order.
     Index("ix_claims_payer_queue", "payer_id", "status", "approval_due"),
+    # Balances: a partnership's claims still open, or settled after the date asked for.
+    Index("ix_claims_partnership_settled", "partnership_id", "settled_on"),
+)
+
+# Per agreement, the sums (`services.ledger.domain.balances.SUMMED`) of the fixed
+# contributions of its settled claims (`claims.settled_on` set): a balance reads these rows
+# and evaluates only the claims still open, so it costs the same whatever the history.
+# Kept by the projections in the same transaction as the events, by `SET x = x + delta`.
+claim_totals = Table(
+    "claim_totals",
+    metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("partnership_id", String(36), nullable=False),
+    Column("payer_id", String(36), nullable=False),
+    Column("payee_id", String(36), nullable=False),
+    Column("claims", BigInteger, nullable=False),
+    Column("claimed_pence", BigInteger, nullable=False),
+    Column("approved_pence", BigInteger, nullable=False),
+    Column("paid_pence", BigInteger, nullable=False),
+    Column("outstanding_pence", BigInteger, nullable=False),
+    Column("awaiting_approval_pence", BigInteger, nullable=False),
+    Index("ix_claim_totals_partnership", "partnership_id"),
 )
 
 payments = Table(
