@@ -9,7 +9,12 @@ delay the next request, so queueing shows in the figures); a claim's latency run
 scheduled send time to the moment its alert is in the notifier's database (what the alert API
 reads), polled every 10 ms. No baseline: the figure is the end-to-end time (goal p99 <= 250 ms
 at 100 claims/s), with the achieved rate (claims answered per second, from the first send to
-the last answer) beside the offered one.
+the last answer) beside the offered one. Below each rate, where the time went, per claim
+(p50/p99 of each stage): `ledger` from the scheduled send to the event's occurred_at (the
+request's queueing and the append), `relay` from there to the record's timestamp (the relay's
+poll of the store), `notifier` from there to the alert's raised_at (the broker, the consumer's
+fetch and the start of its batch), `visible` from there to the watcher's sight of it (the
+batch's work, its commit, the 10 ms poll).
 
     .venv/bin/python bench/alert_latency.py                        # 5, 10, 20, 40 claims/s
     .venv/bin/python bench/alert_latency.py --rates 100 --seconds 10
@@ -38,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 from _results import record  # noqa: E402
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -46,12 +52,16 @@ from services.ledger.application import Ledger  # noqa: E402
 from services.ledger.store import EventStore, upgrade  # noqa: E402
 from services.notifier.store.migrate import upgrade as upgrade_notifier  # noqa: E402
 from services.notifier.store.tables import alerts  # noqa: E402
+from shared.events.envelope import StoredEvent  # noqa: E402
 from shared.principal import Principal  # noqa: E402
 from shared.settings import LedgerSettings  # noqa: E402
 from shared.sql import make_engine  # noqa: E402
 
 BRIDGES = str(Path(sys.executable).with_name("bridges"))
 BUDGET_PENCE = 10_000  # one claim of 92.40 takes it past 80%
+# time.time() - time.perf_counter(): the wall clock of a perf_counter reading.
+WALL = time.time() - time.perf_counter()
+STAGES = ("ledger", "relay", "notifier", "visible")
 
 
 def free_port() -> int:
@@ -193,7 +203,61 @@ def run_rate(
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "missing": missing,
         "errors": errors,
+        "scheduled": scheduled,  # type: ignore[dict-item]
     }
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def record_times(bootstrap: str, topic: str) -> dict[str, float]:
+    """Every record's timestamp (the relay's clock when it sent it, in s), by event id."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    found: dict[str, float] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(consumer.position(p) < ends[p] for p in partitions):
+        for batch in consumer.poll(timeout_ms=500).values():
+            for message in batch:
+                event_id = dict(message.headers or ()).get("ce_id", b"").decode()
+                found.setdefault(event_id, message.timestamp / 1000)
+    consumer.close()
+    return found
+
+
+def stages(
+    scheduled: dict[str, float],
+    seen: dict[str, float],
+    feed: list[StoredEvent],
+    sent: dict[str, float],
+    raised: dict[str, float],
+) -> dict[str, list[float]]:
+    """Per stage (see the module docstring), the seconds each claim spent in it."""
+    appended: dict[str, tuple[float, str]] = {}
+    for event in feed:
+        if event.type == "ClaimSubmitted":
+            appended[event.data["agreement_id"]] = (
+                event.occurred_at.timestamp(),
+                str(event.event_id),
+            )
+    spent: dict[str, list[float]] = {name: [] for name in STAGES}
+    for agreement_id, at in scheduled.items():
+        if agreement_id not in seen or agreement_id not in appended:
+            continue
+        occurred, event_id = appended[agreement_id]
+        if event_id not in sent or agreement_id not in raised:
+            continue
+        marks = [at, occurred, sent[event_id], raised[agreement_id], seen[agreement_id]]
+        marks[0] += WALL
+        marks[-1] += WALL
+        for name, start, end in zip(STAGES, marks, marks[1:], strict=False):
+            spent[name].append(end - start)
+    return spent
 
 
 def main() -> None:
@@ -242,7 +306,7 @@ def main() -> None:
             # The setup's events (organisations, agreements) reach the notifier first.
             time.sleep(3)
             watcher.start()
-            rows = []
+            rows: list[dict[str, Any]] = []
             used = 0
             for rate, count in zip(args.rates, counts, strict=True):
                 result = run_rate(
@@ -258,6 +322,7 @@ def main() -> None:
                 labels = {"offered": rate, "achieved": result["achieved"]}
                 record("P4", "alert p50", result["p50_ms"], "ms", **labels)
                 record("P4", "alert p99", result["p99_ms"], "ms", goal="<= 250", **labels)
+            breakdown(ledger, notifier_url, bootstrap, topic, rows, watcher.seen)
         except RuntimeError as error:
             raise SystemExit(f"{error}; the processes' log:\n" + log.read_text()[-4000:]) from None
         finally:
@@ -269,6 +334,34 @@ def main() -> None:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+
+
+def breakdown(
+    ledger: Ledger,
+    notifier_url: str,
+    bootstrap: str,
+    topic: str,
+    rows: list[dict[str, Any]],
+    seen: dict[str, float],
+) -> None:
+    """Print, per rate, the p50/p99 of each stage of the claims' latency."""
+    feed = ledger.store.read_feed(0, 1_000_000)
+    sent = record_times(bootstrap, topic)
+    engine = make_engine(notifier_url)
+    with engine.connect() as connection:
+        query = select(alerts.c.subject_id, alerts.c.raised_at).where(
+            alerts.c.kind == "budget_threshold"
+        )
+        raised = {subject: at.timestamp() for subject, at in connection.execute(query)}
+    engine.dispose()
+    for row in rows:
+        spent = stages(row["scheduled"], seen, feed, sent, raised)
+        parts = "  ".join(
+            f"{name} {quantile(times, 0.5) * 1000:.0f}/{quantile(times, 0.99) * 1000:.0f}"
+            for name, times in spent.items()
+            if times
+        )
+        print(f"  at {row['offered']:>6.1f}/s, ms p50/p99: {parts}")
 
 
 def wait_ready(base: str, log: Path) -> None:

@@ -42,6 +42,7 @@ from shared.events.types import (  # noqa: E402
     PaymentRecorded,
 )
 from shared.events.wire import to_record  # noqa: E402
+from shared.logging import configure_logging  # noqa: E402
 from shared.sql import make_engine  # noqa: E402
 
 TODAY = datetime.now(UTC).date()
@@ -172,6 +173,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    # Logs as `bridges notifier run` configures them (filtered by level), not structlog's
+    # unconfigured default (every debug line rendered to the console, one per event).
+    configure_logging("warning")
     stored = events(args.events)
     topic = f"bench.notifier.{uuid.uuid4().hex[:8]}"
     publish(args.bootstrap, topic, stored)

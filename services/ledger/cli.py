@@ -176,7 +176,7 @@ def ledger_openapi(path: str | None) -> None:
     "--poll-interval",
     show_envvar=True,
     envvar="BRIDGES_RELAY_POLL_INTERVAL",
-    default=0.2,
+    default=0.05,  # RelayOptions.poll_interval
     show_default=True,
     type=click.FloatRange(min=0.01),
     help="Seconds between looks at the store when there is nothing new.",

@@ -35,7 +35,7 @@ from shared.sql import begin_write, insert_for
 
 from . import faults, telemetry
 from .keys import KeyRing
-from .projection import Projection
+from .projection import Projection, claim_ids_of
 from .store.tables import consumer_offsets, processed_events
 
 log = get_logger("notifier.consumer")
@@ -96,30 +96,38 @@ def apply_batch(
     if keys is not None:
         # One request for the batch's unknown keys; KeysUnavailable retries the batch.
         keys.prefetch(s for r in records if r.value for s in sealed_subjects(r.value))
+    opener = keys.open if keys is not None else None
+    raw: list[RecordLike] = []
     for record in records:
         next_offsets[(record.topic, record.partition)] = record.offset + 1
         try:
-            decoded.append(
-                from_record(
-                    record.key,
-                    record.value,
-                    record.headers,
-                    opener=keys.open if keys is not None else None,
-                )
-            )
+            decoded.append(from_record(record.key, record.value, record.headers, opener=opener))
+            raw.append(record)
         except EventDecodeError as error:
             poison.append(DeadLetter(record, str(error)))
     seen = _processed(connection, [str(r.envelope.event_id) for r in decoded])
     projection = Projection(connection)
+    # The stored claims the batch touches, in one query (not one per event).
+    projection.preload(
+        claim_id
+        for r in decoded
+        if str(r.envelope.event_id) not in seen
+        for claim_id in claim_ids_of(r.event)
+    )
     processed: list[dict[str, Any]] = []
     changed_claims: dict[str, None] = {}
     correlations: dict[str, str] = {}  # claim → the request id of the event that last changed it
-    for received in decoded:
+    erased: set[str] = set()  # the subjects erased so far in this batch
+    for record, received in zip(raw, decoded, strict=True):
         event_id = str(received.envelope.event_id)
         if event_id in seen:
             result.duplicates += 1
             continue
         seen.add(event_id)
+        if erased and record.value and sealed_subjects(record.value) & erased:
+            # Sealed before an erasure this batch applied (another partition): opened again
+            # now that the key is gone, so the clear text is not written after the scrub.
+            received = from_record(record.key, record.value, record.headers, opener=opener)
         correlation_id = received.envelope.correlation_id
         for claim_id in projection.apply(received.envelope, received.event):
             changed_claims[claim_id] = None
@@ -127,6 +135,7 @@ def apply_batch(
                 correlations[claim_id] = correlation_id
         if keys is not None and isinstance(received.event, PersonalDataErased):
             keys.erased(received.event.subjects)
+            erased.update(received.event.subjects)
         log.debug(
             "event applied",
             event_id=event_id,
@@ -153,22 +162,31 @@ def apply_batch(
     if after_batch is not None and result.changed_claims:
         with telemetry.batch_correlations(correlations):
             after_batch(connection, result.changed_claims, london_date(now), now)
-    for (topic, partition), offset in next_offsets.items():
-        statement = insert_for(connection, consumer_offsets).values(
-            consumer_group=group,
-            topic=topic,
-            partition=partition,
-            next_offset=offset,
-            updated_at=now,
-        )
+    if next_offsets:
         connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["consumer_group", "topic", "partition"],
-                set_={"next_offset": offset, "updated_at": now},
-            )
+            _offsets_statement(connection),
+            [
+                {
+                    "consumer_group": group,
+                    "topic": topic,
+                    "partition": partition,
+                    "next_offset": offset,
+                    "updated_at": now,
+                }
+                for (topic, partition), offset in sorted(next_offsets.items())
+            ],
         )
     faults.maybe_crash("before_commit")
     return result
+
+
+def _offsets_statement(connection: Connection) -> Any:
+    """The upsert of a batch's next offsets (every partition in one statement)."""
+    insert = insert_for(connection, consumer_offsets)
+    return insert.on_conflict_do_update(
+        index_elements=["consumer_group", "topic", "partition"],
+        set_={"next_offset": insert.excluded.next_offset, "updated_at": insert.excluded.updated_at},
+    )
 
 
 def _processed(connection: Connection, event_ids: list[str]) -> set[str]:

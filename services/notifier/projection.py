@@ -3,10 +3,16 @@
 Idempotent by construction for replays: the consumer skips event ids it has processed, and
 every write here is an upsert keyed by the entity, so rebuilding from the topic gives the
 same rows as the live model.
+
+A batch's writes are buffered and written by `flush()` with one statement per table (rows
+keyed by their entity: a later upsert of the same row replaces the earlier one, which is what
+running them in order would leave). A statement that is not a buffered upsert (an UPDATE of a
+row, the erasure's scrub) flushes the buffer first, so every write lands in event order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -57,6 +63,7 @@ CLAIM_EVENTS = (
     ClaimRejected,
     ClaimWithdrawn,
 )
+_CHUNK = 500
 
 
 def _upsert_statement(connection: Connection, table: Any, key: str) -> Any:
@@ -74,28 +81,73 @@ def _upsert_statement(connection: Connection, table: Any, key: str) -> Any:
     return statement
 
 
-def _upsert(connection: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
-    row = {c.name: values.get(c.name) for c in table.columns}
-    connection.execute(_upsert_statement(connection, table, key), [row])
+def _insert_new_statement(connection: Connection, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, built once per table."""
+    cache = connection.info.setdefault("bridges.inserts", {})
+    statement = cache.get(table.name)
+    if statement is None:
+        statement = insert_for(connection, table).on_conflict_do_nothing()
+        cache[table.name] = statement
+    return statement
+
+
+# The tables written by upsert, with their key; and those whose rows are only ever added.
+_UPSERTED = ((organisations, "id"), (people, "id"), (partnerships, "id"), (agreements, "id"))
+_ADDED = (partnership_members, revoked_tokens)
+
+
+def claim_ids_of(event: object) -> list[str]:
+    """The claims an event may change (what `Projection.preload` wants to know)."""
+    if isinstance(event, (ClaimSubmitted, *CLAIM_EVENTS)):
+        return [event.claim_id]
+    if isinstance(event, PaymentRecorded | PaymentReversed):
+        return [a.claim_id for a in event.allocations]
+    return []
 
 
 class Projection:
-    """Applies events inside one transaction. Claim changes stay in memory and are written
-    once per claim by `flush()` (a batch often touches a claim several times)."""
+    """Applies events inside one transaction. Changes stay in memory and are written by
+    `flush()`, one statement per table (a batch often touches a claim several times)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._loaded: dict[str, tuple[ClaimTimeline, int] | None] = {}
         self._dirty: set[str] = set()
+        # table name → entity key → the row to upsert; table name → rows to add if new.
+        self._upserts: dict[str, dict[str, dict[str, Any]]] = {}
+        self._additions: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def preload(self, claim_ids: Iterable[str]) -> None:
+        """Read the stored claims among these in one query per 500 (instead of one each)."""
+        wanted = sorted({c for c in claim_ids if c not in self._loaded})
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found = {
+                row.id: (timeline_from_row(row), row.last_position)
+                for row in self.connection.execute(select(claims).where(claims.c.id.in_(chunk)))
+            }
+            for claim_id in chunk:
+                self._loaded[claim_id] = found.get(claim_id)
+
+    def _upsert(self, table: Any, values: dict[str, Any]) -> None:
+        row = {c.name: values.get(c.name) for c in table.columns}
+        self._upserts.setdefault(table.name, {})[str(row["id"])] = row
+
+    def _add(self, table: Any, row: dict[str, Any]) -> None:
+        key = tuple(row[c.name] for c in table.primary_key.columns)
+        self._additions.setdefault(table.name, {}).setdefault(key, row)
+
+    def _execute_now(self, statement: Any) -> None:
+        """A statement other than a buffered write: after everything buffered before it."""
+        self.flush()
+        self.connection.execute(statement)
 
     def apply(self, envelope: StoredEvent, event: object) -> list[str]:
         """Apply one event; the ids of the claims it changed (for the alert rules)."""
         connection = self.connection
         if isinstance(event, OrganisationRegistered):
-            _upsert(
-                connection,
+            self._upsert(
                 organisations,
-                "id",
                 {
                     "id": event.organisation_id,
                     "name": event.name,
@@ -104,10 +156,8 @@ class Projection:
                 },
             )
         elif isinstance(event, PersonAdded):
-            _upsert(
-                connection,
+            self._upsert(
                 people,
-                "id",
                 {
                     "id": event.person_id,
                     "organisation_id": event.organisation_id,
@@ -120,26 +170,23 @@ class Projection:
             )
         elif isinstance(event, ApiTokensRevoked):
             for digest in event.token_digests:
-                connection.execute(
-                    insert_for(connection, revoked_tokens)
-                    .values(
-                        token_digest=digest,
-                        person_id=event.person_id,
-                        revoked_at=envelope.occurred_at,
-                    )
-                    .on_conflict_do_nothing()
+                self._add(
+                    revoked_tokens,
+                    {
+                        "token_digest": digest,
+                        "person_id": event.person_id,
+                        "revoked_at": envelope.occurred_at,
+                    },
                 )
         elif isinstance(event, PreferredLanguageChosen):
             table = organisations if event.person_id is None else people
             subject = event.person_id or event.organisation_id
-            connection.execute(
+            self._execute_now(
                 update(table).where(table.c.id == subject).values(preferred_language=event.language)
             )
         elif isinstance(event, PartnershipFormed):
-            _upsert(
-                connection,
+            self._upsert(
                 partnerships,
-                "id",
                 {
                     "id": event.partnership_id,
                     "name": event.name,
@@ -147,16 +194,13 @@ class Projection:
                 },
             )
             for organisation_id in event.organisation_ids:
-                connection.execute(
-                    insert_for(connection, partnership_members)
-                    .values(partnership_id=event.partnership_id, organisation_id=organisation_id)
-                    .on_conflict_do_nothing()
+                self._add(
+                    partnership_members,
+                    {"partnership_id": event.partnership_id, "organisation_id": organisation_id},
                 )
         elif isinstance(event, AgreementSigned):
-            _upsert(
-                connection,
+            self._upsert(
                 agreements,
-                "id",
                 {
                     "id": event.agreement_id,
                     "partnership_id": event.partnership_id,
@@ -185,7 +229,7 @@ class Projection:
             if event.reminder_schedule is not None:
                 changes["reminder_schedule"] = list(event.reminder_schedule)
             if changes:
-                connection.execute(
+                self._execute_now(
                     update(agreements)
                     .where(agreements.c.id == event.agreement_id)
                     .values(**changes)
@@ -198,10 +242,8 @@ class Projection:
         elif isinstance(event, CLAIM_EVENTS):
             return self._advance(envelope, event, [event.claim_id])
         elif isinstance(event, PaymentRecorded):
-            _upsert(
-                connection,
+            self._upsert(
                 payments,
-                "id",
                 {
                     "id": event.payment_id,
                     "partnership_id": event.partnership_id,
@@ -220,7 +262,7 @@ class Projection:
             )
             return self._advance(envelope, event, [a.claim_id for a in event.allocations])
         elif isinstance(event, PaymentReversed):
-            connection.execute(
+            self._execute_now(
                 update(payments)
                 .where(payments.c.id == event.payment_id)
                 .values(reversed_on=event.reversed_on, reversal_reason=event.reason)
@@ -261,7 +303,18 @@ class Projection:
         return changed
 
     def flush(self) -> None:
-        """Write every claim changed since the last flush, in one statement."""
+        """Write everything buffered since the last flush: one statement per table."""
+        connection = self.connection
+        for table, key in (*_UPSERTED, (payments, "id")):
+            pending = self._upserts.pop(table.name, None)
+            if pending:
+                rows = [pending[k] for k in sorted(pending)]
+                connection.execute(_upsert_statement(connection, table, key), rows)
+        for table in _ADDED:
+            added = self._additions.pop(table.name, None)
+            if added:
+                rows = [added[k] for k in sorted(added)]
+                connection.execute(_insert_new_statement(connection, table), rows)
         rows = []
         for claim_id in sorted(self._dirty):
             known = self._loaded[claim_id]
@@ -269,7 +322,7 @@ class Projection:
             rows.append(claim_row(*known))
         self._dirty.clear()
         if rows:
-            self.connection.execute(_upsert_statement(self.connection, claims, "id"), rows)
+            connection.execute(_upsert_statement(connection, claims, "id"), rows)
 
 
 def apply_event(connection: Connection, envelope: StoredEvent, event: object) -> list[str]:

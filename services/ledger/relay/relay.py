@@ -134,7 +134,9 @@ class RelayOptions:
     topic: str
     name: str | None = None  # the progress row; default: the topic's name
     batch_size: int = 500
-    poll_interval: float = 0.2
+    # An idle store is looked at 20 times a second: what a new event waits for the relay (25 ms
+    # on average) is part of submission → alert latency; a look is one indexed query.
+    poll_interval: float = 0.05
     lock_retry_seconds: float = 1.0
     lease_seconds: float = 15.0
     stop_grace_seconds: float = 10.0  # how long a stop waits for an unacknowledged batch

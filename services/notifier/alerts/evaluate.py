@@ -15,7 +15,6 @@ Two scopes:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,8 +38,8 @@ from services.notifier.store.read_model import (
 from services.notifier.store.tables import agreements, alerts, claims
 
 from .recipients import Directory
-from .records import UNRESOLVED, Alert, RaisedAlert, alert_id
-from .store import raise_candidate, reopen, resolve, unresolved_alerts
+from .records import UNRESOLVED, Alert, RaisedAlert
+from .store import raise_candidates, reopen_all, resolve, unresolved_alerts
 
 CLAIM_RULE_KINDS = RULE_KINDS - {BUDGET_THRESHOLD, "equity_breach"}
 _CHUNK = 500
@@ -75,9 +74,9 @@ def assess(
 ) -> Evaluation:
     """`evaluate`, reporting also what was resolved and reopened."""
     evaluation = Evaluation(as_of)
-    names = organisation_names(connection)
     directory = Directory(connection)
     if claim_ids is None:
+        names = organisation_names(connection)
         for partnership_id in _partnerships(connection):
             timelines = load_claims(connection, partnership_id=partnership_id)
             terms = load_agreements(connection, partnership_id=partnership_id)
@@ -92,28 +91,28 @@ def assess(
     wanted = sorted(set(claim_ids))
     if not wanted:
         return evaluation
+    # Only what these claims need, a query or so per table whatever the partnerships hold.
     timelines = _load_claims(connection, wanted)
-    by_partnership: dict[str, list[ClaimTimeline]] = defaultdict(list)
+    terms = load_agreements(connection, agreement_ids={t.agreement_id for t in timelines})
+    names = organisation_names(
+        connection,
+        {o for t in timelines for o in (t.payer_id, t.payee_id)}
+        | {o for a in terms.values() for o in (a.payer_id, a.payee_id)},
+    )
+    candidates: list[AlertCandidate] = []
     for timeline in timelines:
-        by_partnership[timeline.partnership_id].append(timeline)
-    for partnership_id, mine in sorted(by_partnership.items()):
-        terms = load_agreements(connection, partnership_id=partnership_id)
-        candidates: list[AlertCandidate] = []
-        for timeline in mine:
-            candidates.extend(
-                claim_alerts(timeline, terms.get(timeline.agreement_id), as_of, names)
-            )
-        touched = sorted({t.agreement_id for t in mine if t.agreement_id in terms})
-        budgeted = [terms[a] for a in touched if terms[a].budget_pence]
-        for agreement_id, committed in _committed(connection, budgeted).items():
-            candidates.extend(budget_alerts(terms[agreement_id], committed, as_of, names))
-        existing = [
-            *unresolved_alerts(
-                connection, kinds=CLAIM_RULE_KINDS, subject_ids=[t.claim_id for t in mine]
-            ),
-            *unresolved_alerts(connection, kinds={BUDGET_THRESHOLD}, subject_ids=touched),
-        ]
-        _reconcile(connection, candidates, existing, evaluation, as_of, now, directory)
+        candidates.extend(claim_alerts(timeline, terms.get(timeline.agreement_id), as_of, names))
+    touched = sorted({t.agreement_id for t in timelines if t.agreement_id in terms})
+    budgeted = [terms[a] for a in touched if terms[a].budget_pence]
+    for agreement_id, committed in _committed(connection, budgeted).items():
+        candidates.extend(budget_alerts(terms[agreement_id], committed, as_of, names))
+    existing = [
+        *unresolved_alerts(
+            connection, kinds=CLAIM_RULE_KINDS, subject_ids=[t.claim_id for t in timelines]
+        ),
+        *unresolved_alerts(connection, kinds={BUDGET_THRESHOLD}, subject_ids=touched),
+    ]
+    _reconcile(connection, candidates, existing, evaluation, as_of, now, directory)
     return evaluation
 
 
@@ -133,14 +132,10 @@ def _reconcile(
     # Stable order (by id) so that concurrent evaluations lock rows in the same order.
     ended = [a.id for a in existing if a.identity not in held]
     evaluation.resolved.extend(resolve(connection, ended, now))
-    for identity, candidate in sorted(held.items(), key=lambda item: alert_id(*item[0])):
-        if identity in unresolved:
-            continue
-        raised = raise_candidate(connection, candidate, now, as_of, directory=directory)
-        if raised is not None:
-            evaluation.raised.append(raised)
-        elif reopen(connection, alert_id(*identity)):
-            evaluation.reopened.append(alert_id(*identity))
+    new = [c for identity, c in held.items() if identity not in unresolved]
+    raised, known = raise_candidates(connection, new, now, as_of, directory=directory)
+    evaluation.raised.extend(raised)
+    evaluation.reopened.extend(reopen_all(connection, known))
 
 
 def _partnerships(connection: Connection) -> list[str]:

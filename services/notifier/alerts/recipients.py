@@ -49,6 +49,21 @@ class Directory:
         self._members: dict[str, list[str]] = {}
         self._languages: dict[str, str | None] = {}
 
+    def preload(self, organisation_ids: Iterable[str]) -> None:
+        """Load the people and subscriptions of these organisations in one query each."""
+        wanted = sorted({o for o in organisation_ids if o not in self._people})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            people = load_people(self._connection, organisation_ids=chunk)
+            subscriptions = active_subscriptions(self._connection, chunk)
+            for organisation_id in chunk:
+                self._people[organisation_id] = [
+                    p for p in people if p.organisation_id == organisation_id
+                ]
+                self._subscriptions[organisation_id] = [
+                    s for s in subscriptions if s.organisation_id == organisation_id
+                ]
+
     def people(self, organisation_id: str) -> list[PersonRecord]:
         if organisation_id not in self._people:
             self._people[organisation_id] = load_people(

@@ -73,22 +73,7 @@ def insert_alert(
     alert = _alert_of(candidate, as_of, now)
     result = connection.execute(
         insert_for(connection, alerts)
-        .values(
-            id=alert.id,
-            subject_id=alert.subject_id,
-            kind=alert.kind,
-            level=alert.level,
-            partnership_id=alert.partnership_id,
-            payer_id=alert.payer_id,
-            payee_id=alert.payee_id,
-            claim_id=alert.claim_id,
-            agreement_id=alert.agreement_id,
-            raised_on=alert.raised_on,
-            raised_at=alert.raised_at,
-            status=alert.status,
-            title=alert.title,
-            detail=dict(alert.detail),
-        )
+        .values(**_alert_row(alert))
         .on_conflict_do_nothing()
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT's rowcount here.
         .returning(alerts.c.id)
@@ -111,7 +96,70 @@ def raise_candidate(
     alert = insert_alert(connection, candidate, as_of, now)
     if alert is None:
         return None
-    queued = queue_alert_deliveries(connection, alert, directory or Directory(connection), now)
+    return _announce(connection, alert, directory or Directory(connection), now)
+
+
+def raise_candidates(
+    connection: Connection,
+    candidates: Iterable[AlertCandidate],
+    now: datetime,
+    as_of: date,
+    *,
+    directory: Directory | None = None,
+) -> tuple[list[RaisedAlert], list[str]]:
+    """`raise_candidate` for many, with one INSERT for them all (in id order, so concurrent
+    evaluations lock rows in the same order): the alerts raised now, and the ids of those
+    raised before (whatever their status now)."""
+    wanted = {a.id: a for a in (_alert_of(c, as_of, now) for c in candidates)}
+    if not wanted:
+        return [], []
+    ids = sorted(wanted)
+    inserted: set[str] = set()
+    statement = insert_for(connection, alerts).on_conflict_do_nothing().returning(alerts.c.id)
+    for start in range(0, len(ids), 500):
+        rows = [_alert_row(wanted[i]) for i in ids[start : start + 500]]
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT's rowcount here.
+        inserted.update(connection.execute(statement, rows).scalars())
+    directory = directory or Directory(connection)
+    new = [wanted[i] for i in ids if i in inserted]
+    directory.preload(
+        o
+        for alert in new
+        for entry in alert.audience
+        for o in (
+            [entry.organisation_id]
+            if entry.organisation_id is not None
+            else directory.members(alert.partnership_id)
+        )
+    )
+    raised = [_announce(connection, alert, directory, now) for alert in new]
+    return raised, [i for i in ids if i not in inserted]
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "subject_id": alert.subject_id,
+        "kind": alert.kind,
+        "level": alert.level,
+        "partnership_id": alert.partnership_id,
+        "payer_id": alert.payer_id,
+        "payee_id": alert.payee_id,
+        "claim_id": alert.claim_id,
+        "agreement_id": alert.agreement_id,
+        "raised_on": alert.raised_on,
+        "raised_at": alert.raised_at,
+        "status": alert.status,
+        "title": alert.title,
+        "detail": dict(alert.detail),
+    }
+
+
+def _announce(
+    connection: Connection, alert: Alert, directory: Directory, now: datetime
+) -> RaisedAlert:
+    """Queue a just-inserted alert's deliveries, count and log it."""
+    queued = queue_alert_deliveries(connection, alert, directory, now)
     telemetry.alert_raised(alert.kind)
     get_logger("notifier.alerts").info(
         "alert raised",
@@ -126,28 +174,34 @@ def raise_candidate(
 
 
 def resolve(connection: Connection, alert_ids: Iterable[str], now: datetime) -> list[str]:
-    """Mark open or acknowledged alerts resolved; the ids that changed."""
-    changed = []
-    for identifier in sorted(set(alert_ids)):
+    """Mark open or acknowledged alerts resolved (one statement per 500); the ids changed."""
+    wanted = sorted(set(alert_ids))
+    changed: list[str] = []
+    for start in range(0, len(wanted), 500):
         result = connection.execute(
             update(alerts)
-            .where(alerts.c.id == identifier, alerts.c.status.in_(UNRESOLVED))
+            .where(alerts.c.id.in_(wanted[start : start + 500]), alerts.c.status.in_(UNRESOLVED))
             .values(status=RESOLVED, resolved_at=now)
+            .returning(alerts.c.id)
         )
-        if result.rowcount:
-            changed.append(identifier)
-    return changed
+        changed.extend(result.scalars())
+    return sorted(changed)
 
 
-def reopen(connection: Connection, identifier: str) -> bool:
-    """A resolved alert whose condition holds again (e.g. a payment reversed) is open again.
-    It is not delivered again: an identity is announced once."""
-    result = connection.execute(
-        update(alerts)
-        .where(alerts.c.id == identifier, alerts.c.status == RESOLVED)
-        .values(status=OPEN, resolved_at=None)
-    )
-    return bool(result.rowcount)
+def reopen_all(connection: Connection, alert_ids: Iterable[str]) -> list[str]:
+    """Resolved alerts whose condition holds again (e.g. a payment reversed) are open again;
+    the ids reopened. Not delivered again: an identity is announced once."""
+    wanted = sorted(set(alert_ids))
+    changed: list[str] = []
+    for start in range(0, len(wanted), 500):
+        result = connection.execute(
+            update(alerts)
+            .where(alerts.c.id.in_(wanted[start : start + 500]), alerts.c.status == RESOLVED)
+            .values(status=OPEN, resolved_at=None)
+            .returning(alerts.c.id)
+        )
+        changed.extend(result.scalars())
+    return sorted(changed)
 
 
 def unresolved_alerts(

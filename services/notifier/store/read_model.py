@@ -113,12 +113,22 @@ def agreement_from_row(row: Any) -> AgreementTerms:
 
 
 def load_agreements(
-    connection: Connection, *, partnership_id: str | None = None
+    connection: Connection,
+    *,
+    partnership_id: str | None = None,
+    agreement_ids: Iterable[str] | None = None,
 ) -> dict[str, AgreementTerms]:
     query = select(agreements)
     if partnership_id is not None:
         query = query.where(agreements.c.partnership_id == partnership_id)
-    return {row.id: agreement_from_row(row) for row in connection.execute(query)}
+    if agreement_ids is None:
+        return {row.id: agreement_from_row(row) for row in connection.execute(query)}
+    wanted = sorted(set(agreement_ids))
+    found: dict[str, AgreementTerms] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = query.where(agreements.c.id.in_(wanted[start : start + 500]))
+        found.update((row.id, agreement_from_row(row)) for row in connection.execute(chunk))
+    return found
 
 
 def load_payments(
@@ -183,8 +193,19 @@ def organisation_language(connection: Connection, organisation_id: str) -> str |
     ).scalar_one_or_none()
 
 
-def organisation_names(connection: Connection) -> dict[str, str]:
-    return {row.id: row.name for row in connection.execute(select(organisations))}
+def organisation_names(
+    connection: Connection, organisation_ids: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Organisation names by id: every organisation's, or these organisations'."""
+    query = select(organisations.c.id, organisations.c.name)
+    if organisation_ids is None:
+        return {row.id: row.name for row in connection.execute(query)}
+    wanted = sorted(set(organisation_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = query.where(organisations.c.id.in_(wanted[start : start + 500]))
+        found.update((row.id, row.name) for row in connection.execute(chunk))
+    return found
 
 
 def partnership_name(connection: Connection, partnership_id: str) -> str | None:

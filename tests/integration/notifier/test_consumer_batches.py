@@ -3,14 +3,38 @@ letters; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from services.notifier.consumer import DeadLetter, apply_batch, stored_offsets
+from services.notifier.runner import raise_alerts_for
 from services.notifier.store.read_model import load_claims
-from services.notifier.store.tables import claims, organisations, people, processed_events
+from services.notifier.store.tables import (
+    agreements,
+    alerts,
+    claims,
+    deliveries,
+    organisations,
+    payments,
+    people,
+    processed_events,
+)
+from shared.events.catalogue import to_data
+from shared.events.envelope import StoredEvent
+from shared.events.types import (
+    AgreementSigned,
+    Allocation,
+    ClaimApproved,
+    ClaimLine,
+    ClaimSubmitted,
+    PaymentRecorded,
+    RateCard,
+)
+from shared.events.wire import to_record
 from shared.sql import begin_write
 from tests.support.ledger_events import FakeRecord, fake_records, ledger_history
 
@@ -134,3 +158,130 @@ def test_a_failed_batch_leaves_nothing_behind(notifier_engine: Engine, sqlite_ur
     with notifier_engine.connect() as connection:
         assert connection.execute(select(processed_events.c.event_id)).first() is None
         assert stored_offsets(connection, "notifier", "t") == {}
+
+
+def claims_records(count: int, partnerships: int = 10) -> list[Any]:
+    """Per claim a ClaimSubmitted, a ClaimApproved and a part payment, over `partnerships`
+    partnerships with a budgeted agreement each, as the relay publishes them."""
+    facts: list[tuple[str, object]] = []
+    for n in range(partnerships):
+        facts.append(
+            (
+                f"agreement-{n}",
+                AgreementSigned(
+                    agreement_id=f"agreement-{n}",
+                    partnership_id=f"partnership-{n}",
+                    payer_id=f"payer-{n}",
+                    payee_id=f"payee-{n}",
+                    nation="england",
+                    starts_on=START,
+                    ends_on=date(2027, 8, 31),
+                    rates=RateCard(hourly_pence=2500, half_day_pence=8000),
+                    budget_pence=count * 8000,
+                    payment_terms_days=30,
+                    approval_sla_working_days=5,
+                    reminder_schedule=(7, 14),
+                ),
+            )
+        )
+    for n in range(count):
+        claim_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"claim-{n}"))
+        partnership = n % partnerships
+        facts += [
+            (
+                f"claim-{claim_id}",
+                ClaimSubmitted(
+                    claim_id=claim_id,
+                    agreement_id=f"agreement-{partnership}",
+                    partnership_id=f"partnership-{partnership}",
+                    payer_id=f"payer-{partnership}",
+                    payee_id=f"payee-{partnership}",
+                    submitted_by="worker",
+                    submitted_on=START,
+                    lines=(
+                        ClaimLine(START, Decimal(3), "co_design", "A", "Talk", 8000, "half_day"),
+                    ),
+                    expenses=(),
+                    amount_pence=8000,
+                    approval_due=START + timedelta(days=7),
+                    payment_due=START + timedelta(days=30),
+                ),
+            ),
+            (
+                f"claim-{claim_id}",
+                ClaimApproved(claim_id, "approver", START + timedelta(days=2), 8000, 8000, None),
+            ),
+            (
+                f"payment-{n}",
+                PaymentRecorded(
+                    payment_id=f"payment-{n}",
+                    partnership_id=f"partnership-{partnership}",
+                    payer_id=f"payer-{partnership}",
+                    payee_id=f"payee-{partnership}",
+                    recorded_by="finance",
+                    paid_on=START + timedelta(days=20),
+                    reference=f"BACS {n}",
+                    amount_pence=4000,
+                    allocations=(Allocation(claim_id, 4000),),
+                ),
+            ),
+        ]
+    stored = []
+    for position, (stream, fact) in enumerate(facts, start=1):
+        kind, version, data = to_data(fact)  # type: ignore[arg-type]
+        stored.append(
+            StoredEvent(
+                global_position=position,
+                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"event-{position}"),
+                type=kind,
+                schema_version=version,
+                stream_id=stream,
+                stream_version=1,
+                partition_key=str(data.get("partnership_id")),
+                occurred_at=NOW,
+                actor="test",
+                correlation_id=None,
+                causation_id=None,
+                data=data,
+            )
+        )
+    return fake_records([to_record(event) for event in stored], partitions=6)
+
+
+def statements_of_one_batch(engine: Engine, records: list[Any], after_batch: Any) -> int:
+    counted: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with begin_write(engine) as connection:
+            result = apply_batch(
+                connection,
+                records,
+                group="notifier",
+                now=NOW,
+                dead_letter=lambda batch: None,
+                after_batch=after_batch,
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert result.applied == len(records)
+    return len([s for s in counted if not s.upper().startswith(("BEGIN", "COMMIT"))])
+
+
+def test_a_batch_costs_a_few_statements_whatever_its_size(notifier_engine: Engine) -> None:
+    """One statement per table per batch (claims read in one query, rows written with one
+    multi-row statement each, the alert rules' reads and inserts for all the batch's claims
+    at once): a batch of 300 events costs what a batch of 60 does, not 5 times more."""
+    counts = {}
+    for size in (20, 100):
+        with begin_write(notifier_engine) as connection:
+            for table in (alerts, deliveries, claims, payments, agreements, processed_events):
+                connection.execute(table.delete())
+        counts[size] = statements_of_one_batch(
+            notifier_engine, claims_records(size), raise_alerts_for
+        )
+    assert counts[100] == counts[20], counts
+    assert counts[100] <= 25, counts
