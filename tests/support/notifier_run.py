@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from services.ledger.store import EventStore
+from services.ledger.store.tables import events
 from services.notifier.consumer import AfterBatch, EventConsumer
 from services.notifier.keys import DatabaseKeySource, KeyRing
 from services.notifier.runner import raise_alerts_for
@@ -77,8 +79,19 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def notifier_settled(engine: Engine, stored: int) -> bool:
-    """The notifier applied (at least) `stored` events and has no delivery left pending."""
+def stored_events(store: EventStore) -> int:
+    """How many events the ledger's store holds: what a notifier that is caught up has applied.
+    Not `store.last_position()`: positions increase but have holes (on PostgreSQL an append
+    that rolls back, as when a ledger is killed mid-request, burns its position), so the last
+    position can be more than the number of events there are to apply."""
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def notifier_settled(engine: Engine, store: EventStore) -> bool:
+    """The notifier applied every event the ledger's store holds (`stored_events`, counted)
+    and has no delivery left pending."""
+    stored = stored_events(store)
     with engine.connect() as connection:
         applied = connection.execute(select(func.count()).select_from(tables.processed_events))
         pending = connection.execute(
