@@ -164,39 +164,6 @@ def environment_broker() -> str:
     return bootstrap
 
 
-class PrivateBroker:
-    """A broker of the test's own (deploy/local/kafka.sh with its own var dir, so its own
-    ports and data): a test may pause, stop or kill it without touching the shared one."""
-
-    def __init__(self, var_dir: Path) -> None:
-        self.var_dir = var_dir
-        self.script("up")
-        self.bootstrap = self.script("bootstrap").strip().splitlines()[-1]
-        wait_for_broker(self.bootstrap)
-
-    def script(self, *args: str) -> str:
-        return kafka_script(*args, var_dir=self.var_dir)
-
-    def settings(self) -> KafkaSettings:
-        unique = f"test.{uuid.uuid4().hex[:12]}"
-        return replace(
-            KafkaSettings.from_env(),
-            bootstrap_servers=self.bootstrap,
-            events_topic=f"{unique}.events",
-            dlq_topic=f"{unique}.events.dlq",
-        )
-
-
-@pytest.fixture(scope="module")
-def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
-    """A broker only this module's tests use (started once per module, stopped after)."""
-    broker = PrivateBroker(tmp_path_factory.mktemp("private-kafka"))
-    try:
-        yield broker
-    finally:
-        broker.script("down")
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """host:port of a running broker."""
