@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,8 +51,8 @@ from tests.reliability import oracle
 from tests.reliability.clients import Call, approve, over_http, pay, submit
 from tests.support.claims import TODAY
 from tests.support.clock import TEST_TODAY, MovableClock, clock_env
-from tests.support.kafka import REPO_ROOT, OwnBroker
-from tests.support.notifier_run import notifier_settled, stored_events
+from tests.support.kafka import REPO_ROOT, OwnBroker, end_offsets
+from tests.support.notifier_run import applied_and_pending, notifier_settled, stored_events
 from tests.support.processes import (
     LedgerServer,
     Service,
@@ -330,15 +329,8 @@ def settle_state(store: Any, notifier_engine: Any, kafka: KafkaSettings, group: 
     deliveries pending, and per partition the offset it stored against the topic's end."""
     try:
         with notifier_engine.connect() as connection:
-            applied, top = connection.execute(
-                select(
-                    func.count(), func.coalesce(func.max(nf.processed_events.c.global_position), 0)
-                )
-            ).one()
-            pending = connection.execute(
-                select(func.count())
-                .select_from(nf.deliveries)
-                .where(nf.deliveries.c.status == "pending")
+            top = connection.execute(
+                select(func.coalesce(func.max(nf.processed_events.c.global_position), 0))
             ).scalar_one()
             offsets = nf.consumer_offsets.c
             stored = dict(
@@ -348,7 +340,8 @@ def settle_state(store: Any, notifier_engine: Any, kafka: KafkaSettings, group: 
                     )
                 ).all()
             )
-        ends = topic_ends(kafka)
+        applied, pending = applied_and_pending(notifier_engine)
+        ends = end_offsets(kafka.bootstrap_servers, kafka.events_topic)
     except (SQLAlchemyError, KafkaError) as error:
         return f"(could not say: {error!r})"
     return (
@@ -357,18 +350,6 @@ def settle_state(store: Any, notifier_engine: Any, kafka: KafkaSettings, group: 
         "partition: stored offset/end "
         + " ".join(f"{p}:{stored.get(p)}/{ends.get(p)}" for p in sorted(set(stored) | set(ends)))
     )
-
-
-def topic_ends(kafka: KafkaSettings) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=None)
-    try:
-        partitions = [
-            TopicPartition(kafka.events_topic, p)
-            for p in consumer.partitions_for_topic(kafka.events_topic) or ()
-        ]
-        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
-    finally:
-        consumer.close()
 
 
 def main() -> None:

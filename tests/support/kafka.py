@@ -230,14 +230,19 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 60) -> list[Any]:
         consumer.close()
 
 
-def topic_size(bootstrap: str, topic: str) -> int:
-    """How many records the topic holds (sum of end offsets)."""
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Each partition's end offset (no group; a missing topic has none)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        return sum(consumer.end_offsets(partitions).values())
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
     finally:
         consumer.close()
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    """How many records the topic holds (sum of end offsets)."""
+    return sum(end_offsets(bootstrap, topic).values())
 
 
 # --- a relay in a thread -----------------------------------------------------------------------

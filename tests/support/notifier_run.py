@@ -88,10 +88,8 @@ def stored_events(store: EventStore) -> int:
         return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
 
 
-def notifier_settled(engine: Engine, store: EventStore) -> bool:
-    """The notifier applied every event the ledger's store holds (`stored_events`, counted)
-    and has no delivery left pending."""
-    stored = stored_events(store)
+def applied_and_pending(engine: Engine) -> tuple[int, int]:
+    """How many events the notifier applied, and how many of its deliveries are pending."""
     with engine.connect() as connection:
         applied = connection.execute(select(func.count()).select_from(tables.processed_events))
         pending = connection.execute(
@@ -99,4 +97,11 @@ def notifier_settled(engine: Engine, store: EventStore) -> bool:
             .select_from(tables.deliveries)
             .where(tables.deliveries.c.status == "pending")
         )
-        return int(applied.scalar_one()) >= stored and pending.scalar_one() == 0
+        return int(applied.scalar_one()), int(pending.scalar_one())
+
+
+def notifier_settled(engine: Engine, store: EventStore) -> bool:
+    """The notifier applied every event the ledger's store holds (`stored_events`, counted)
+    and has no delivery left pending."""
+    applied, pending = applied_and_pending(engine)
+    return applied >= stored_events(store) and pending == 0
