@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from services.backup_commands import add_backup_commands
 from shared.principal import ROLES
 from shared.settings import REPO_ROOT, LedgerSettings
 
@@ -79,33 +80,17 @@ def db_check(database_url: str | None) -> None:
     sys.exit(status)
 
 
-@db.command(
-    "backup",
-    help="Back up the ledger's database to FILE, safe while the services run: SQLite with "
-    "its online backup API, PostgreSQL with pg_dump --format=custom (the PostgreSQL client "
+add_backup_commands(
+    db,
+    _database_option,
+    lambda database_url: _settings(database_url).database_url,
+    backup_help="Back up the ledger's database to FILE, safe while the services run: SQLite "
+    "with its online backup API, PostgreSQL with pg_dump --format=custom (the PostgreSQL client "
     "programs must be installed).",
-)
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
-@_database_option
-def db_backup(out: str, database_url: str | None) -> None:
-    from services.backup_commands import backup_command
-
-    backup_command(_settings(database_url).database_url, Path(out))
-
-
-@db.command(
-    "restore",
-    help="Replace the ledger's database with a backup made by `bridges db backup` (stop the "
-    "services first), then run `bridges db upgrade`. PostgreSQL: pg_restore in one "
+    restore_help="Replace the ledger's database with a backup made by `bridges db backup` "
+    "(stop the services first), then run `bridges db upgrade`. PostgreSQL: pg_restore in one "
     "transaction into the database DATABASE_URL names (create it first if it is new).",
 )
-@click.option("--from", "backup", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
-@_database_option
-def db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
-    from services.backup_commands import restore_command
-
-    restore_command(_settings(database_url).database_url, Path(backup), dry_run)
 
 
 @click.group(help="The ledger service.")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from services.backup_commands import add_backup_commands
 from shared import clock
 from shared.calendar import london_date
 from shared.settings import REPO_ROOT, KafkaSettings, kafka_client_config
@@ -91,31 +92,15 @@ def notifier_db_check(database_url: str | None) -> None:
     sys.exit(status)
 
 
-@notifier_db.command(
-    "backup",
-    help="Back up the notifier's database to FILE, safe while it runs: SQLite with its online "
-    "backup API, PostgreSQL with pg_dump --format=custom.",
+add_backup_commands(
+    notifier_db,
+    database_option,
+    lambda database_url: str(_settings(database_url).database_url),
+    backup_help="Back up the notifier's database to FILE, safe while it runs: SQLite with its "
+    "online backup API, PostgreSQL with pg_dump --format=custom.",
+    restore_help="Replace the notifier's database with a backup made by `bridges notifier db "
+    "backup` (stop the notifier first), then run `bridges notifier db upgrade`.",
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
-@database_option
-def notifier_db_backup(out: str, database_url: str | None) -> None:
-    from services.backup_commands import backup_command
-
-    backup_command(_settings(database_url).database_url, Path(out))
-
-
-@notifier_db.command(
-    "restore",
-    help="Replace the notifier's database with a backup made by `bridges notifier db backup` "
-    "(stop the notifier first), then run `bridges notifier db upgrade`.",
-)
-@click.option("--from", "backup", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Say what would be replaced; change nothing.")
-@database_option
-def notifier_db_restore(backup: str, dry_run: bool, database_url: str | None) -> None:
-    from services.backup_commands import restore_command
-
-    restore_command(_settings(database_url).database_url, Path(backup), dry_run)
 
 
 @notifier.command("run", help="Consume the events topic and run the scheduler's tick.")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import Connection, inspect, select, text, update
 from sqlalchemy.engine import Engine
 
 from services.ledger.store.tables import data_keys
@@ -37,10 +37,35 @@ SHOWN = "Khan\ufffd\ufffd[31m\ufffd\ufffd"  # in every rendering
 _SEALED = re.compile(r"sealed:v1:((?:person|claim):[0-9a-f-]{36}):([A-Za-z0-9_-]+)")
 
 
+def rewrite_text_columns(
+    connection: Connection, containing: str, rewrite: Callable[[str], str]
+) -> int:
+    """`rewrite` every text value that contains `containing`, in every column of every table.
+    The number of rows changed."""
+    changed = 0
+    for table in inspect(connection).get_table_names():
+        for column in inspect(connection).get_columns(table):
+            name = column["name"]
+            rows = connection.execute(
+                text(
+                    f'SELECT rowid, "{name}" FROM "{table}" '  # noqa: S608
+                    f'WHERE CAST("{name}" AS TEXT) LIKE :m'
+                ),
+                {"m": f"%{containing}%"},
+            ).all()
+            for rowid, value in rows:
+                if isinstance(value, str):
+                    connection.execute(
+                        text(f'UPDATE "{table}" SET "{name}" = :v WHERE rowid = :r'),  # noqa: S608
+                        {"v": rewrite(value), "r": rowid},
+                    )
+                    changed += 1
+    return changed
+
+
 def unseal_everywhere(engine: Engine) -> int:
     """Put every sealed personal field back in plaintext, in every text column: a store as a
     ledger from before sealing (migration 0006) wrote it. The number of rows changed."""
-    changed = 0
     with engine.begin() as connection:
         keys = dict(connection.execute(select(data_keys.c.subject, data_keys.c.key)).all())
 
@@ -48,51 +73,19 @@ def unseal_everywhere(engine: Engine) -> int:
             plain = open_value(keys[match.group(1)], match.group(1), match.group(0))
             return json.dumps(plain)[1:-1]  # as it sits inside a JSON string
 
-        for table in inspect(connection).get_table_names():
-            for column in inspect(connection).get_columns(table):
-                name = column["name"]
-                rows = connection.execute(
-                    text(
-                        f'SELECT rowid, "{name}" FROM "{table}" '  # noqa: S608
-                        f"WHERE CAST(\"{name}\" AS TEXT) LIKE '%sealed:v1:%'"
-                    )
-                ).all()
-                for rowid, value in rows:
-                    if isinstance(value, str):
-                        connection.execute(
-                            text(f'UPDATE "{table}" SET "{name}" = :v WHERE rowid = :r'),  # noqa: S608
-                            {"v": _SEALED.sub(opened, value), "r": rowid},
-                        )
-                        changed += 1
-    return changed
+        return rewrite_text_columns(connection, "sealed:v1:", lambda v: _SEALED.sub(opened, v))
 
 
 def rewrite_everywhere(engine: Engine, old: str, new_json: str, new_text: str) -> int:
     """Replace `old` in every text column of every table: JSON columns get the escapes,
     plain text columns the characters themselves. The number of rows changed."""
-    changed = 0
+
+    def replaced(value: str) -> str:
+        is_json = value.lstrip().startswith(("{", "["))
+        return value.replace(old, new_json if is_json else new_text)
+
     with engine.begin() as connection:
-        for table in inspect(connection).get_table_names():
-            for column in inspect(connection).get_columns(table):
-                name = column["name"]
-                rows = connection.execute(
-                    text(
-                        f'SELECT rowid, "{name}" FROM "{table}" '  # noqa: S608
-                        f'WHERE CAST("{name}" AS TEXT) LIKE :m'
-                    ),
-                    {"m": f"%{old}%"},
-                ).all()
-                for rowid, value in rows:
-                    if not isinstance(value, str):
-                        continue
-                    is_json = value.lstrip().startswith(("{", "["))
-                    replaced = value.replace(old, new_json if is_json else new_text)
-                    connection.execute(
-                        text(f'UPDATE "{table}" SET "{name}" = :v WHERE rowid = :r'),  # noqa: S608
-                        {"v": replaced, "r": rowid},
-                    )
-                    changed += 1
-    return changed
+        return rewrite_text_columns(connection, old, replaced)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import random
 import subprocess
@@ -34,12 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, text
+from kafka.errors import KafkaError
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.ledger.api.app import create_app
 from services.ledger.relay import ensure_topics, event_topics
 from services.ledger.store import get_relay_position
 from services.ledger.store import upgrade as upgrade_ledger
+from services.notifier.store import tables as nf
 from services.notifier.store.migrate import upgrade as upgrade_notifier
 from shared.settings import KafkaSettings, LedgerSettings, kafka_client_config
 from shared.sql import make_engine
@@ -47,8 +51,8 @@ from tests.reliability import oracle
 from tests.reliability.clients import Call, approve, over_http, pay, submit
 from tests.support.claims import TODAY
 from tests.support.clock import TEST_TODAY, MovableClock, clock_env
-from tests.support.kafka import REPO_ROOT, OwnBroker
-from tests.support.notifier_run import notifier_settled
+from tests.support.kafka import REPO_ROOT, OwnBroker, end_offsets
+from tests.support.notifier_run import applied_and_pending, notifier_settled, stored_events
 from tests.support.processes import (
     LedgerServer,
     Service,
@@ -248,7 +252,9 @@ def _run(
         last = ledger.store.last_position()
         wait(lambda: get_relay_position(ledger.store.engine, kafka.events_topic) >= last, 300)
         notifier_engine = make_engine(notifier_url)
-        wait(lambda: notifier_settled(notifier_engine, last), 300)
+        settling = functools.partial(settle_state, ledger.store, notifier_engine, kafka, group)
+        wait(lambda: notifier_settled(notifier_engine, ledger.store), 300, settling)
+        print(f"soak: settled: {settling()}", flush=True)
         for service in [*ledgers, *relays, *notifiers]:
             service.stop()
         verdict = oracle.check(
@@ -301,12 +307,49 @@ def come_back(victim: Any, after: float, restarting: set[str]) -> None:
         restarting.discard(victim.name)
 
 
-def wait(condition: Any, timeout: float) -> None:
+def wait(condition: Any, timeout: float, state: Any = None) -> None:
+    """Until `condition()`; every 30 s and at the timeout, `state()` (what is not settled yet)
+    is printed."""
     deadline = time.monotonic() + timeout
+    said = time.monotonic()
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"not settled within {timeout}s")
+            raise TimeoutError(
+                f"not settled within {timeout}s" + (f": {state()}" if state is not None else "")
+            )
+        if state is not None and time.monotonic() - said > 30:
+            print(f"soak: settling: {state()}", flush=True)
+            said = time.monotonic()
         time.sleep(0.5)
+
+
+def settle_state(store: Any, notifier_engine: Any, kafka: KafkaSettings, group: str) -> str:
+    """What the settle condition sees: the store's events (how many, and the last position: the
+    difference is positions burnt by appends that rolled back), what the notifier applied, its
+    deliveries pending, and per partition the offset it stored against the topic's end."""
+    try:
+        with notifier_engine.connect() as connection:
+            top = connection.execute(
+                select(func.coalesce(func.max(nf.processed_events.c.global_position), 0))
+            ).scalar_one()
+            offsets = nf.consumer_offsets.c
+            stored = dict(
+                connection.execute(
+                    select(offsets.partition, offsets.next_offset).where(
+                        offsets.consumer_group == group, offsets.topic == kafka.events_topic
+                    )
+                ).all()
+            )
+        applied, pending = applied_and_pending(notifier_engine)
+        ends = end_offsets(kafka.bootstrap_servers, kafka.events_topic)
+    except (SQLAlchemyError, KafkaError) as error:
+        return f"(could not say: {error!r})"
+    return (
+        f"store events={stored_events(store)} last_position={store.last_position()}; "
+        f"notifier applied={applied} (up to position {top}), deliveries pending={pending}; "
+        "partition: stored offset/end "
+        + " ".join(f"{p}:{stored.get(p)}/{ends.get(p)}" for p in sorted(set(stored) | set(ends)))
+    )
 
 
 def main() -> None:

@@ -102,7 +102,7 @@ def run_outage(
             if not notifier_starts_during_outage:
                 notifier.start()
                 relay.wait_caught_up()
-                wait_until(lambda: notifier_settled(notifier_engine, 1), 60, notifier)
+                wait_until(lambda: notifier_settled(notifier_engine, ledger.store), 60, notifier)
             client.start()
             try:
                 time.sleep(3)
@@ -117,8 +117,7 @@ def run_outage(
                 client.join(30)
             relay.wait_caught_up(timeout=180)
             drained_after = time.monotonic() - started - outage
-        stored = ledger.store.last_position()
-        wait_until(lambda: notifier_settled(notifier_engine, stored), 180, notifier)
+        wait_until(lambda: notifier_settled(notifier_engine, ledger.store), 180, notifier)
         notifier.stop()
         print(
             f"\n{label}: outage {outage:.1f}s with {during} submissions during it, "

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.notifier.alerts import assess
 from services.notifier.delivery.subscriptions import create_subscription
@@ -34,7 +34,7 @@ from shared.sql import begin_write, make_engine
 from tests.reliability import oracle
 from tests.support.clock import TEST_TODAY, MovableClock, RunningClock
 from tests.support.kafka import running_relay, topic_size
-from tests.support.notifier_run import consume_all
+from tests.support.notifier_run import applied_and_pending, consume_all
 from tests.support.processes import fast_email, notifier_env, notifier_service
 from tests.support.receivers import running_smtp_server, running_webhook_receiver
 from tests.support.world import World
@@ -70,15 +70,7 @@ def run_notifier(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def settled(engine: Any, expected_events: int) -> bool:
-    with engine.connect() as connection:
-        processed = connection.execute(
-            select(func.count()).select_from(tables.processed_events)
-        ).scalar_one()
-        pending = connection.execute(
-            select(func.count())
-            .select_from(tables.deliveries)
-            .where(tables.deliveries.c.status == "pending")
-        ).scalar_one()
+    processed, pending = applied_and_pending(engine)
     return processed >= expected_events and pending == 0
 
 

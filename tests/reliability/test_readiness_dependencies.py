@@ -1,5 +1,6 @@
 """`/readyz` of the relay and of the notifier's consumer follows their dependencies: the test's
-own broker is paused (SIGSTOP: connections hang, as with a broker that is away) and resumed,
+own broker (`own_broker`, the fault runs' one) is paused (SIGSTOP: connections hang, as with a
+broker that is away) and resumed,
 the topic is missing then created, the lag grows over its bound then drains; each time
 readiness fails with the reason, then recovers. The shared broker is never touched."""
 
@@ -24,12 +25,10 @@ from shared.ops_server import serve_ops
 from shared.readiness import NotReady
 from shared.settings import KafkaSettings, kafka_client_config
 from tests.support.clock import TEST_TODAY, RunningClock
-from tests.support.kafka import PrivateBroker, private_broker, running_relay
+from tests.support.kafka import OwnBroker, running_relay
 from tests.support.ledger_events import ledger_history
 
 pytestmark = pytest.mark.kafka
-
-__all__ = ["private_broker"]
 
 
 def reason(ready: Callable[[], None]) -> str | None:
@@ -54,16 +53,19 @@ def eventually(ready: Callable[[], None], expected: str | None, timeout: float =
 
 
 @pytest.fixture
-def paused(private_broker: PrivateBroker) -> Iterator[Callable[[], None]]:
+def paused(own_broker: OwnBroker) -> Iterator[Callable[[], None]]:
     """Pause the test's broker; it is resumed at the end whatever happens."""
-    yield lambda: private_broker.script("pause")
-    private_broker.script("resume")
+    yield own_broker.pause
+    own_broker.resume()
 
 
 def test_relay_readiness_follows_kafka_the_topic_and_its_lag(
-    private_broker: PrivateBroker, sqlite_url: str, paused: Callable[[], None]
+    own_broker: OwnBroker,
+    kafka_settings: KafkaSettings,
+    sqlite_url: str,
+    paused: Callable[[], None],
 ) -> None:
-    settings = private_broker.settings()
+    settings = kafka_settings
     ledger_history(sqlite_url, TEST_TODAY - timedelta(days=75))  # events weeks old, unpublished
     engine = make_engine(sqlite_url)
     ready = relay_readiness(
@@ -99,9 +101,9 @@ def test_relay_readiness_follows_kafka_the_topic_and_its_lag(
         down = requests.get(url, timeout=10)
         assert down.status_code == 503
         assert down.json()["detail"].startswith(
-            f"not ready: Kafka does not answer at {private_broker.bootstrap} within 2s"
+            f"not ready: Kafka does not answer at {own_broker.bootstrap} within 2s"
         ), down.json()
-        private_broker.script("resume")
+        own_broker.resume()
         eventually(ready, None)
     finally:
         server.shutdown()
@@ -110,12 +112,13 @@ def test_relay_readiness_follows_kafka_the_topic_and_its_lag(
 
 
 def test_consumer_readiness_follows_kafka_and_its_lag(
-    private_broker: PrivateBroker,
+    own_broker: OwnBroker,
+    kafka_settings: KafkaSettings,
     empty_sqlite_url: str,
     paused: Callable[[], None],
 ) -> None:
     upgrade_notifier(empty_sqlite_url)
-    settings = private_broker.settings()
+    settings = kafka_settings
     # As `bridges notifier run` builds it: the connection and the group's own settings.
     config = {
         **kafka_client_config(settings),
@@ -160,9 +163,9 @@ def test_consumer_readiness_follows_kafka_and_its_lag(
 
         paused()
         assert (reason(ready) or "").startswith(
-            f"Kafka does not answer at {private_broker.bootstrap} within 2s"
+            f"Kafka does not answer at {own_broker.bootstrap} within 2s"
         )
-        private_broker.script("resume")
+        own_broker.resume()
         eventually(ready, None)
     finally:
         consumer.close()

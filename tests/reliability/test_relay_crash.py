@@ -39,7 +39,9 @@ def test_relay_killed_mid_batch_and_restarted_loses_nothing(
 ) -> None:
     engine = make_engine(database_url)
     ledger = Ledger(EventStore(engine), clock=MovableClock(TODAY))
-    submit_claims(ledger, build_partnerships(ledger, 20), 1000)
+    # Enough that the three kills come long before the relay is done (each restart publishes a
+    # batch or two of 50 before its kill; checked below), not more: submitting is the slow part.
+    submit_claims(ledger, build_partnerships(ledger, 20), 300)
     last = ledger.store.last_position()
     log = tmp_path / "relay.log"
 

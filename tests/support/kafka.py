@@ -164,39 +164,6 @@ def environment_broker() -> str:
     return bootstrap
 
 
-class PrivateBroker:
-    """A broker of the test's own (deploy/local/kafka.sh with its own var dir, so its own
-    ports and data): a test may pause, stop or kill it without touching the shared one."""
-
-    def __init__(self, var_dir: Path) -> None:
-        self.var_dir = var_dir
-        self.script("up")
-        self.bootstrap = self.script("bootstrap").strip().splitlines()[-1]
-        wait_for_broker(self.bootstrap)
-
-    def script(self, *args: str) -> str:
-        return kafka_script(*args, var_dir=self.var_dir)
-
-    def settings(self) -> KafkaSettings:
-        unique = f"test.{uuid.uuid4().hex[:12]}"
-        return replace(
-            KafkaSettings.from_env(),
-            bootstrap_servers=self.bootstrap,
-            events_topic=f"{unique}.events",
-            dlq_topic=f"{unique}.events.dlq",
-        )
-
-
-@pytest.fixture(scope="module")
-def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
-    """A broker only this module's tests use (started once per module, stopped after)."""
-    broker = PrivateBroker(tmp_path_factory.mktemp("private-kafka"))
-    try:
-        yield broker
-    finally:
-        broker.script("down")
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """host:port of a running broker."""
@@ -263,14 +230,19 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 60) -> list[Any]:
         consumer.close()
 
 
-def topic_size(bootstrap: str, topic: str) -> int:
-    """How many records the topic holds (sum of end offsets)."""
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Each partition's end offset (no group; a missing topic has none)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        return sum(consumer.end_offsets(partitions).values())
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
     finally:
         consumer.close()
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    """How many records the topic holds (sum of end offsets)."""
+    return sum(end_offsets(bootstrap, topic).values())
 
 
 # --- a relay in a thread -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from services.ledger.store import EventStore
+from services.ledger.store.tables import events
 from services.notifier.consumer import AfterBatch, EventConsumer
 from services.notifier.keys import DatabaseKeySource, KeyRing
 from services.notifier.runner import raise_alerts_for
@@ -77,8 +79,17 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def notifier_settled(engine: Engine, stored: int) -> bool:
-    """The notifier applied (at least) `stored` events and has no delivery left pending."""
+def stored_events(store: EventStore) -> int:
+    """How many events the ledger's store holds: what a notifier that is caught up has applied.
+    Not `store.last_position()`: positions increase but have holes (on PostgreSQL an append
+    that rolls back, as when a ledger is killed mid-request, burns its position), so the last
+    position can be more than the number of events there are to apply."""
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def applied_and_pending(engine: Engine) -> tuple[int, int]:
+    """How many events the notifier applied, and how many of its deliveries are pending."""
     with engine.connect() as connection:
         applied = connection.execute(select(func.count()).select_from(tables.processed_events))
         pending = connection.execute(
@@ -86,4 +97,11 @@ def notifier_settled(engine: Engine, stored: int) -> bool:
             .select_from(tables.deliveries)
             .where(tables.deliveries.c.status == "pending")
         )
-        return int(applied.scalar_one()) >= stored and pending.scalar_one() == 0
+        return int(applied.scalar_one()), int(pending.scalar_one())
+
+
+def notifier_settled(engine: Engine, store: EventStore) -> bool:
+    """The notifier applied every event the ledger's store holds (`stored_events`, counted)
+    and has no delivery left pending."""
+    applied, pending = applied_and_pending(engine)
+    return applied >= stored_events(store) and pending == 0
