@@ -70,3 +70,18 @@ def test_indicator_charts_speak_welsh(scene: Scene) -> None:
     assert "Targed 95%" in unescape(on_time)
     for english in ("Paid within", "Claims", "Open amount", "Paid on time", "target"):
         assert not any(english in unescape(svg) for svg in charts), english
+
+
+def test_the_alerts_page_shows_each_alerts_title_in_welsh(scene: Scene) -> None:
+    """The feed's titles come from the notifier in the page's language, made again from each
+    alert's facts: no English title on a Welsh alerts page."""
+    viewer = Browser(scene.ledger_app.test_client())
+    viewer.client.get("/sign-in?lang=cy")
+    assert viewer.sign_in(scene.email("partner_viewer")).status_code == 302
+    page = unescape(viewer.text("/alerts?status=all"))
+    titles = re.findall(r"<strong data-alert-title>([^<]+)</strong>", page)
+    assert titles
+    assert any(title.startswith("Taliad yn hwyr: ") for title in titles), titles
+    assert any(title.startswith("Ymholiad heb ei ateb: ") for title in titles), titles
+    for english in ("Payment overdue:", "Query unanswered:", "Approval overdue:", " late"):
+        assert not any(english in title for title in titles), (english, titles)
