@@ -27,6 +27,10 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
+# The marker lives in the framework-free shared.messages (the domain uses it); re-exported.
+from .messages import N_ as N_
+from .messages import Message as Message
+
 ENGLISH = "en"
 WELSH = "cy"
 LANGUAGES = (ENGLISH, WELSH)
@@ -116,9 +120,18 @@ def ngettext(singular: str, plural: str, count: int, /, **values: Any) -> str:
 _ = gettext
 
 
-def N_(message: str) -> str:
-    """Mark a string for the catalogue where it is defined; translate it where it is shown."""
-    return message
+def translate(message: str) -> str:
+    """A message made elsewhere (the domain's refusals, marked with `N_`), in the language of the
+    moment: a `Message` by its msgid, its values that are messages translated too (other values,
+    such as names and dates, as they are); a plain string by itself as the msgid (unchanged when
+    the catalogue does not have it)."""
+    if isinstance(message, Message):
+        values = {
+            name: translate(value) if isinstance(value, Message) else value
+            for name, value in message.values.items()
+        }
+        return gettext(message.msgid, **values)
+    return gettext(message) if message else message
 
 
 def babel_locale(lang: str | None = None) -> Locale:

@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, json
 
-from .i18n import N_, gettext, language
+from .i18n import N_, Message, gettext, language, translate
 
 PROBLEM_TYPE_BASE = "https://bridges.invalid/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -59,7 +59,11 @@ def problem_response(problem: Problem) -> Response:
         "detail": problem_detail(problem.detail),
     }
     if problem.errors:
-        body["errors"] = problem.errors
+        # Each field's messages in the language of the moment too (the paths never change).
+        body["errors"] = {
+            path: [translate(message) for message in messages]
+            for path, messages in problem.errors.items()
+        }
     response = Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_CONTENT_TYPE)
     response.headers["Content-Language"] = language()
     for name, value in problem.headers.items():
@@ -104,6 +108,8 @@ _DETAIL_PATTERNS = [
 
 def problem_detail(detail: str) -> str:
     """A problem's detail in the language of the moment (as written when it has no msgid)."""
+    if isinstance(detail, Message):
+        return translate(detail)
     for pattern, msgid in _DETAIL_PATTERNS:
         match = pattern.fullmatch(detail)
         if match:

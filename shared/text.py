@@ -22,6 +22,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from shared.messages import N_
+
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _FORBIDDEN_IN_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
 _FORBIDDEN_IN_MULTILINE = re.compile(
@@ -38,14 +40,17 @@ def text_fault(value: str, *, multiline: bool = False) -> str | None:
     if found is None:
         return None
     char = found.group()
-    where = f"U+{ord(char):04X} at character {found.start() + 1}"
+    code = f"{ord(char):04X}"
+    where = N_("U+%(code)s at character %(position)s", code=code, position=found.start() + 1)
     if "\ud800" <= char <= "\udfff":
-        return f"must be Unicode text: a lone surrogate ({where}) is not a character"
+        return N_(
+            "must be Unicode text: a lone surrogate (%(where)s) is not a character", where=where
+        )
     if char in _LAYOUT:
-        return f"must be a single line: no line breaks or tabs ({where})"
+        return N_("must be a single line: no line breaks or tabs (%(where)s)", where=where)
     if "\u202a" <= char <= "\u2069":
-        return f"must not contain bidirectional override characters ({where})"
-    return f"must not contain control characters ({where})"
+        return N_("must not contain bidirectional override characters (%(where)s)", where=where)
+    return N_("must not contain control characters (%(where)s)", where=where)
 
 
 class PlainText(ma.validate.Validator):

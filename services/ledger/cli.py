@@ -952,4 +952,39 @@ def people_seal_legacy(dry_run: bool, database_url: str | None) -> None:
     _echo_json(seal_legacy(_ledger_app(database_url), dry_run=dry_run))
 
 
-LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, audit, demo, kafka)
+@click.group(help="Receipts kept for expense lines.")
+def receipts() -> None:
+    pass
+
+
+@receipts.command(
+    "purge-unattached",
+    help="Delete the receipts uploaded more than HOURS ago that no claim ever carried (a form "
+    "left unfinished, a file chosen by mistake): their bytes from the receipt storage and their "
+    "row. Receipts on a claim are never touched. Run it daily (cron, a Kubernetes CronJob).",
+)
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Hours since upload (give people time to finish the claim form: 72 is generous).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; change nothing.")
+@_database_option
+def receipts_purge_unattached(hours: int, dry_run: bool, database_url: str | None) -> None:
+    from datetime import timedelta
+
+    from services.ledger.receipts.cleanup import purge_unattached
+
+    found = purge_unattached(_ledger_app(database_url), timedelta(hours=hours), dry_run=dry_run)
+    _echo_json(
+        {
+            "dry_run": dry_run,
+            "older_than_hours": hours,
+            "purged" if not dry_run else "would_purge": [r.to_json() for r in found],
+        }
+    )
+
+
+LEDGER_GROUPS = (db, ledger, users, keys, organisations, people, audit, demo, kafka, receipts)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from shared.i18n import N_, gettext
 from shared.money import round_half_up
 
 from .model import FINAL, ClaimTimeline
@@ -37,13 +38,22 @@ from .model import FINAL, ClaimTimeline
 STATUTORY_MARGIN_PERCENT = Decimal(8)
 DAYS_IN_YEAR = Decimal(365)
 ACT = "Late Payment of Commercial Debts (Interest) Act 1998"
-INTEREST_NOTE = (
-    f"Interest is shown for information under the {ACT}: simple interest at the Bank of "
-    "England base rate + 8% a year from the day after payment due, on each day's open amount, "
+# The note under every outstanding statement: English in the JSON (a program's), in the
+# reader's language in the PDF. The Act's name is its own, in English, in both.
+_INTEREST_NOTE = N_(
+    "Interest is shown for information under the %(act)s: simple interest at the Bank of "
+    "England base rate + 8%% a year from the day after payment due, on each day's open amount, "
     "at the base rate in force on 30 June or 31 December before the debt became overdue; plus "
     "fixed compensation per overdue claim of £40 (debt under £1,000), £70 (under £10,000) or "
     "£100 (£10,000 or more)."
 )
+INTEREST_NOTE = _INTEREST_NOTE % {"act": ACT}
+
+
+def interest_note() -> str:
+    """The interest note in the language of the moment."""
+    return gettext(_INTEREST_NOTE, act=ACT)
+
 
 # (debt below this many pence, compensation in pence); anything larger gets the last amount.
 _COMPENSATION_BANDS = ((100_000, 4_000), (1_000_000, 7_000))

@@ -14,6 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from pypdf.generic import NameObject, StreamObject
 
 from services.ledger.receipts.storage import (
     LocalReceiptStorage,
@@ -68,11 +70,39 @@ def heic() -> bytes:
     return out.getvalue()
 
 
+PDF_AUTHOR = "Amina Khan"
+XMP_PACKET = (
+    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b"<dc:creator>Amina Khan, 51.4816 N 3.1791 W</dc:creator></rdf:Description>"
+    b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+)
+
+
 def tiny_pdf() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    """A one-page PDF as a scanning app writes it: who scanned it, with what, when, and an XMP
+    packet naming the person and a place (on the document and on its page)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=300)
+    writer.add_metadata(
+        {
+            "/Author": PDF_AUTHOR,
+            "/Creator": "ScanPro 7 on Amina's iPhone",
+            "/Producer": "ScanPro PDF engine 7.2",
+            "/Title": "Bus ticket Cardiff to Swansea",
+            "/CreationDate": "D:20260301101500+00'00'",
+        }
     )
+    for owner in (writer.root_object, page):
+        xmp = StreamObject()
+        xmp.set_data(XMP_PACKET)
+        xmp.update({NameObject("/Type"): NameObject("/Metadata")})
+        owner[NameObject("/Metadata")] = writer._add_object(xmp)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def s3_endpoint() -> str:

@@ -16,6 +16,7 @@ from services.ledger.domain.invoice import invoice_document, issue_invoice, read
 from services.ledger.domain.organisation import Organisation
 from services.ledger.invoices.pdf import invoice_pdf
 from services.ledger.invoices.ubl import invoice_xml
+from shared.i18n import use_language
 from tests.support.einvoice import Validator
 from tests.unit.builders import ClaimStory, expense, line
 
@@ -162,6 +163,46 @@ def test_the_pdf_shows_the_invoice() -> None:
         "Page 1 of 1",
     ):
         assert shown in text
+
+
+def test_the_pdf_in_welsh_has_welsh_words_and_every_welsh_letter() -> None:
+    issuer = Organisation(
+        "hope",
+        "Tŷ Gŵyr Community Trust",
+        "vcse",
+        charity_number="1234567",
+        contact_email="accounts@ty.example",
+        peppol_id="0088:5012345000008",
+    )
+    story = ClaimStory(expenses=[expense()]).approved()
+    _, document = _issue([story], issuer=issuer)
+    english_xml = invoice_xml(document)
+    with use_language("cy"):
+        pdf = invoice_pdf(document)
+        welsh_xml = invoice_xml(document)
+    reader = PdfReader(__import__("io").BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
+    for shown in (
+        "Anfoneb",
+        "Rhif yr anfoneb",
+        "Swm i’w dalu",
+        "Oddi wrth (cyflenwr)",
+        "Ni chodir TAW",
+        "Tudalen 1 o 1",
+        "Tŷ Gŵyr Community Trust",  # ŷ and ŵ exactly, not y and w
+    ):
+        assert shown in text
+    assert "Amount to pay" not in text
+    assert reader.metadata["/Title"] == "Anfoneb BRG-00001 - Tŷ Gŵyr Community Trust"
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+        if "/FontDescriptor" in font.get_object()
+        and "/FontFile2" in font.get_object()["/FontDescriptor"].get_object()
+    }
+    assert {name.split("+")[-1] for name in fonts} == {"DejaVuSans", "DejaVuSans-Bold"}
+    assert welsh_xml == english_xml  # the e-invoice itself is the standard's, in any language
 
 
 def test_identifiers_are_checked_and_normalised() -> None:

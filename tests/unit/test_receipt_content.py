@@ -7,6 +7,7 @@ import io
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 from services.ledger.receipts.content import (
     JPEG,
@@ -18,6 +19,8 @@ from services.ledger.receipts.content import (
 )
 from tests.support.receipts import (
     GPS_IFD,
+    PDF_AUTHOR,
+    XMP_PACKET,
     heic,
     jpeg_with_gps,
     png_with_text,
@@ -58,10 +61,31 @@ def test_heic_is_converted_to_jpeg() -> None:
     assert Image.open(io.BytesIO(clean.content)).format == "JPEG"
 
 
-def test_a_pdf_is_kept_as_sent_and_hashed() -> None:
-    clean = clean_receipt(tiny_pdf(), max_bytes=MAX)
-    assert (clean.media_type, clean.content) == (PDF, tiny_pdf())
-    assert len(clean.sha256) == 64 and clean.size_bytes == len(tiny_pdf())
+def test_a_pdf_is_kept_without_its_metadata_and_hashed() -> None:
+    sent = tiny_pdf()
+    assert PdfReader(io.BytesIO(sent)).metadata["/Author"] == PDF_AUTHOR  # the test's premise
+    assert XMP_PACKET in sent
+    clean = clean_receipt(sent, max_bytes=MAX)
+
+    assert clean.media_type == PDF
+    kept = PdfReader(io.BytesIO(clean.content))
+    assert kept.metadata is None  # no Info dictionary: no Author, Creator, Producer, Title
+    assert "/Metadata" not in kept.trailer["/Root"]
+    assert all("/Metadata" not in page for page in kept.pages)
+    assert len(kept.pages) == 1 and float(kept.pages[0].mediabox.width) == 200
+    for personal in (b"Amina", b"ScanPro", b"Cardiff", b"51.4816", b"xpacket"):
+        assert personal not in clean.content, personal
+    assert len(clean.sha256) == 64 and clean.size_bytes == len(clean.content)
+    # The same file is the same receipt: the clean copy is the same bytes every time.
+    assert clean_receipt(sent, max_bytes=MAX).content == clean.content
+
+
+def test_a_pdf_that_cannot_be_read_is_refused() -> None:
+    with pytest.raises(ReceiptRefused, match="could not be read") as refused:
+        clean_receipt(
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n", max_bytes=MAX
+        )
+    assert refused.value.status == 422
 
 
 def test_the_type_comes_from_the_bytes_not_the_name() -> None:

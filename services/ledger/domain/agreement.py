@@ -18,6 +18,7 @@ from shared.events.types import (
     AgreementSigned,
     RateCard,
 )
+from shared.messages import N_
 from shared.money import round_half_up
 
 from .organisation import Organisation
@@ -26,7 +27,7 @@ from .validation import Problems
 
 MAX_PAYMENT_TERMS_DAYS = 30
 MAX_APPROVAL_SLA_WORKING_DAYS = 30
-PAYMENT_TERMS_RULE = (
+PAYMENT_TERMS_RULE = N_(
     "must be between 1 and 30 days: public bodies must pay valid undisputed invoices "
     "within 30 days (Public Contracts Regulations 2015 reg. 113)"
 )
@@ -122,7 +123,7 @@ class Agreement:
         if ends_on is not None:
             new_end = problems.day(ends_on, "ends_on")
             if new_end is not None and new_end < self.starts_on:
-                problems.add("ends_on", "must not be before starts_on")
+                problems.add("ends_on", N_("must not be before starts_on"))
         terms = (
             _payment_terms(problems, payment_terms_days) if payment_terms_days is not None else None
         )
@@ -136,7 +137,7 @@ class Agreement:
             _reminders(problems, reminder_schedule) if reminder_schedule is not None else None
         )
         if not problems and all(v is None for v in (budget, new_end, terms, sla, card, schedule)):
-            problems.add("_schema", "nothing to change")
+            problems.add("_schema", N_("nothing to change"))
         problems.raise_if_any()
         return AgreementAmended(
             agreement_id=self.id,
@@ -177,7 +178,7 @@ def sign_agreement(
     start = problems.day(starts_on, "starts_on")
     end = problems.day(ends_on, "ends_on")
     if start is not None and end is not None and end < start:
-        problems.add("ends_on", "must not be before starts_on")
+        problems.add("ends_on", N_("must not be before starts_on"))
     card = read_rate_card(problems, rates, "rates")
     budget = problems.pence(budget_pence, "budget_pence", required=False)
     terms = _payment_terms(problems, payment_terms_days)
@@ -253,7 +254,7 @@ def read_rate_card(
                 for kind in _RATE_KINDS
             ]
             if all(own.get(kind) is None for kind in _RATE_KINDS):
-                problems.add(own_path, "give at least one rate")
+                problems.add(own_path, N_("give at least one rate"))
             overrides.append((activity, ActivityRates(*values)))
     if hourly is None:
         return None
@@ -284,20 +285,28 @@ def _party(
     partnership: Partnership,
     organisations: Mapping[str, Organisation],
 ) -> Organisation | None:
-    role = "payer" if path == "payer_id" else "payee"
     if organisation_id is None:
-        problems.add(path, "is required")
+        problems.add(path, N_("is required"))
         return None
     if not isinstance(organisation_id, str) or organisation_id not in organisations:
-        problems.add(path, "unknown organisation")
+        problems.add(path, N_("unknown organisation"))
         return None
     organisation = organisations[organisation_id]
     if organisation.kind != kind:
-        article = "a statutory" if kind == "statutory" else "a VCSE"
-        problems.add(path, f"the {role} must be {article} organisation")
+        problems.add(
+            path,
+            N_("the payer must be a statutory organisation")
+            if path == "payer_id"
+            else N_("the payee must be a VCSE organisation"),
+        )
         return None
     if not partnership.has_member(organisation.id):
-        problems.add(path, f"the {role} is not a member of this partnership")
+        problems.add(
+            path,
+            N_("the payer is not a member of this partnership")
+            if path == "payer_id"
+            else N_("the payee is not a member of this partnership"),
+        )
         return None
     return organisation
 
@@ -329,7 +338,7 @@ def _reminders(problems: Problems, value: object) -> tuple[int, ...] | None:
         if day is None:
             continue
         if day in checked:
-            problems.add(f"{path}.{index}", "is listed twice")
+            problems.add(f"{path}.{index}", N_("is listed twice"))
         else:
             checked.append(day)
     if problems.errors.get(path) or any(p.startswith(f"{path}.") for p in problems.errors):

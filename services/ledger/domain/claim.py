@@ -47,6 +47,7 @@ from shared.events.types import (
     PaymentReversed,
     ReceiptRef,
 )
+from shared.messages import N_
 from shared.money import format_pence
 
 from . import clocks
@@ -330,7 +331,7 @@ class Claim:
     def query(self, question: object, *, by: str, today: date) -> ClaimQueried:
         """Ask the submitter a question; pauses the payment clock, not the approval clock."""
         if self.status == "queried":
-            raise InvalidTransition("this claim already has an open query")
+            raise InvalidTransition(N_("this claim already has an open query"))
         self._require("queried", {"submitted"}, today)
         self._not_own(by, "query")
         problems = Problems()
@@ -342,7 +343,7 @@ class Claim:
     def answer(self, answer: object, *, by: str, today: date) -> ClaimQueryAnswered:
         """Answer the open query; the claim is submitted again and the payment clock restarts."""
         if self.status == "submitted":
-            raise InvalidTransition("this claim has no open query to answer")
+            raise InvalidTransition(N_("this claim has no open query to answer"))
         self._require("answered", {"queried"}, today)
         problems = Problems()
         text = problems.text(answer, "answer", max_length=REASON_MAX, multiline=True)
@@ -356,7 +357,7 @@ class Claim:
         """Approve in full (amount None) or in part (0 < amount < claimed, with a reason)."""
         if self.status == "queried":
             raise InvalidTransition(
-                "a queried claim cannot be approved until its query is answered"
+                N_("a queried claim cannot be approved until its query is answered")
             )
         self._require("approved", {"submitted"}, today)
         self._not_own(by, "approve")
@@ -368,14 +369,15 @@ class Claim:
         )
         if amount is not None and amount > self.amount_pence:
             problems.add(
-                "amount_pence", f"must not exceed the claimed {format_pence(self.amount_pence)}"
+                "amount_pence",
+                N_("must not exceed the claimed %(n)s", n=format_pence(self.amount_pence)),
             )
         text = problems.text(
             reason, "reason", max_length=REASON_MAX, required=False, multiline=True
         )
         partial = amount is not None and amount < self.amount_pence
         if partial and text is None and "reason" not in problems.errors:
-            problems.add("reason", "a reason is required for a partial approval")
+            problems.add("reason", N_("a reason is required for a partial approval"))
         problems.raise_if_any()
         assert amount is not None
         return ClaimApproved(
@@ -408,11 +410,20 @@ class Claim:
             raise ValueError(f"today ({today}) is before the claim's last event")
         if self.status not in allowed:
             article = "an" if self.status[0] in "aeiou" else "a"
-            raise InvalidTransition(f"{article} {self.status} claim cannot be {done}")
+            raise InvalidTransition(
+                N_(
+                    "%(article)s %(status)s claim cannot be %(done)s",
+                    article=article,
+                    status=self.status,
+                    done=done,
+                )
+            )
 
     def _not_own(self, by: str, action: str) -> None:
         if by == self.submitted_by or by in self.amended_by:
-            raise NotAllowed(f"you cannot {action} a claim you submitted or amended")
+            raise NotAllowed(
+                N_("you cannot %(action)s a claim you submitted or amended", action=action)
+            )
 
     # ---- positions ---------------------------------------------------------------------
 
@@ -501,12 +512,15 @@ def _read_lines(
         worked_on = problems.day(raw.get("worked_on"), f"{path}.worked_on")
         if worked_on is not None:
             if worked_on > today:
-                problems.add(f"{path}.worked_on", "must not be in the future")
+                problems.add(f"{path}.worked_on", N_("must not be in the future"))
             elif not agreement.covers(worked_on):
                 problems.add(
                     f"{path}.worked_on",
-                    f"must be within the agreement ({agreement.starts_on.isoformat()} to "
-                    f"{agreement.ends_on.isoformat()})",
+                    N_(
+                        "must be within the agreement (%(start)s to %(end)s)",
+                        start=agreement.starts_on.isoformat(),
+                        end=agreement.ends_on.isoformat(),
+                    ),
                 )
         hours = problems.hours(raw.get("hours"), f"{path}.hours")
         activity = problems.choice(raw.get("activity"), f"{path}.activity", ACTIVITIES)
@@ -520,7 +534,11 @@ def _read_lines(
         if hours_by_worker_day[(worker.casefold(), worked_on)] > MAX_HOURS_PER_DAY:
             problems.add(
                 f"{path}.hours",
-                f"{worker}'s hours on {worked_on.isoformat()} add up to more than 24",
+                N_(
+                    "%(who)s's hours on %(day)s add up to more than 24",
+                    who=worker,
+                    day=worked_on.isoformat(),
+                ),
             )
         amount, basis = price_line(agreement, activity, hours)
         result.append(ClaimLine(worked_on, hours, activity, worker, description, amount, basis))
@@ -555,9 +573,9 @@ def _read_receipts(
     for index, item in enumerate(items):
         ref = uploads.get(item) if isinstance(item, str) else None
         if ref is None:
-            problems.add(f"{path}.{index}", "no receipt with this id was uploaded")
+            problems.add(f"{path}.{index}", N_("no receipt with this id was uploaded"))
         elif ref in found:
-            problems.add(f"{path}.{index}", "is attached twice")
+            problems.add(f"{path}.{index}", N_("is attached twice"))
         else:
             found.append(ref)
     return tuple(found)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from shared.messages import N_
+
 
 class DomainError(Exception):
     """A command refused for a reason the user can act on."""
@@ -40,6 +42,6 @@ class NotAllowed(DomainError):
 def _summary(errors: Mapping[str, Sequence[str]]) -> str:
     if len(errors) == 1:
         ((path, messages),) = errors.items()
-        first = messages[0] if messages else "is invalid"
-        return first if path == "_schema" else f"{path}: {first}"
-    return f"{len(errors)} fields are invalid"
+        first = messages[0] if messages else N_("is invalid")
+        return first if path == "_schema" else N_("%(path)s: %(message)s", path=path, message=first)
+    return N_("%(count)s fields are invalid", count=len(errors))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from shared.events.types import ROLES
+from shared.messages import N_
 
 from .organisation import STATUTORY_ROLES, VCSE_ROLES
 from .validation import Problems
@@ -23,25 +24,28 @@ def check_role_map(role_map: object, organisation_kind: str) -> dict[str, list[s
     problems = Problems()
     checked: dict[str, list[str]] = {}
     if not isinstance(role_map, Mapping) or not role_map:
-        problems.add("role_map", "must map at least one group to roles")
+        problems.add("role_map", N_("must map at least one group to roles"))
         problems.raise_if_any()
     assert isinstance(role_map, Mapping)
     for group, roles in role_map.items():
         path = f"role_map.{group}"
         if not isinstance(group, str) or not group.strip() or len(group) > GROUP_MAX:
-            problems.add("role_map", f"a group must be 1 to {GROUP_MAX} characters")
+            problems.add("role_map", N_("a group must be 1 to %(n)s characters", n=GROUP_MAX))
             continue
         if not isinstance(roles, list | tuple) or not roles:
-            problems.add(path, "must list one or more roles")
+            problems.add(path, N_("must list one or more roles"))
             continue
         valid: set[str] = set()
         for role in roles:
             if role not in MAPPABLE_ROLES:
-                problems.add(path, f"{role!r} is not a role an identity provider may give")
+                problems.add(
+                    path,
+                    N_("%(role)s is not a role an identity provider may give", role=repr(role)),
+                )
             elif role in VCSE_ROLES and organisation_kind != "vcse":
-                problems.add(path, f"{role} is a role in a VCSE organisation")
+                problems.add(path, N_("%(role)s is a role in a VCSE organisation", role=role))
             elif role in STATUTORY_ROLES and organisation_kind != "statutory":
-                problems.add(path, f"{role} is a role in a statutory organisation")
+                problems.add(path, N_("%(role)s is a role in a statutory organisation", role=role))
             else:
                 valid.add(role)
         checked[group.strip()] = sorted(valid, key=ROLES.index)

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from shared.claim_position import APPROVED
 from shared.events.types import ClaimLine, ExpenseLine, InvoiceIssued
+from shared.messages import N_
 
 from .claim import Claim
 from .errors import ValidationFailed
@@ -53,10 +54,10 @@ def invoice_number(sequence: int) -> str:
 def read_month(value: object) -> tuple[str, date, date]:
     """A month as ``YYYY-MM``, with its first and last day."""
     if not isinstance(value, str) or not _MONTH.fullmatch(value):
-        raise ValidationFailed.on("month", "must be a month as YYYY-MM, e.g. 2026-11")
+        raise ValidationFailed.on("month", N_("must be a month as YYYY-MM, e.g. 2026-11"))
     year, month = int(value[:4]), int(value[5:])
     if year < MINYEAR:  # "0000-01" matches the pattern, but there was no year 0
-        raise ValidationFailed.on("month", "must be a month as YYYY-MM, from 0001-01")
+        raise ValidationFailed.on("month", N_("must be a month as YYYY-MM, from 0001-01"))
     first = date(year, month, 1)
     return value, first, date(year, month, monthrange(year, month)[1])
 
@@ -75,18 +76,21 @@ def issue_invoice(
     """The invoice for ``claims`` (one claim, or a month's), numbered after the issuer's
     ``issued_invoices`` earlier ones. Every claim must be approved, the issuer's to the payer."""
     if not claims:
-        raise ValidationFailed.on("claims", "there are no approved claims to invoice")
+        raise ValidationFailed.on("claims", N_("there are no approved claims to invoice"))
     for claim in claims:
         if claim.payee_id != issuer.id or claim.payer_id != payer.id:
             raise ValueError("a claim of another organisation or payer")  # callers filter
         if claim.status not in APPROVED:
-            raise ValidationFailed.on("claim_id", "only an approved claim can be invoiced")
+            raise ValidationFailed.on("claim_id", N_("only an approved claim can be invoiced"))
     for organisation, field in ((issuer, "issuer"), (payer, "payer")):
         if electronic_address(organisation) is None:
             raise ValidationFailed.on(
                 field,
-                f"{organisation.name} has no Peppol participant id (for example a GLN) and no "
-                "VAT number, so an e-invoice could not be addressed: record one of them",
+                N_(
+                    "%(name)s has no Peppol participant id (for example a GLN) and no "
+                    "VAT number, so an e-invoice could not be addressed: record one of them",
+                    name=organisation.name,
+                ),
             )
     partnerships = {claim.partnership_id for claim in claims}
     positions = [claim.position_as_at(max(today, claim.submitted_on)) for claim in claims]

@@ -14,6 +14,7 @@ from shared.events.types import (
     PersonAdded,
     PreferredLanguageChosen,
 )
+from shared.messages import N_
 
 from .validation import NAME_MAX, Problems
 
@@ -119,12 +120,14 @@ def _peppol_id(problems: Problems, value: object) -> str | None:
     if known is None or not known[1].fullmatch(identifier):
         problems.add(
             "peppol_id",
-            "must be a Peppol participant id as scheme:identifier: 0088 and a GLN, "
-            "0060 and a DUNS number, 0199 and an LEI, or 9932 and a UK VAT number",
+            N_(
+                "must be a Peppol participant id as scheme:identifier: 0088 and a GLN, "
+                "0060 and a DUNS number, 0199 and an LEI, or 9932 and a UK VAT number"
+            ),
         )
         return None
     if scheme == "0088" and not _gs1_check_digit_ok(identifier):
-        problems.add("peppol_id", "the GLN's check digit is wrong")
+        problems.add("peppol_id", N_("the GLN's check digit is wrong"))
         return None
     return f"{scheme}:{identifier}"
 
@@ -163,21 +166,21 @@ def _identifiers(
         charity_number,
         "charity_number",
         _CHARITY_NUMBER,
-        "must be 6 to 8 digits (SC or NIC and 6 digits in Scotland or Northern Ireland)",
+        N_("must be 6 to 8 digits (SC or NIC and 6 digits in Scotland or Northern Ireland)"),
     )
     company = _identifier(
         problems,
         company_number,
         "company_number",
         _COMPANY_NUMBER,
-        "must be 8 characters: 8 digits, or 2 letters and 6 digits",
+        N_("must be 8 characters: 8 digits, or 2 letters and 6 digits"),
     )
     vat = _identifier(
         problems,
         _gb(vat_number),
         "vat_number",
         _VAT_NUMBER,
-        "must be a UK VAT number: GB and 9 digits (or 12 for a branch)",
+        N_("must be a UK VAT number: GB and 9 digits (or 12 for a branch)"),
     )
     return charity, company, vat, _peppol_id(problems, peppol_id)
 
@@ -213,11 +216,11 @@ def add_person(
         if checked is None:
             continue
         if checked in checked_roles:
-            problems.add(path, "is listed twice")
+            problems.add(path, N_("is listed twice"))
         elif checked in VCSE_ROLES and organisation.kind != "vcse":
-            problems.add(path, f"{checked} is a role in a VCSE organisation")
+            problems.add(path, N_("%(role)s is a role in a VCSE organisation", role=checked))
         elif checked in STATUTORY_ROLES and organisation.kind != "statutory":
-            problems.add(path, f"{checked} is a role in a statutory organisation")
+            problems.add(path, N_("%(role)s is a role in a statutory organisation", role=checked))
         else:
             checked_roles.append(checked)
     problems.raise_if_any()
@@ -264,6 +267,6 @@ def _email(problems: Problems, value: object, path: str, *, required: bool) -> s
     if text is None:
         return None
     if not _EMAIL.fullmatch(text):
-        problems.add(path, "must be an email address")
+        problems.add(path, N_("must be an email address"))
         return None
     return text

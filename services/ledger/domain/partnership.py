@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.events.types import PartnershipFormed
+from shared.messages import N_
 
 from .organisation import Organisation
 from .validation import NAME_MAX, Problems
@@ -46,17 +47,17 @@ def form_partnership(
     for index, raw in enumerate(raw_ids):
         path = f"organisation_ids.{index}"
         if not isinstance(raw, str) or raw not in organisations:
-            problems.add(path, "unknown organisation")
+            problems.add(path, N_("unknown organisation"))
         elif any(member.id == raw for member in members):
-            problems.add(path, "is listed twice")
+            problems.add(path, N_("is listed twice"))
         else:
             members.append(organisations[raw])
     if raw_ids and not problems.errors.get("organisation_ids"):
         kinds = {member.kind for member in members}
         if "statutory" not in kinds:
-            problems.add("organisation_ids", "at least one statutory organisation is required")
+            problems.add("organisation_ids", N_("at least one statutory organisation is required"))
         if "vcse" not in kinds:
-            problems.add("organisation_ids", "at least one VCSE organisation is required")
+            problems.add("organisation_ids", N_("at least one VCSE organisation is required"))
     problems.raise_if_any()
     assert checked_name is not None
     return PartnershipFormed(

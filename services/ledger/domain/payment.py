@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from shared.events.types import Allocation, PaymentEvent, PaymentRecorded, PaymentReversed
+from shared.messages import N_
 from shared.money import format_pence
 
 from .claim import PAYABLE, UNDECIDED, Claim
@@ -72,7 +73,7 @@ class Payment:
     def reverse(self, reason: object, *, by: str, today: date) -> PaymentReversed:
         """Undo the payment (once): each claim it paid owes that money again."""
         if self.reversed:
-            raise InvalidTransition("this payment has already been reversed")
+            raise InvalidTransition(N_("this payment has already been reversed"))
         if today < self.paid_on:
             raise ValueError(f"today ({today}) is before the payment date")
         problems = Problems()
@@ -113,7 +114,7 @@ def record_payment(
     payee = problems.text(payee_id, "payee_id", max_length=100)
     day = problems.day(paid_on, "paid_on")
     if day is not None and day > today:
-        problems.add("paid_on", "must not be in the future")
+        problems.add("paid_on", N_("must not be in the future"))
         day = None
     checked_reference = problems.text(reference, "reference", max_length=REFERENCE_MAX)
     checked: list[Allocation] = []
@@ -136,8 +137,10 @@ def record_payment(
         if claim.payer_id != payer or claim.payee_id != payee:
             problems.add(
                 f"{path}.claim_id",
-                "payment to the wrong organisation: this claim is not payable by the payer "
-                "to the payee",
+                N_(
+                    "payment to the wrong organisation: this claim is not payable by the payer "
+                    "to the payee"
+                ),
             )
             continue
         partnerships.add(claim.partnership_id)
@@ -147,20 +150,27 @@ def record_payment(
         if amount is not None and amount > claim.outstanding_pence:
             problems.add(
                 f"{path}.amount_pence",
-                f"amount exceeds the claim's outstanding {format_pence(claim.outstanding_pence)}",
+                N_(
+                    "amount exceeds the claim's outstanding %(n)s",
+                    n=format_pence(claim.outstanding_pence),
+                ),
             )
             continue
         earliest = claim.payable_from
         if day is not None and earliest is not None and day < earliest:
             problems.add(
                 "paid_on",
-                f"must not be before {earliest.isoformat()} for claim {claim.id} "
-                "(its approval, or the reversal of an earlier payment to it)",
+                N_(
+                    "must not be before %(day)s for claim %(claim)s "
+                    "(its approval, or the reversal of an earlier payment to it)",
+                    day=earliest.isoformat(),
+                    claim=claim.id,
+                ),
             )
         if amount is not None:
             checked.append(Allocation(claim.id, amount))
     if len(partnerships) > 1:
-        problems.add("allocations", "all claims of one payment must be in one partnership")
+        problems.add("allocations", N_("all claims of one payment must be in one partnership"))
     problems.raise_if_any()
     assert payer is not None and payee is not None and day is not None
     assert checked_reference is not None
@@ -185,13 +195,13 @@ def _claim(
     seen: set[str],
 ) -> Claim | None:
     if claim_id is None:
-        problems.add(path, "is required")
+        problems.add(path, N_("is required"))
         return None
     if not isinstance(claim_id, str) or claim_id not in claims:
-        problems.add(path, "unknown claim")
+        problems.add(path, N_("unknown claim"))
         return None
     if claim_id in seen:
-        problems.add(path, "is listed twice: allocate to each claim once")
+        problems.add(path, N_("is listed twice: allocate to each claim once"))
         return None
     seen.add(claim_id)
     return claims[claim_id]
@@ -199,7 +209,7 @@ def _claim(
 
 def _not_payable(claim: Claim) -> str:
     if claim.status == "paid":
-        return "the claim is already paid in full"
+        return N_("the claim is already paid in full")
     if claim.status in UNDECIDED:
-        return "the claim is not approved yet"
-    return f"a {claim.status} claim cannot be paid"
+        return N_("the claim is not approved yet")
+    return N_("a %(status)s claim cannot be paid", status=claim.status)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.hours import parse_hours
+from shared.messages import N_, Message
 from shared.money import format_pence
 from shared.text import text_fault
 
@@ -54,14 +55,14 @@ class Problems:
         characters; tab and line breaks only where ``multiline``); empty counts as missing."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.add(path, "is required")
+                self.add(path, N_("is required"))
             return None
         if not isinstance(value, str):
-            self.add(path, "must be text")
+            self.add(path, N_("must be text"))
             return None
         text = value.strip()
         if len(text) > max_length:
-            self.add(path, f"must be at most {max_length} characters")
+            self.add(path, N_("must be at most %(n)s characters", n=max_length))
             return None
         fault = text_fault(text, multiline=multiline)
         if fault is not None:
@@ -71,10 +72,10 @@ class Problems:
 
     def choice(self, value: object, path: str, options: Collection[str]) -> str | None:
         if value is None:
-            self.add(path, "is required")
+            self.add(path, N_("is required"))
             return None
         if not isinstance(value, str) or value not in options:
-            self.add(path, f"must be one of: {', '.join(options)}")
+            self.add(path, N_("must be one of: %(options)s", options=", ".join(options)))
             return None
         return value
 
@@ -84,18 +85,21 @@ class Problems:
         """A whole number of pence (not a bool, a float or a numeric string)."""
         if value is None:
             if required:
-                self.add(path, "is required")
+                self.add(path, N_("is required"))
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, "must be a whole number of pence")
+            self.add(path, N_("must be a whole number of pence"))
             return None
         if value < minimum:
             self.add(
-                path, "must be positive" if minimum == 1 else f"must be at least {minimum} pence"
+                path,
+                N_("must be positive")
+                if minimum == 1
+                else N_("must be at least %(n)s pence", n=minimum),
             )
             return None
         if value > MAX_PENCE:
-            self.add(path, f"must be at most {format_pence(MAX_PENCE)}")
+            self.add(path, N_("must be at most %(n)s", n=format_pence(MAX_PENCE)))
             return None
         return value
 
@@ -103,20 +107,20 @@ class Problems:
         self, value: object, path: str, *, minimum: int, maximum: int, rule: str | None = None
     ) -> int | None:
         if value is None:
-            self.add(path, "is required")
+            self.add(path, N_("is required"))
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, "must be a whole number")
+            self.add(path, N_("must be a whole number"))
             return None
         if not minimum <= value <= maximum:
-            self.add(path, rule or f"must be between {minimum} and {maximum}")
+            self.add(path, rule or N_("must be between %(a)s and %(b)s", a=minimum, b=maximum))
             return None
         return value
 
     def day(self, value: object, path: str) -> date | None:
         """A date, or an ISO ``YYYY-MM-DD`` string."""
         if value is None:
-            self.add(path, "is required")
+            self.add(path, N_("is required"))
             return None
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
@@ -125,12 +129,12 @@ class Problems:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.add(path, "must be a date (YYYY-MM-DD)")
+        self.add(path, N_("must be a date (YYYY-MM-DD)"))
         return None
 
     def hours(self, value: object, path: str) -> Decimal | None:
         if value is None:
-            self.add(path, "is required")
+            self.add(path, N_("is required"))
             return None
         try:
             return parse_hours(value)
@@ -141,7 +145,7 @@ class Problems:
     def mapping(self, value: object, path: str, allowed: Iterable[str]) -> Mapping[str, Any] | None:
         """A JSON object with no keys other than ``allowed``."""
         if not isinstance(value, Mapping):
-            self.add(path, "must be an object")
+            self.add(path, N_("must be an object"))
             return None
         known = set(allowed)
         for key in value:
@@ -156,20 +160,37 @@ class Problems:
         if value is None:
             value = []
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-            self.add(path, "must be a list")
+            self.add(path, N_("must be a list"))
             return []
         if len(value) < minimum:
             self.add(
                 path,
-                f"at least one {noun} is required"
+                N_("at least one %(noun)s is required", noun=_noun(noun))
                 if minimum == 1
-                else f"at least {minimum} {noun}s are required",
+                else N_("at least %(n)s %(noun)ss are required", n=minimum, noun=_noun(noun)),
             )
         if len(value) > maximum:
-            self.add(path, f"at most {maximum} {noun}s are allowed")
+            self.add(path, N_("at most %(n)s %(noun)ss are allowed", n=maximum, noun=_noun(noun)))
             return []
         return value
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+# The nouns `items` counts, for the catalogue (each is translated where the message is shown).
+NOUNS = (
+    N_("allocation"),
+    N_("expense"),
+    N_("line"),
+    N_("organisation"),
+    N_("receipt"),
+    N_("reminder"),
+    N_("role"),
+)
+
+
+def _noun(noun: str) -> Message:
+    """The noun as a message of its own, so a Welsh page shows it in Welsh too."""
+    return Message(noun)

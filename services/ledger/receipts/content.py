@@ -5,8 +5,10 @@ proved by decoding: a JPEG, PNG or HEIC photo is decoded and re-encoded by Pillo
 every piece of metadata (EXIF, including GPS positions; XMP; PNG text chunks) and applies the
 EXIF orientation first so the picture still stands the right way up. HEIC (iPhone photos) is
 converted to JPEG with pillow-heif. A PDF must start with `%PDF-` and end with `%%EOF`, and is
-kept as sent (PDFs from scanners and card terminals rarely carry location; see the README).
-Anything else is refused with a reason a person can act on.
+read and written again by pypdf without its metadata: the document information (Author,
+Creator, Producer, Title, Subject, Keywords, dates), the XMP metadata streams of the document and
+of each page, and every earlier revision of an incrementally saved file. Its pages are kept as
+they are. Anything else is refused with a reason a person can act on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from dataclasses import dataclass
 
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
+from pypdf.generic import DictionaryObject, NameObject
 
 from shared.i18n import N_
 
@@ -88,8 +93,36 @@ def clean_receipt(data: bytes, *, max_bytes: int) -> CleanReceipt:
     if kind == "pdf":
         if b"%%EOF" not in data[-1024:]:
             raise ReceiptRefused(N_("the PDF is incomplete (it has no end-of-file marker)"))
-        return CleanReceipt(data, PDF)
+        return CleanReceipt(_without_pdf_metadata(data), PDF)
     return _reencode(data, kind)
+
+
+_XMP = NameObject("/Metadata")
+_PIECE_INFO = NameObject("/PieceInfo")  # an application's private data, often its name
+
+
+def _without_pdf_metadata(data: bytes) -> bytes:
+    """The PDF written again without who made it, with what, when and about what. The same
+    file always gives the same bytes (its own /ID is kept; no new one, no new dates)."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ReceiptRefused(N_("the PDF is password-protected: send it without a password"))
+        writer = PdfWriter(clone_from=reader)
+        writer.metadata = None  # no Info dictionary at all (not even pypdf's own Producer)
+        owners: list[DictionaryObject] = [writer.root_object, *writer.pages]
+        for owner in owners:
+            for key in (_XMP, _PIECE_INFO):
+                if key in owner:
+                    del owner[key]
+        writer.compress_identical_objects()  # drops the objects nothing refers to any more
+        out = io.BytesIO()
+        writer.write(out)
+    except ReceiptRefused:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        raise ReceiptRefused(N_("the PDF could not be read: it may be damaged")) from error
+    return out.getvalue()
 
 
 def _reencode(data: bytes, kind: str) -> CleanReceipt:

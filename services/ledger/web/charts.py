@@ -1,5 +1,8 @@
 """Server-side SVG charts: no script, no styles, each with a text alternative.
 
+Every word in a chart (title, description, axes, legend, labels) is in the language of the
+moment, as are its dates and amounts.
+
 `aging_chart` (balances) draws one horizontal bar per aging bucket; the indicator charts are
 columns: days to pay, aging over time (stacked) and the on-time rate against the 95% line.
 """
@@ -12,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from shared.i18n import ENGLISH, language
-from shared.money import format_pence
+from shared import i18n
+from shared.i18n import N_, gettext, ngettext
 
 from .presenters import AGING_LABELS
 
@@ -36,7 +40,7 @@ def aging_chart(aging: Mapping[str, int], *, chart_id: str, title: str) -> Marku
     bar_space = _WIDTH - _LABEL_WIDTH - 110
     height = len(aging) * (_BAR_HEIGHT + _GAP) + _GAP
     summary = "; ".join(
-        f"{AGING_LABELS.get(bucket, bucket)}: {format_pence(pence)}"
+        f"{AGING_LABELS.get(bucket, bucket)}: {i18n.money(pence)}"
         for bucket, pence in aging.items()
     )
     parts = [
@@ -60,7 +64,7 @@ def aging_chart(aging: Mapping[str, int], *, chart_id: str, title: str) -> Marku
         )
         parts.append(
             f'<text x="{_LABEL_WIDTH + width + 8}" y="{middle}" font-family="arial, sans-serif" '
-            f'font-size="16" font-weight="bold" fill="#0b0c0c">{format_pence(pence)}</text>'
+            f'font-size="16" font-weight="bold" fill="#0b0c0c">{i18n.money(pence)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  # nosec B704: every value is escaped or a number
@@ -98,15 +102,12 @@ def _text(
 
 
 def _open_svg(chart_id: str, title: str, description: str, height: float) -> list[str]:
-    # These charts' own words (axes, legend, description) are English: on a page in another
-    # language they say so, and the title (the page's, translated) says its own language.
-    lang = "" if language() == ENGLISH else f' lang="{ENGLISH}"'
-    title_lang = "" if language() == ENGLISH else f' lang="{language()}"'
+    # Every word of the chart is in the page's language, so the chart needs no lang of its own.
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bridges-chart" role="img"{lang} '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bridges-chart" role="img" '
         f'width="100%" viewBox="0 0 {_CHART_WIDTH} {height:g}" '
         f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" focusable="false">',
-        f'<title id="{escape(chart_id)}-title"{title_lang}>{escape(title)}</title>',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]
 
@@ -140,6 +141,7 @@ def compact_money(pence: int | float) -> str:
     pounds = pence / 100
     if abs(pounds) < 1000:
         return f"£{pounds:,.0f}"
+    # k and m read the same in Welsh (mil, miliwn), as on Welsh public bodies' own charts.
     if abs(pounds) < 1_000_000:
         value = pounds / 1000
         return f"£{value:.1f}k".replace(".0k", "k") if value < 100 else f"£{value:.0f}k"
@@ -213,7 +215,8 @@ def _month_labels(days: Sequence[date]) -> list[tuple[str, str]]:
     previous_year = None
     for day in days:
         month_end = (day + timedelta(days=1)).day == 1
-        first = f"{day:%b}" if month_end else f"{day.day} {day:%b}"
+        month = format_date(day, "LLL", locale=i18n.babel_locale())
+        first = month if month_end else f"{day.day} {month}"
         second = str(day.year) if day.year != previous_year else ""
         previous_year = day.year
         labels.append((first, second))
@@ -228,21 +231,31 @@ def _column(x: float, y: float, width: float, height: float, colour: str) -> str
 
 
 DAYS_TO_PAY_LABELS = {
-    "0-5": "0 to 5 days",
-    "6-10": "6 to 10 days",
-    "11-30": "11 to 30 days",
-    "31-60": "31 to 60 days",
-    "61-90": "61 to 90 days",
-    "90+": "More than 90 days",
+    "0-5": N_("0 to 5 days"),
+    "6-10": N_("6 to 10 days"),
+    "11-30": N_("11 to 30 days"),
+    "31-60": N_("31 to 60 days"),
+    "61-90": N_("61 to 90 days"),
+    "90+": N_("More than 90 days"),
 }
 
 
 def days_to_pay_label(bin_name: str) -> str:
-    return DAYS_TO_PAY_LABELS.get(bin_name, f"{bin_name} days")
+    if bin_name in DAYS_TO_PAY_LABELS:
+        return gettext(DAYS_TO_PAY_LABELS[bin_name])
+    return gettext("%(bin)s days", bin=bin_name)
 
 
 def _claims(count: int) -> str:
-    return "1 claim" if count == 1 else f"{count} claims"
+    return ngettext("%(num)d claim", "%(num)d claims", count)
+
+
+def _month_year(day: date) -> str:
+    return format_date(day, "LLLL y", locale=i18n.babel_locale())
+
+
+def _percent(value: float) -> str:
+    return f"{i18n.number(round(value, 1))}%"
 
 
 def days_to_pay_chart(
@@ -253,20 +266,23 @@ def days_to_pay_chart(
     bins = list(histogram)
     counts = [int(b.get("claims") or 0) for b in bins]
     total = sum(counts)
-    description = (
-        f"{_claims(total)} paid in full in the period, by days from receipt to payment: "
-        + "; ".join(
+    description = gettext(
+        "%(claims)s paid in full in the period, by days from receipt to payment: %(bins)s. "
+        "The legal limit is 30 days.",
+        claims=_claims(total),
+        bins="; ".join(
             f"{days_to_pay_label(str(b['bin']))}: {_claims(c)}"
             for b, c in zip(bins, counts, strict=True)
-        )
-        + ". The legal limit is 30 days."
+        ),
     )
     frame = _Frame(left=56, top=64, right=16, columns=len(bins))
     height = frame.bottom + 62
     ticks = _axis_ticks(max([*counts, 1]), whole=True)
     parts = _open_svg(chart_id, title, description, height)
-    parts += _legend([(_GOOD, "Paid within 30 days"), (_BAD, "Paid after 30 days")], 0, 220)
-    parts.append(_text(0, frame.top - 14, "Claims", size=13, bold=True))
+    parts += _legend(
+        [(_GOOD, gettext("Paid within 30 days")), (_BAD, gettext("Paid after 30 days"))], 0, 220
+    )
+    parts.append(_text(0, frame.top - 14, gettext("Claims"), size=13, bold=True))
     parts += _grid(frame, ticks, lambda v: f"{v:g}")
     limit_index = None
     for index, (bucket, count) in enumerate(zip(bins, counts, strict=True)):
@@ -286,7 +302,7 @@ def days_to_pay_chart(
         )
         parts.append(_text(centre, top - 6, str(count), size=14, anchor="middle", bold=True))
         low, _, high = str(bucket["bin"]).partition("-")
-        label = f"{low}–{high}" if high else f"Over {low.rstrip('+')}"
+        label = f"{low}–{high}" if high else gettext("Over %(days)s", days=low.rstrip("+"))
         parts.append(_text(centre, frame.bottom + 20, label, size=14, anchor="middle"))
     if limit_index is not None and limit_index + 1 < len(bins):
         x = frame.left + frame.slot * (limit_index + 1)
@@ -294,12 +310,12 @@ def days_to_pay_chart(
             f'<line x1="{x:g}" y1="{frame.top - 20:g}" x2="{x:g}" y2="{frame.bottom:g}" '
             f'stroke="{_INK}" stroke-width="2" stroke-dasharray="6 4"></line>'
         )
-        parts.append(_text(x + 6, frame.top - 14, "30-day limit", size=13, bold=True))
+        parts.append(_text(x + 6, frame.top - 14, gettext("30-day limit"), size=13, bold=True))
     parts.append(
         _text(
             frame.left + (_CHART_WIDTH - frame.left - frame.right) / 2,
             frame.bottom + 44,
-            "Days from receipt to payment in full",
+            gettext("Days from receipt to payment in full"),
             size=14,
             anchor="middle",
         )
@@ -316,28 +332,29 @@ def aging_over_time_chart(
     buckets = list(AGING_LABELS)
     stacks = [[int((p.get("buckets") or {}).get(b) or 0) for b in buckets] for p in points]
     totals = [sum(stack) for stack in stacks]
-    description = "Open amount at each month end, by how late it is: " + "; ".join(
-        f"{day.day} {day:%B %Y}: {format_pence(total)} open"
-        + (
-            " ("
-            + ", ".join(
-                f"{AGING_LABELS[b].lower()} {format_pence(v)}"
+    months = []
+    for day, stack, total in zip(days, stacks, totals, strict=True):
+        month = gettext(
+            "%(date)s: %(amount)s open", date=i18n.long_date(day), amount=i18n.money(total)
+        )
+        if total:
+            split = ", ".join(
+                f"{AGING_LABELS.get(b).lower()} {i18n.money(v)}"
                 for b, v in zip(buckets, stack, strict=True)
                 if v
             )
-            + ")"
-            if total
-            else ""
-        )
-        for day, stack, total in zip(days, stacks, totals, strict=True)
+            month = f"{month} ({split})"
+        months.append(month)
+    description = gettext(
+        "Open amount at each month end, by how late it is: %(months)s", months="; ".join(months)
     )
     legend_rows = math.ceil(len(buckets) / 3)
     frame = _Frame(left=64, top=legend_rows * 24 + 40, right=8, columns=len(points))
     height = frame.bottom + 48
     ticks = _axis_ticks(max([*totals, 1]), whole=True)
     parts = _open_svg(chart_id, title, description, height)
-    parts += _legend([(_BAR_COLOURS[b], AGING_LABELS[b]) for b in buckets], 0)
-    parts.append(_text(0, frame.top - 14, "Open amount", size=13, bold=True))
+    parts += _legend([(_BAR_COLOURS[b], AGING_LABELS.get(b)) for b in buckets], 0)
+    parts.append(_text(0, frame.top - 14, gettext("Open amount"), size=13, bold=True))
     parts += _grid(frame, ticks, compact_money)
     for index, (stack, total) in enumerate(zip(stacks, totals, strict=True)):
         centre = frame.centre(index)
@@ -384,16 +401,30 @@ def on_time_chart(
     phrases = []
     for month, point, rate in zip(months, points, rates, strict=True):
         if rate is None:
-            phrases.append(f"{month:%B %Y}: no claims due")
+            phrases.append(gettext("%(month)s: no claims due", month=_month_year(month)))
             continue
-        side = "meets" if rate >= target else "below"
-        phrases.append(
-            f"{month:%B %Y}: {rate:g}% ({point.get('paid_on_time', 0)} of {point.get('due', 0)} "
-            f"due paid on time), {side} the target"
-        )
-    description = (
-        f"Share of the claims due each month that were paid on time, against the {target:g}% "
-        "target of the NHS Better Payment Practice Code: " + "; ".join(phrases) + "."
+        facts = {
+            "month": _month_year(month),
+            "rate": _percent(rate),
+            "paid": point.get("paid_on_time", 0),
+            "due": point.get("due", 0),
+        }
+        if rate >= target:
+            phrase = gettext(
+                "%(month)s: %(rate)s (%(paid)s of %(due)s due paid on time), meets the target",
+                **facts,
+            )
+        else:
+            phrase = gettext(
+                "%(month)s: %(rate)s (%(paid)s of %(due)s due paid on time), below the target",
+                **facts,
+            )
+        phrases.append(phrase)
+    description = gettext(
+        "Share of the claims due each month that were paid on time, against the %(target)s "
+        "target of the NHS Better Payment Practice Code: %(months)s.",
+        target=_percent(target),
+        months="; ".join(phrases),
     )
     frame = _Frame(left=56, top=64, right=92, columns=len(points))
     height = frame.bottom + 48
@@ -401,15 +432,15 @@ def on_time_chart(
     parts = _open_svg(chart_id, title, description, height)
     parts += _legend(
         [
-            (_GOOD, f"{target:g}% or more on time"),
-            (_BAD, f"Under {target:g}% on time"),
-            ("", "No claims due"),
+            (_GOOD, gettext("%(target)s or more on time", target=_percent(target))),
+            (_BAD, gettext("Under %(target)s on time", target=_percent(target))),
+            ("", gettext("No claims due")),
         ],
         0,
         215,
     )
-    parts.append(_text(0, frame.top - 14, "Paid on time", size=13, bold=True))
-    parts += _grid(frame, ticks, lambda v: f"{v:g}%")
+    parts.append(_text(0, frame.top - 14, gettext("Paid on time"), size=13, bold=True))
+    parts += _grid(frame, ticks, _percent)
     labels: list[str] = []
     for index, rate in enumerate(rates):
         centre = frame.centre(index)
@@ -425,7 +456,15 @@ def on_time_chart(
         )
         # Drawn after the target line (below), so the outline keeps it legible across it.
         labels.append(
-            _text(centre, top - 6, f"{rate:.0f}%", size=12, anchor="middle", bold=True, halo=True)
+            _text(
+                centre,
+                top - 6,
+                _percent(round(rate)),
+                size=12,
+                anchor="middle",
+                bold=True,
+                halo=True,
+            )
         )
     line_y = frame.y(target, 100)
     parts.append(
@@ -433,7 +472,13 @@ def on_time_chart(
         f'y2="{line_y:g}" stroke="{_INK}" stroke-width="2" stroke-dasharray="6 4"></line>'
     )
     parts.append(
-        _text(_CHART_WIDTH - frame.right + 8, line_y + 5, f"{target:g}% target", size=13, bold=True)
+        _text(
+            _CHART_WIDTH - frame.right + 8,
+            line_y + 5,
+            gettext("%(target)s target", target=_percent(target)),
+            size=13,
+            bold=True,
+        )
     )
     parts += labels
     for index, (first, second) in enumerate(_month_labels([_month_end(m) for m in months])):

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from shared import i18n
-from shared.i18n import N_, gettext, ngettext
+from shared.i18n import N_, Message, gettext, ngettext, translate
 
 from .forms import ACTIVITY_LABELS, field_id
 
@@ -201,6 +201,8 @@ _DOMAIN_PATTERNS = [
 
 def domain_message(message: str) -> str:
     """A domain message in the language of the moment (English when it has no translation)."""
+    if isinstance(message, Message):
+        return translate(message)
     if message in _DOMAIN_MESSAGES:
         return gettext(message)
     for pattern, msgid in _DOMAIN_PATTERNS:

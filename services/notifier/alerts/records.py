@@ -67,7 +67,10 @@ class Alert:
         return tuple(Recipients.from_json(r) for r in self.detail.get(AUDIENCE_KEY, ()))
 
     def to_json(self) -> dict[str, Any]:
-        """The alert as the API, the webhooks and the feed show it."""
+        """The alert as the API, the webhooks and the feed show it: the title in the language
+        of the moment (the feed request's; English for webhooks)."""
+        from services.notifier.rules.wording import shown_title  # the rules import records
+
         detail = {k: v for k, v in self.detail.items() if k not in _INTERNAL_KEYS}
         return {
             "id": self.id,
@@ -82,7 +85,7 @@ class Alert:
             "raised_on": self.raised_on.isoformat(),
             "raised_at": self.raised_at.isoformat(),
             "status": self.status,
-            "title": self.title,
+            "title": shown_title(self)[0],
             "detail": detail,
             "acknowledged_by": self.acknowledged_by,
             "acknowledged_at": _iso(self.acknowledged_at),

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import TYPE_CHECKING, Any
 
+from services.notifier.rules.wording import shown_title
 from shared import clock as product_clock
 from shared import i18n
 from shared.i18n import N_, gettext, ngettext
@@ -94,7 +95,8 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
         date=alert.raised_on.isoformat(),
     )
     id_line = gettext("Alert id: %(id)s", id=alert.id)
-    text_lines = [alert.title, ""]
+    title, title_language = shown_title(alert)
+    text_lines = [title, ""]
     text_lines += [f"{label}: {value}" for label, value in facts]
     text_lines += ["", *flags] if flags else []
     text_lines += [
@@ -112,13 +114,17 @@ def render_alert_email(alert: Alert) -> dict[str, str]:
     flag_html = "".join(f"<p>{html.escape(flag)}</p>" for flag in flags)
     body = (
         f'<!doctype html><html lang="{i18n.language()}"><body style="font-family:sans-serif">'
-        # The alert's own title is written by the notifier's rules, in English.
-        f'<h1 style="font-size:1.2em" lang="en">{html.escape(alert.title)}</h1>'
+        f'<h1 style="font-size:1.2em"{_lang_attribute(title_language)}>{html.escape(title)}</h1>'
         f"<table>{rows}</table>{flag_html}"
         f'<p style="color:#555">{html.escape(raised_line)}. {html.escape(id_line)}</p>'
         "</body></html>"
     )
-    return {"subject": SUBJECT_PREFIX + alert.title, "text": "\n".join(text_lines), "html": body}
+    return {"subject": SUBJECT_PREFIX + title, "text": "\n".join(text_lines), "html": body}
+
+
+def _lang_attribute(language: str) -> str:
+    """` lang="en"` on an English title in another language's email; nothing when it matches."""
+    return "" if language == i18n.language() else f' lang="{language}"'
 
 
 def render_digest_email(day: date, alerts: Sequence[Alert]) -> dict[str, str]:
@@ -140,9 +146,11 @@ def render_digest_email(day: date, alerts: Sequence[Alert]) -> dict[str, str]:
     for alert in alerts:
         ack = " " + gettext("(acknowledged)") if alert.status == "acknowledged" else ""
         raised = gettext("raised %(date)s", date=alert.raised_on.isoformat())
-        text_lines.append(f"- {alert.title}{ack} [{raised}]")
+        title, title_language = shown_title(alert)
+        text_lines.append(f"- {title}{ack} [{raised}]")
         items_html.append(
-            f'<li><span lang="en">{html.escape(alert.title)}</span>{html.escape(ack)} '
+            f"<li><span{_lang_attribute(title_language)}>{html.escape(title)}</span>"
+            f"{html.escape(ack)} "
             f"<small>{html.escape(raised)}</small></li>"
         )
     text_lines += [

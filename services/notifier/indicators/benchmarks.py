@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from shared.i18n import N_, gettext
+
 
 @dataclass(frozen=True)
 class Benchmark:
@@ -77,9 +79,14 @@ CENTRAL_GOVERNMENT_5_DAYS_P90 = Benchmark(
     "at_most",
 )
 
-BENCHMARKS_LINE = (
+BENCHMARKS_LINE = N_(
     "Benchmarks: pay within 30 days (Public Contracts Regulations 2015 reg. 113; Procurement "
     "Act 2023 s.68); NHS Better Payment Practice Code, 95% of invoices within 30 days; the "
     "Compact, 10 days to pay voluntary organisations; central government's aim, 90% of SME "
     "invoices within 5 days."
 )
+
+
+def benchmarks_line() -> str:
+    """The benchmarks line in the language of the moment (English in the JSON)."""
+    return gettext(BENCHMARKS_LINE)

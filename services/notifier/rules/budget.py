@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from services.notifier.model import APPROVED, UNDECIDED, ClaimTimeline
 
 from .candidates import BUDGET_THRESHOLD, PAYER_STAFF, VCSE_STAFF, AlertCandidate, Recipients
-from .wording import money, name_of
+from .wording import english_title, name_of
 
 if TYPE_CHECKING:
     from services.notifier.store.read_model import AgreementTerms
@@ -54,10 +54,6 @@ def budget_alerts(
     names = names or {}
     payer = name_of(names, terms.payer_id)
     payee = name_of(names, terms.payee_id)
-    title = (
-        f"Budget {threshold}% reached: {payer} and {payee} — "
-        f"{money(committed)} of {money(budget)} committed"
-    )
     detail = {
         "agreement_id": terms.id,
         "payer_name": payer,
@@ -68,6 +64,7 @@ def budget_alerts(
         "threshold_percent": threshold,
         "as_of": as_of.isoformat(),
     }
+    title = english_title(BUDGET_THRESHOLD, detail, as_of)
     return [
         AlertCandidate(
             subject_id=terms.id,

@@ -34,7 +34,7 @@ from .candidates import (
     AlertCandidate,
     Recipients,
 )
-from .wording import claim_detail, day, days, money, name_of
+from .wording import claim_detail, english_title
 
 if TYPE_CHECKING:
     from services.notifier.store.read_model import AgreementTerms
@@ -106,7 +106,6 @@ def approval_alerts(
     if state.status not in UNDECIDED:
         return []
     due = state.approval_due
-    payee = name_of(names, timeline.payee_id)
     detail: dict[str, object] = {
         **claim_detail(timeline, state, names),
         "while_queried": state.status == "queried",
@@ -117,15 +116,10 @@ def approval_alerts(
         detail["working_days_late"] = late
         query_days = [f.on for f in timeline.known_on(as_of) if f.kind == QUERIED]
         detail["queried_after_due"] = any(on > due for on in query_days)
-        title = (
-            f"Approval overdue: {payee} — {money(state.claimed_pence)}, "
-            f"{days(late, 'working day')} late"
-        )
-        if state.status == "queried":
-            title += " (queried)"
+        title = english_title(APPROVAL_OVERDUE, detail, as_of)
         return [_candidate(timeline, APPROVAL_OVERDUE, "1", title, detail, audience)]
     if working_days_between(as_of, due, nation) <= APPROVAL_WARNING_WORKING_DAYS:
-        title = f"Approval due soon: {payee} — {money(state.claimed_pence)}, due {day(due)}"
+        title = english_title(APPROVAL_DUE_SOON, detail, as_of)
         return [_candidate(timeline, APPROVAL_DUE_SOON, "1", title, detail, audience)]
     return []
 
@@ -163,26 +157,14 @@ def payment_alerts(
     offset = current_reminder(schedule, state.payment_due, as_of)
     if offset is None:
         return []
-    payee = name_of(names, timeline.payee_id)
     kind = reminder_kind(offset)
-    # The words follow the claim, not the reminder's kind: a schedule with no reminder after
-    # the due day still says "overdue" once it is.
-    if state.days_overdue > 0:
-        title = (
-            f"Payment overdue: {payee} — {money(state.open_pence)}, {days(state.days_overdue)} late"
-        )
-    elif as_of == state.payment_due:
-        title = f"Payment due today: {payee} — {money(state.open_pence)}"
-    else:
-        title = (
-            f"Payment due soon: {payee} — {money(state.open_pence)}, due {day(state.payment_due)}"
-        )
     detail: dict[str, object] = {
         **claim_detail(timeline, state, names),
         "reminder_offset_days": offset,
         "schedule": list(schedule),
         "awaiting_approval": state.status in UNDECIDED,
     }
+    title = english_title(kind, detail, as_of)
     audience = (
         Recipients(timeline.payer_id, PAYER_FINANCE),
         Recipients(timeline.payee_id, VCSE_STAFF, copy=True),
@@ -206,16 +188,12 @@ def query_alerts(
         return []
     open_for = working_days_between(asked_on, as_of, nation)
     question = next((f.text for f in reversed(timeline.known_on(as_of)) if f.kind == QUERIED), None)
-    payer = name_of(names, timeline.payer_id)
-    title = (
-        f"Query unanswered: {payer} asked about a claim of {money(state.claimed_pence)} "
-        f"on {day(asked_on)} — open {days(open_for, 'working day')}"
-    )
     detail: dict[str, object] = {
         **claim_detail(timeline, state, names),
         "queried_on": asked_on.isoformat(),
         "question": question,
         "working_days_open": open_for,
     }
+    title = english_title(QUERY_UNANSWERED, detail, as_of)
     audience = (Recipients(timeline.payee_id, VCSE_STAFF),)
     return [_candidate(timeline, QUERY_UNANSWERED, asked_on.isoformat(), title, detail, audience)]

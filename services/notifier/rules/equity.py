@@ -34,7 +34,7 @@ from .candidates import (
     owed_subject,
     payer_subject,
 )
-from .wording import day, days, money, name_of
+from .wording import english_title, name_of
 
 WINDOW_DAYS = 90
 TARGET_PERCENT = 95
@@ -105,10 +105,17 @@ def equity_alerts(
     payer = name_of(names, payer_id)
     if rate.breached:
         payees = sorted({t.payee_id for t in mine if t.claim_id in set(rate.judged)})
-        title = (
-            f"Equity breach: {payer} paid {rate.percent}% of claims on time in the last "
-            f"{WINDOW_DAYS} days (target {TARGET_PERCENT}%)"
-        )
+        detail: dict[str, object] = {
+            "breach": "on_time_rate",
+            "payer_name": payer,
+            "window_start": rate.window_start.isoformat(),
+            "window_end": rate.window_end.isoformat(),
+            "claims_judged": len(rate.judged),
+            "claims_on_time": rate.on_time,
+            "on_time_percent": str(rate.percent),
+            "target_percent": TARGET_PERCENT,
+            "late_claim_ids": list(rate.late[:LISTED_CLAIMS]),
+        }
         candidates.append(
             AlertCandidate(
                 subject_id=payer_subject(partnership_id, payer_id),
@@ -119,18 +126,8 @@ def equity_alerts(
                 payee_id=None,
                 claim_id=None,
                 agreement_id=None,
-                title=title,
-                detail={
-                    "breach": "on_time_rate",
-                    "payer_name": payer,
-                    "window_start": rate.window_start.isoformat(),
-                    "window_end": rate.window_end.isoformat(),
-                    "claims_judged": len(rate.judged),
-                    "claims_on_time": rate.on_time,
-                    "on_time_percent": str(rate.percent),
-                    "target_percent": TARGET_PERCENT,
-                    "late_claim_ids": list(rate.late[:LISTED_CLAIMS]),
-                },
+                title=english_title(EQUITY_BREACH, detail, as_of),
+                detail=detail,
                 audience=(
                     Recipients(payer_id, PAYER_STAFF),
                     *(Recipients(payee, VCSE_STAFF) for payee in payees),
@@ -161,10 +158,24 @@ def _owed_alerts(
         total = sum(state.open_pence for _, state in items)
         oldest = max(state.days_overdue for _, state in items)
         oldest_due = min(state.payment_due for _, state in items)
-        title = (
-            f"Equity breach: {payee} owed {money(total)} by {payer} for more than "
-            f"{OWED_DAYS} days (oldest {days(oldest)} late, due {day(oldest_due)})"
-        )
+        detail = {
+            "breach": "owed_over_60_days",
+            "payer_name": payer,
+            "payee_name": payee,
+            "owed_pence": total,
+            "owed_days": OWED_DAYS,
+            "oldest_days_overdue": oldest,
+            "oldest_payment_due": oldest_due.isoformat(),
+            "claims": [
+                {
+                    "claim_id": t.claim_id,
+                    "open_pence": s.open_pence,
+                    "payment_due": s.payment_due.isoformat(),
+                    "days_overdue": s.days_overdue,
+                }
+                for t, s in items[:LISTED_CLAIMS]
+            ],
+        }
         candidates.append(
             AlertCandidate(
                 subject_id=owed_subject(partnership_id, payer_id, payee_id),
@@ -175,23 +186,8 @@ def _owed_alerts(
                 payee_id=payee_id,
                 claim_id=None,
                 agreement_id=None,
-                title=title,
-                detail={
-                    "breach": "owed_over_60_days",
-                    "payer_name": payer,
-                    "payee_name": payee,
-                    "owed_pence": total,
-                    "oldest_days_overdue": oldest,
-                    "claims": [
-                        {
-                            "claim_id": t.claim_id,
-                            "open_pence": s.open_pence,
-                            "payment_due": s.payment_due.isoformat(),
-                            "days_overdue": s.days_overdue,
-                        }
-                        for t, s in items[:LISTED_CLAIMS]
-                    ],
-                },
+                title=english_title(EQUITY_BREACH, detail, as_of),
+                detail=detail,
                 audience=(
                     Recipients(payer_id, PAYER_STAFF),
                     Recipients(payee_id, VCSE_STAFF),

@@ -2,65 +2,52 @@
 its header row on every page, totals per aging bucket, the interest note and the benchmarks,
 and "Page N of M" on every page.
 
-The standard Helvetica font keeps the file small, fast to make and its text extractable; it
-covers Windows-1252, so other characters are shown without their accents (JSON and CSV carry
-the full text).
+The document set-up, font (embedded, with every Welsh letter) and styles are `shared.pdf`'s,
+shared with the e-invoices' PDF.
 """
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
-from reportlab.platypus import (
-    KeepTogether,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from shared import i18n
 from shared.calendar import LONDON
 from shared.i18n import N_
 from shared.i18n import gettext as _
-from shared.pdf import BOLD, FONT, HEAD, INK, numbered_canvas
+from shared.pdf import INK, build, fonts, layout, shown, styles
 from shared.pdf import escape as _escape
 from shared.pdf import table as _table
-from shared.text import latin
 
-from ..indicators.benchmarks import BENCHMARKS_LINE
-from ..interest import INTEREST_NOTE
+from ..indicators.benchmarks import benchmarks_line
+from ..interest import interest_note
 from .model import ActivityStatement, OutstandingStatement, Statement
 
 PAGE = landscape(A4)
 MARGIN = 15 * mm
 
-_TITLE = ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20, textColor=HEAD)
-_NOTE = ParagraphStyle("note", fontName=FONT, fontSize=8, leading=10.5, textColor=INK)
-_HEADING = ParagraphStyle("heading", fontName=BOLD, fontSize=10.5, leading=14, textColor=HEAD)
-_CELL = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=9.5, textColor=INK)
-_CELL_9 = ParagraphStyle("cell9", fontName=FONT, fontSize=9, leading=11, textColor=INK)
-_WARNING = ParagraphStyle(
-    "warning",
-    fontName=BOLD,
-    fontSize=9.5,
-    leading=12,
-    textColor=INK,
-    borderColor=INK,
-    borderWidth=1.2,
-    borderPadding=(2 * mm, 3 * mm),
-    spaceBefore=2 * mm,
-    spaceAfter=5 * mm,
-    leftIndent=3 * mm,
-    rightIndent=3 * mm,
-)
+
+def _warning_style() -> ParagraphStyle:
+    return ParagraphStyle(
+        "warning",
+        fontName=fonts().bold,
+        fontSize=9.5,
+        leading=12,
+        textColor=INK,
+        borderColor=INK,
+        borderWidth=1.2,
+        borderPadding=(2 * mm, 3 * mm),
+        spaceBefore=2 * mm,
+        spaceAfter=5 * mm,
+        leftIndent=3 * mm,
+        rightIndent=3 * mm,
+    )
+
 
 KIND_TITLES = {"activity": N_("Activity statement"), "outstanding": N_("Outstanding statement")}
 BUCKET_LABELS = {
@@ -90,14 +77,7 @@ def _long(day: date) -> str:
 def _cell(text: str, style: ParagraphStyle, fits: int) -> str | Paragraph:
     """Plain text when it fits the column (``fits`` characters); a wrapping paragraph when not.
     Paragraphs cost far more to lay out, and most cells are short."""
-    return latin(text) if len(text) <= fits else Paragraph(_escape(text), style)
-
-
-def _numbered_canvas(footer: str, produced_at: datetime) -> type[canvas.Canvas]:
-    """ "Page N of M" on each page; the file's creation date is the statement's production time
-    (so the same statement always renders to the same bytes)."""
-    stamp = produced_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
-    return numbered_canvas(footer, stamp, PAGE[0], MARGIN)
+    return shown(text) if len(text) <= fits else Paragraph(_escape(text), style)
 
 
 def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
@@ -120,36 +100,35 @@ def _masthead(statement: Statement, summary: list[list[str]]) -> list[Any]:
         (_("Produced"), f"{_long(produced.date())}, {produced:%H:%M} {produced.tzname()}"),
         (_("Reference"), f"{statement.id} ({statement.trigger.replace('_', ' ')})"),
     ]
-    details = Table(
-        [(label, _cell(value, _CELL_9, 60)) for label, value in rows],
-        colWidths=[34 * mm, 120 * mm],
-        hAlign="LEFT",
-    )
-    details.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (0, -1), BOLD, 9),
-                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
+    details = layout(
+        [(label, _cell(value, styles().cell9, 60)) for label, value in rows],
+        [34 * mm, 120 * mm],
+        [
+            ("FONT", (0, 0), (0, -1), fonts().bold, 9),
+            ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ],
     )
     figures = _table(summary, [62 * mm, 32 * mm], right=[1], bold_last=True)
-    side_by_side = Table([[details, figures]], colWidths=[160 * mm, 107 * mm], hAlign="LEFT")
-    side_by_side.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-            ]
-        )
+    side_by_side = layout(
+        [[details, figures]],
+        [160 * mm, 107 * mm],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+        ],
     )
     title = f"Bridges \u2013 {_(KIND_TITLES[statement.kind])}"
-    return [Paragraph(title, _TITLE), Spacer(1, 3 * mm), side_by_side, Spacer(1, 4 * mm)]
+    return [
+        Paragraph(_escape(title), styles().title),
+        Spacer(1, 3 * mm),
+        side_by_side,
+        Spacer(1, 4 * mm),
+    ]
 
 
 def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any], list[str]]:
@@ -176,8 +155,8 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
                 line.on.isoformat(),
                 _(line.kind.capitalize()),
                 line.claim_id,
-                latin(line.reference),
-                _cell(line.description, _CELL, 40),
+                shown(line.reference),
+                _cell(line.description, styles().cell, 40),
                 f"{sign}{i18n.money(line.amount_pence)}",
                 i18n.money(balance),
             ]
@@ -203,7 +182,7 @@ def _activity_story(body: ActivityStatement) -> tuple[list[list[str]], list[Any]
         [_("Closing balance"), i18n.money(body.closing_pence)],
     ]
     flowables = [
-        Paragraph(_("Movements"), _HEADING),
+        Paragraph(_escape(_("Movements")), styles().heading),
         _table(rows, widths, right=[5, 6], bold_last=True, bold_rows=[1]),
     ]
     notes = [
@@ -291,15 +270,19 @@ def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], lis
         [_("Fixed compensation"), i18n.money(body.compensation_pence)],
         [_("Total open"), i18n.money(body.open_pence)],
     ]
-    empty = [Paragraph(_("No open items on this date."), _NOTE)] if not body.items else []
+    empty = (
+        [Paragraph(_escape(_("No open items on this date.")), styles().note)]
+        if not body.items
+        else []
+    )
     flowables = [
-        Paragraph(_("Open items"), _HEADING),
+        Paragraph(_escape(_("Open items")), styles().heading),
         *empty,
         _table(rows, widths, right=[4, 6, 7, 8], bold_last=True),
         Spacer(1, 4 * mm),
         KeepTogether(
             [
-                Paragraph(_("Totals by aging bucket"), _HEADING),
+                Paragraph(_escape(_("Totals by aging bucket")), styles().heading),
                 _table(
                     buckets,
                     [50 * mm, 16 * mm, 30 * mm, 28 * mm, 30 * mm],
@@ -315,7 +298,7 @@ def _outstanding_story(body: OutstandingStatement) -> tuple[list[list[str]], lis
             "spent queried (time waiting on the VCSE organisation is not the payer's lateness). "
             "A claim waiting for approval is overdue once past payment due."
         ),
-        INTEREST_NOTE,  # English only: its wording is built from the Act's name
+        interest_note(),
     ]
     return summary, flowables, notes
 
@@ -331,29 +314,24 @@ def statement_to_pdf(statement: Statement) -> bytes:
     story = _masthead(statement, summary)
     if isinstance(body, OutstandingStatement) and body.base_rates and body.base_rates.message:
         warning = _("Warning: %(message)s", message=body.base_rates.message)
-        story.append(Paragraph(_escape(warning), _WARNING))
+        story.append(Paragraph(_escape(warning), _warning_style()))
     story += flowables
     paragraphs: list[Any] = [Spacer(1, 3 * mm)]
-    for note in [*notes, BENCHMARKS_LINE]:  # English only, as INTEREST_NOTE
-        paragraphs += [Paragraph(_escape(note), _NOTE), Spacer(1, 1.5 * mm)]
+    for note in [*notes, benchmarks_line()]:
+        paragraphs += [Paragraph(_escape(note), styles().note), Spacer(1, 1.5 * mm)]
     story.append(KeepTogether(paragraphs))
-    footer = latin(
-        f"Bridges \u2013 {_(KIND_TITLES[statement.kind])} \u2013 {parties.payee.name} / "
-        f"{parties.payer.name} \u2013 {statement.period_end.isoformat()}"
-    )
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
+    kind = _(KIND_TITLES[statement.kind])
+    return build(
+        story,
         pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=18 * mm,
-        title=latin(f"{_(KIND_TITLES[statement.kind])} - {parties.payee.name}"),
+        margin=MARGIN,
+        title=f"{kind} - {parties.payee.name}",
         author="Bridges",
-        subject=latin(f"{parties.partnership.name}: {parties.payee.name} / {parties.payer.name}"),
+        subject=f"{parties.partnership.name}: {parties.payee.name} / {parties.payer.name}",
         creator="Bridges notifier",
-        invariant=True,
+        footer=(
+            f"Bridges \u2013 {kind} \u2013 {parties.payee.name} / "
+            f"{parties.payer.name} \u2013 {statement.period_end.isoformat()}"
+        ),
+        created=statement.produced_at,
     )
-    document.build(story, canvasmaker=_numbered_canvas(footer, statement.produced_at))
-    return buffer.getvalue()

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from PIL import Image
+from sqlalchemy import select
 
 from services.ledger.api.app import create_app
+from services.ledger.receipts.content import clean_receipt
 from services.ledger.receipts.storage import LocalReceiptStorage, ReceiptStorage, receipt_key
 from shared.settings import LedgerSettings
 from tests.support.clock import MovableClock
@@ -114,7 +116,8 @@ def test_png_heic_and_pdf_are_kept_and_the_same_file_is_one_receipt(
     assert b"Amina Khan" not in got.data and b"tEXt" not in got.data
     download = world.api.get(f"/claims/{claim['id']}/receipts/{pdf['id']}", token)
     assert download.headers["Content-Disposition"].startswith("attachment; filename=")
-    assert download.data == tiny_pdf()
+    assert download.data == clean_receipt(tiny_pdf(), max_bytes=10**7).content
+    assert b"Amina Khan" not in download.data  # the PDF's metadata named its scanner
 
 
 @pytest.mark.parametrize(
@@ -255,3 +258,46 @@ def test_bytes_missing_from_the_storage_are_a_503_not_an_erasure(
     )
     assert response.status_code == 503
     assert "BRIDGES_RECEIPTS_STORAGE" in response.get_json()["detail"]
+
+
+def test_uploads_never_attached_are_purged_once_old_and_attached_ones_never(
+    world: World, receipt_storage: ReceiptStorage, clock: MovableClock
+) -> None:
+    """`bridges receipts purge-unattached`: an upload no claim carried is deleted (bytes and
+    row) once older than the limit; one on a claim, or a recent one, stays. On both storages."""
+    from services.ledger.receipts.cleanup import purge_unattached
+    from services.ledger.store.views import receipts
+
+    a = world.a
+    token = a.tokens["vcse_member"]
+    on_claim = upload(world, token, jpeg_with_gps()).get_json()["id"]
+    claim_with(world, a, [on_claim])
+    abandoned = upload(world, token, tiny_pdf(), "left-on-the-form.pdf").get_json()["id"]
+    clock.advance(3)
+    recent = upload(world, token, png_with_text()).get_json()["id"]
+    keys = {sha: receipt_key(a.payee_id, sha) for sha in (on_claim, abandoned, recent)}
+
+    ledger = world.ledger
+    listed = purge_unattached(ledger, timedelta(hours=48), dry_run=True)
+    assert [r.sha256 for r in listed] == [abandoned]
+    assert all(receipt_storage.get(key) is not None for key in keys.values())  # a dry run
+
+    purged = purge_unattached(ledger, timedelta(hours=48))
+    assert [(r.organisation_id, r.sha256) for r in purged] == [(a.payee_id, abandoned)]
+    assert receipt_storage.get(keys[abandoned]) is None
+    assert receipt_storage.get(keys[on_claim]) is not None
+    assert receipt_storage.get(keys[recent]) is not None
+    with ledger.reading() as uow:
+        rows = {r.sha256 for r in uow.connection.execute(select(receipts.c.sha256)).all()}
+    assert rows == {on_claim, recent}
+    # The purged upload can no longer be named by a claim; the claim's own receipt still opens.
+    body = world.claim_body(a, world.ledger.today())
+    body["expenses"][0]["receipts"] = [abandoned]
+    assert world.api.post("/claims", token, body).status_code == 422
+    assert purge_unattached(ledger, timedelta(hours=48)) == []
+    # Much later the recent one is abandoned too; the claim's never is.
+    clock.advance(30)
+    assert [r.sha256 for r in purge_unattached(ledger, timedelta(hours=48))] == [recent]
+    assert receipt_storage.get(keys[on_claim]) is not None
+    with pytest.raises(ValueError, match="positive"):
+        purge_unattached(ledger, timedelta(0))

@@ -47,10 +47,18 @@ def test_each_alert_email_is_in_its_recipients_language(notifier_engine: Engine)
     assert "Talu erbyn: 1 Ebr 2026" in welsh  # Welsh month names
     assert "Rydych yn cael hwn oherwydd bod eich sefydliad" in welsh
     assert '<html lang="cy">' in payloads["sam@hope.example"]["html"]
+    # The alert's own title is Welsh too, made again from the alert's facts.
+    subject = payloads["sam@hope.example"]["subject"]
+    assert subject.startswith("[Bridges] Taliad yn hwyr: ")
+    assert "£237.40, 15 diwrnod yn hwyr" in subject
+    assert welsh.startswith(subject.removeprefix("[Bridges] "))
+    assert '<h1 style="font-size:1.2em">Taliad yn hwyr: ' in payloads["sam@hope.example"]["html"]
     for english in ("amina@hope.example", "fin@icb.example"):
         text = payloads[english]["text"]
         assert "Outstanding: £237.40" in text and "Payment due: 1 Apr 2026" in text
         assert '<html lang="en">' in payloads[english]["html"]
+        assert payloads[english]["subject"].startswith("[Bridges] Payment overdue: ")
+        assert payloads[english]["subject"].endswith("£237.40, 15 days late")
 
 
 def test_a_digest_is_in_its_recipients_language(notifier_engine: Engine) -> None:
@@ -72,6 +80,9 @@ def test_a_digest_is_in_its_recipients_language(notifier_engine: Engine) -> None
     assert digests["sam@hope.example"]["subject"] == (
         "[Bridges] Crynodeb dyddiol ar gyfer 16 Ebr 2026: 1 eitem agored"
     )
+    assert "- Taliad yn hwyr: " in digests["sam@hope.example"]["text"]
+    assert "<li><span>Taliad yn hwyr: " in digests["sam@hope.example"]["html"]
+    assert "- Payment overdue: " in digests["amina@hope.example"]["text"]
     assert digests["amina@hope.example"]["subject"] == (
         "[Bridges] Daily digest for 16 Apr 2026: 1 open item"
     )

@@ -22,8 +22,8 @@ from services.notifier.statements import (
     render,
 )
 from services.notifier.statements.as_csv import pounds
-from services.notifier.statements.as_pdf import latin
 from shared.i18n import use_language
+from shared.text import latin
 from tests.unit.notifier.rules_builders import claim_timeline
 
 RATES = BaseRateHistory((BaseRate(date(2024, 1, 1), Decimal("4.00")),))
@@ -113,7 +113,7 @@ def test_pdf_text_is_extractable() -> None:
     assert content_type == "application/pdf"
     assert filename.endswith(".pdf")
     assert "Outstanding statement" in text
-    assert "Cymdeithas Gwyr & Hope Street" in text  # ŵ has no glyph in the standard font
+    assert "Cymdeithas Gŵyr & Hope Street" in text  # the embedded font has ŵ
     assert "£1,009.99" in text
     assert "Page 1 of 1" in text
     assert "Late Payment of Commercial Debts (Interest) Act 1998" in text
@@ -163,3 +163,44 @@ def test_statements_in_welsh_have_welsh_headings_words_and_dates() -> None:
     # English is untouched by a Welsh rendering before it.
     english, _, _ = render(outstanding(), "csv")
     assert english.decode("utf-8").startswith("row_type,label,claim_id")
+
+
+def _embedded_fonts(data: bytes) -> set[str]:
+    """The base font names of every font embedded in the PDF (a FontFile2 in its descriptor)."""
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                names.add(str(font["/BaseFont"]))
+    return names
+
+
+def test_welsh_letters_print_as_written_in_an_embedded_font() -> None:
+    data, _, _ = render(outstanding(), "pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+    assert "Gŵyr" in text  # not "Gwyr": the font has ŵ
+    fonts = _embedded_fonts(data)
+    assert {name.split("+")[-1] for name in fonts} == {"DejaVuSans", "DejaVuSans-Bold"}
+    every = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(data)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert every == fonts  # no standard (unembedded) font anywhere
+
+
+def test_welsh_outstanding_statement_has_welsh_interest_and_benchmark_notes() -> None:
+    with use_language("cy"):
+        pdf, _, _ = render(outstanding(), "pdf")
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    assert "Dangosir llog er gwybodaeth o dan y Late Payment of Commercial Debts" in text
+    assert "ar gyfradd sylfaenol Banc Lloegr + 8% y flwyddyn" in text
+    assert "Meincnodau: talu o fewn 30 diwrnod" in text
+    assert "Interest is shown" not in text and "Benchmarks:" not in text
+    assert "Cymdeithas Gŵyr" in text
+    assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "cy"
