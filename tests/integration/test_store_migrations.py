@@ -101,3 +101,30 @@ def test_concurrent_upgrades_queue_and_all_succeed(empty_database_url: str) -> N
 def test_offline_mode_renders_sql(capsys: pytest.CaptureFixture[str]) -> None:
     command.upgrade(alembic_config("postgresql+psycopg://u@localhost/db"), "head", sql=True)
     assert "CREATE TABLE events" in capsys.readouterr().out
+
+
+def test_an_old_release_writer_that_began_before_0009_is_not_sorted_before_history(
+    empty_postgres_url: str,
+) -> None:
+    """A writer of the release before 0009 whose transaction id was drawn before the migration
+    (it wrote something else first) and that appends after it must come after the history in
+    the feed, not before it (where a caught-up reader would never be served it)."""
+    upgrade(empty_postgres_url, "0008")
+    engine = make_engine(empty_postgres_url)
+    try:
+        store = EventStore(engine)
+        with store.unit_of_work() as uow:
+            (old,) = uow.append("s", 0, [NewEvent("ClaimSubmitted", {})], partition_key="p")
+        with engine.connect() as writer:
+            writer.exec_driver_sql("SELECT pg_current_xact_id()")  # its id, before the ALTER
+            upgrade(empty_postgres_url)
+            writer.exec_driver_sql(
+                "INSERT INTO events (event_id, stream_id, stream_version, type, schema_version,"
+                " partition_key, occurred_at, data) VALUES ('00000000-0000-0000-0000-000000000001',"
+                " 's', 2, 'ClaimSubmitted', 1, 'p', now(), '{}')"
+            )
+            writer.commit()
+        assert [e.stream_version for e in store.read_feed(old.global_position, 10)] == [2]
+        assert [e.stream_version for e in store.read_feed(0, 10)] == [1, 2]
+    finally:
+        engine.dispose()

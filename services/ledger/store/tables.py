@@ -55,8 +55,10 @@ events = Table(
     Column("causation_id", String, nullable=True),
     Column("data", json_type(), nullable=False),
     # PostgreSQL: the id of the transaction that wrote the event (DEFAULT pg_current_xact_id(),
-    # set by the migration), the first key of the feed's order. Unused (NULL) on SQLite.
-    Column("transaction_id", BigInteger().with_variant(Xid8(), "postgresql"), nullable=True),
+    # set by the migration; 1 for events older than it), the first key of the feed's order.
+    # Unused (0) on SQLite.
+    # The defaults are the migration's (per dialect; schemas are only made by migrations).
+    Column("transaction_id", BigInteger().with_variant(Xid8(), "postgresql"), nullable=False),
     UniqueConstraint("event_id"),
     UniqueConstraint("stream_id", "stream_version"),
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
@@ -67,7 +69,7 @@ events = Table(
         "ix_events_feed",
         "transaction_id",
         "global_position",
-        sqlite_where=text("transaction_id IS NOT NULL"),
+        sqlite_where=text("transaction_id > 0"),
     ),
     # Positions are never reused, even after the newest event's row would be deleted.
     sqlite_autoincrement=True,
