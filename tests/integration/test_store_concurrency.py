@@ -20,6 +20,11 @@ import pytest
 from sqlalchemy import insert, select
 
 from services.ledger.store import ConcurrencyConflict, EventStore, WriterBusy, make_engine
+from services.ledger.store.event_store import (
+    _feed_query,
+    get_relay_position,
+    set_relay_position,
+)
 from services.ledger.store.tables import events
 from shared.events.envelope import NewEvent
 from tests.support.clock import TEST_NOW
@@ -244,5 +249,52 @@ def test_control_without_any_lock_positions_commit_out_of_order_and_the_feed_wai
         assert low < high
         assert by_position(high) == []  # ... and never see `low`
         assert [e.global_position for e in store.read_feed(after=0, limit=10)] == [low, high]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_row_lock_wait_that_times_out_inside_a_unit_of_work_is_writer_busy(
+    postgres_url: str,
+) -> None:
+    """`lock_timeout` bounds row-lock waits too (claim_totals, ...): such a timeout, raised by
+    a statement and not by `lock`, is the same retryable `WriterBusy`."""
+    engine = make_engine(postgres_url)
+    try:
+        holder, waiter = EventStore(engine), EventStore(engine, lock_timeout_seconds=0.2)
+        with holder.unit_of_work() as uow:
+            set_relay_position(uow.connection, "row-lock", 1)
+        with holder.unit_of_work() as uow:
+            uow.lock("claim:a")
+            set_relay_position(uow.connection, "row-lock", 2)  # holds the row's lock
+            with pytest.raises(WriterBusy), waiter.unit_of_work() as other:
+                other.lock("claim:b")  # granted: another claim
+                set_relay_position(other.connection, "row-lock", 3)  # waits for the row
+        assert get_relay_position(engine, "row-lock") == 2
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_reader_inside_a_transaction_with_an_id_is_not_served_its_own_events(
+    postgres_url: str,
+) -> None:
+    """Its snapshot does not list its own transaction, yet it sees its own uncommitted
+    events: served them, it would move past events of older transactions still running."""
+    engine = make_engine(postgres_url)
+    try:
+        store = EventStore(engine)
+        with store.unit_of_work() as uow:
+            (before,) = uow.append("own-1", 0, [event(1)], partition_key="p")
+        with store.unit_of_work() as uow:
+            uow.lock("claim:own-2")
+            uow.append("own-2", 0, [event(2)], partition_key="p")
+            with store.unit_of_work() as later:  # commits: the snapshot's xmax passes ours
+                later.lock("claim:own-3")
+                later.append("own-3", 0, [event(3)], partition_key="p")
+            page = uow.connection.execute(_feed_query(uow.connection, before.global_position, 10))
+            assert page.all() == []
+        feed = store.read_feed(before.global_position, 10)
+        assert [e.stream_id for e in feed] == ["own-2", "own-3"]
     finally:
         engine.dispose()

@@ -9,7 +9,7 @@ from ..domain.errors import DomainError, InvalidTransition, NotAllowed, Validati
 from ..errors import Forbidden, Gone, NotFound, StaleVersion, Unavailable
 from ..receipts.content import ReceiptRefused
 from ..store.data_keys import SubjectErased
-from ..store.event_store import ConcurrencyConflict
+from ..store.event_store import ConcurrencyConflict, WriterBusy
 
 RECEIPT_PROBLEMS = {
     413: ("receipt-too-large", N_("Receipt too large")),
@@ -52,6 +52,14 @@ def problem_for(error: Exception) -> Problem | None:
         return Problem(410, "gone", N_("Gone"), str(error))
     if isinstance(error, Unavailable):
         return Problem(503, "unavailable", N_("Not available"), str(error))
+    if isinstance(error, WriterBusy):  # a lock not granted in time: retryable
+        return Problem(
+            503,
+            "busy",
+            N_("Not available right now"),
+            N_("the ledger is busy with other changes; retry shortly"),
+            headers={"Retry-After": "1"},
+        )
     if isinstance(error, StaleVersion):
         return Problem(
             412,

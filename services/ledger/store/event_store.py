@@ -125,7 +125,8 @@ class DuplicateEvent(EventStoreError):
 
 
 class WriterBusy(EventStoreError):
-    """The writer lock could not be taken within the configured timeout: retry later."""
+    """A lock (the writer lock, or a row lock a statement waited for) was not granted within
+    the configured timeout: retry later."""
 
 
 class UnknownPosition(EventStoreError, ValueError):
@@ -342,7 +343,8 @@ class EventStore:
         """A write transaction; commits on exit, rolls back on error. Its locks are taken by
         `UnitOfWork.lock` or, by default, at its first use (see `UnitOfWork`).
 
-        Raises `WriterBusy` if a lock is not granted within the lock timeout.
+        Raises `WriterBusy` if a lock is not granted within the lock timeout (the locks of
+        `lock`, or a row lock any statement of the unit of work waited for).
         """
         with self._engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
@@ -357,6 +359,13 @@ class EventStore:
                     yield unit
                     if not unit._locked and not unit._touched:
                         unit._take(None)  # an empty unit of work still waits its turn
+                except OperationalError as error:
+                    # `lock_timeout` also bounds waits on row locks (claim_totals, ...): any
+                    # statement's lock timeout is the same "busy, retry later".
+                    busy = _writer_busy_or(error)
+                    if busy is error:
+                        raise
+                    raise busy from error
                 finally:
                     unit._close()
 
@@ -479,8 +488,12 @@ def _single_writer(connection: Connection, names: Sequence[str] | None) -> None:
 # the server: a long transaction elsewhere (another service's database) would stall the feed.
 # So: the statement snapshot's xmax, lowered to each transaction the snapshot saw running
 # except those known to belong to another database (a backend never changes database, so that
-# holds whenever it was seen; where pg_stat_activity hides it, it is counted, which is safe).
-_HORIZON = """(SELECT least(pg_snapshot_xmax(snap), (
+# holds whenever it was seen; where pg_stat_activity hides it, it is counted, which is safe:
+# prepared transactions, which no backend shows, are all counted, ours and other databases').
+# A reader whose own transaction has an id is held below it too (the snapshot does not list
+# its own transaction, whose uncommitted events it sees): `pg_current_xact_id_if_assigned()`
+# is NULL when it has none, and least() ignores NULLs.
+_HORIZON = """(SELECT least(pg_snapshot_xmax(snap), pg_current_xact_id_if_assigned(), (
     SELECT min(running) FROM pg_snapshot_xip(snap) AS running
     WHERE NOT EXISTS (
         SELECT 1 FROM pg_stat_activity AS other
