@@ -233,11 +233,15 @@ def add_to_totals(connection: Connection, deltas: Mapping[str, Mapping[str, int]
         delta = deltas[agreement_id]
         if not any(delta.values()):
             continue
-        connection.execute(
+        result = connection.execute(
             update(claim_totals)
             .where(claim_totals.c.agreement_id == agreement_id)
             .values({name: claim_totals.c[name] + delta[name] for name in SUMMED})
         )
+        if result.rowcount != 1:  # a missing row would silently drop the change
+            raise RuntimeError(
+                f"claim_totals has {result.rowcount} rows for agreement {agreement_id!r}, not 1"
+            )
 
 
 _CLAIM_ROW = (

@@ -297,3 +297,22 @@ def test_concurrent_payments_and_reversals_keep_the_totals(history_world: World)
         4,
         sum(c["approved_pence"] for c in approved[4:]),
     )
+
+
+def test_adding_to_totals_of_an_agreement_without_a_row_is_an_error(database_url: str) -> None:
+    """A missing claim_totals row must not silently drop the change."""
+    from services.ledger.projections import SUMMED, add_to_totals
+    from services.ledger.store import make_engine, upgrade
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        delta = {**dict.fromkeys(SUMMED, 0), "claims": 1}
+        with (
+            engine.connect() as connection,
+            connection.begin(),
+            pytest.raises(RuntimeError, match="claim_totals"),
+        ):
+            add_to_totals(connection, {"no-such-agreement": delta})
+    finally:
+        engine.dispose()
