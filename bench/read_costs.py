@@ -55,6 +55,7 @@ from services.ledger.domain.claim import Claim, submit_claim  # noqa: E402
 from services.ledger.domain.payment import record_payment  # noqa: E402
 from services.ledger.store import EventStore, upgrade  # noqa: E402
 from services.ledger.store.metadata import metadata  # noqa: E402
+from services.ledger.store.tables import events as event_rows  # noqa: E402
 from shared.settings import LedgerSettings  # noqa: E402
 from shared.sql import make_engine  # noqa: E402
 from tests.support.claims import TODAY, Partnership, build_partnerships, claim_body  # noqa: E402
@@ -250,7 +251,7 @@ def requests(ledger: Ledger, partnerships: list[Partnership]) -> dict[str, Calla
     first = partnerships[0]
     page = ledger.list_claims(first.vcse, {"limit": 50})
     claim_id = page["items"][-1]["id"]
-    last = ledger.store.last_position()
+    start = feed_position_back(ledger, 100)
 
     def submit() -> None:
         with ledger.store.unit_of_work() as uow:
@@ -261,8 +262,24 @@ def requests(ledger: Ledger, partnerships: list[Partnership]) -> dict[str, Calla
         "balances": lambda: ledger.balances(first.vcse, first.id, None),
         "GET /claims": lambda: ledger.list_claims(first.vcse, {"limit": 50}),
         "GET /claims/{id}": lambda: ledger.get_claim(first.vcse, claim_id),
-        "GET /events": lambda: ledger.store.read_feed(max(0, last - 100), 100),
+        "GET /events": lambda: ledger.store.read_feed(start, 100),
     }
+
+
+def feed_position_back(ledger: Ledger, count: int) -> int:
+    """The stored position `count` events before the feed's end, in feed order (0 if the feed
+    is shorter): `read_feed` after it reads the last `count` events. Not `last_position() -
+    count`: on PostgreSQL the feed is not in position order and positions have gaps, so that
+    need not be a stored position (`UnknownPosition`) nor `count` events back."""
+    query = (
+        select(event_rows.c.global_position)
+        .order_by(event_rows.c.transaction_id.desc(), event_rows.c.global_position.desc())
+        .offset(count)
+        .limit(1)
+    )
+    with ledger.store.engine.connect() as connection:
+        position = connection.execute(query).scalar_one_or_none()
+    return 0 if position is None else int(position)
 
 
 def measure_all(
