@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from tests.reliability.clients import Call, approve, in_process, pay, submit
 from tests.support.claims import TODAY
 from tests.support.clock import MovableClock
 from tests.support.kafka import running_relay
-from tests.support.world import ApiClient, World, build_world
+from tests.support.world import ApiClient, World, add_tenant, build_world
 
 SEED = int(os.environ.get("BRIDGES_RELIABILITY_SEED", "20261202"))
 # Rounds of R4, half approval races and half payment races (RELIABILITY.md asks 500: set it so
@@ -57,14 +57,13 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, World]]:
 
 
 @contextmanager
-def slow_commits(ledger: Ledger, seconds: float) -> Iterator[None]:
-    """Every unit of work that appended events stays open `seconds` longer before its commit:
-    a commit that comes late, while readers poll and other writers wait."""
+def before_each_commit(ledger: Ledger, wait: Callable[[], object]) -> Iterator[None]:
+    """Every unit of work that appended events calls `wait()` before its commit."""
     store = ledger.store
     original = store.unit_of_work
 
     @contextmanager
-    def slow() -> Iterator[Any]:
+    def waiting() -> Iterator[Any]:
         with original() as uow:
             appended: list[int] = []
             append = uow.append
@@ -76,13 +75,19 @@ def slow_commits(ledger: Ledger, seconds: float) -> Iterator[None]:
             uow.append = appending  # type: ignore[method-assign]
             yield uow
             if appended:
-                time.sleep(seconds)
+                wait()
 
-    store.unit_of_work = slow  # type: ignore[method-assign]
+    store.unit_of_work = waiting  # type: ignore[method-assign]
     try:
         yield
     finally:
         del store.unit_of_work  # type: ignore[method-assign]
+
+
+def slow_commits(ledger: Ledger, seconds: float) -> AbstractContextManager[None]:
+    """Every unit of work that appended events stays open `seconds` longer before its commit:
+    a commit that comes late, while readers poll and other writers wait."""
+    return before_each_commit(ledger, lambda: time.sleep(seconds))
 
 
 def race(pool: ThreadPoolExecutor, calls: list[Callable[[], Any]]) -> list[Any]:
@@ -244,34 +249,13 @@ def test_r6_slow_concurrent_writers_are_never_skipped_by_the_feed_or_the_relay(
     assert history.count(oracle.OK) > 20
 
 
-@contextmanager
-def meeting_inside_the_unit_of_work(ledger: Ledger, barrier: threading.Barrier) -> Iterator[None]:
+def meeting_inside_the_unit_of_work(
+    ledger: Ledger, barrier: threading.Barrier
+) -> AbstractContextManager[None]:
     """Every unit of work that appended events waits, before its commit, until `barrier.parties`
     of them are in the same place: only writers that hold their locks at the same time can all
     get there (under one writer lock for the database the barrier times out)."""
-    store = ledger.store
-    original = store.unit_of_work
-
-    @contextmanager
-    def meet() -> Iterator[Any]:
-        with original() as uow:
-            appended: list[int] = []
-            append = uow.append
-
-            def appending(*args: Any, **kwargs: Any) -> Any:
-                appended.append(1)
-                return append(*args, **kwargs)
-
-            uow.append = appending  # type: ignore[method-assign]
-            yield uow
-            if appended:
-                barrier.wait()
-
-    store.unit_of_work = meet  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del store.unit_of_work  # type: ignore[method-assign]
+    return before_each_commit(ledger, barrier.wait)
 
 
 WRITERS_AT_ONCE = 16
@@ -286,10 +270,11 @@ def test_r10_sixteen_writers_on_different_claims_commit_together_and_the_feed_mi
     events_topic: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL: 16 commands on 16 different claims (submissions, then approvals, then
-    payments) hold their transactions open at the same moment (a barrier inside the unit of
-    work), while `GET /events` is polled and the relay publishes. Every event is served once,
-    each stream in version order, and the topic has them all in the feed's order per key."""
+    """PostgreSQL: 16 commands on 16 different claims of 16 partnerships (submissions, then
+    approvals, then payments) hold their transactions open at the same moment (a barrier
+    inside the unit of work), while `GET /events` is polled and the relay publishes. Every
+    event is served once, each stream in version order, and the topic has them all in the
+    feed's order per key."""
     settings = LedgerSettings(database_url=postgres_url, var_dir=str(tmp_path))
     # A connection each for the writers and the feed reader (SQLAlchemy's default pool is 15).
     monkeypatch.setattr(
@@ -322,7 +307,13 @@ def test_r10_sixteen_writers_on_different_claims_commit_together_and_the_feed_mi
                 return
             time.sleep(0.002)
 
-    tenants = [(world.a, world.b)[n % 2] for n in range(WRITERS_AT_ONCE)]
+    # A partnership each: settling a claim adds to its agreement's totals row (claim_totals),
+    # so payments settling claims of one agreement take turns on that row by design.
+    api = ApiClient(app.test_client())
+    tenants = [world.a, world.b] + [
+        add_tenant(api, ledger, world.operator_token, f"r10-{n}", TODAY)
+        for n in range(WRITERS_AT_ONCE - 2)
+    ]
     reader = threading.Thread(target=read_feed, daemon=True)
     started = time.monotonic()
     try:
