@@ -230,8 +230,12 @@ def copy_store(source_url: str, target_url: str) -> None:
             writing.execute(table.delete())
         for table in metadata.sorted_tables:
             result = reading.execute(select(table)).mappings()
+            # SQLite has no transaction ids (0): the copied events take the copy's own, as
+            # one transaction's events, in position order.
+            local = {"transaction_id"} if table is event_rows else set()
             while chunk := result.fetchmany(5000):
-                writing.execute(table.insert(), [dict(row) for row in chunk])
+                rows = [{k: v for k, v in row.items() if k not in local} for row in chunk]
+                writing.execute(table.insert(), rows)
             for column in table.columns:
                 if column.identity is not None and target.dialect.name == "postgresql":
                     writing.exec_driver_sql(

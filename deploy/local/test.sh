@@ -13,6 +13,8 @@ bash deploy/local/assets.sh
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-dejavu-core)
 # tests/deploy checks the reverse proxy's configuration with nginx itself (`nginx -t`).
 command -v nginx >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light)
+# tests/bench runs P1 at a tiny size, and P1's load generator is wrk (Debian's package).
+command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 
 # E-invoices are validated against the official UBL 2.1, EN 16931 and Peppol BIS 3.0 rule sets,
 # fetched once from Maven Central into var/ (the tests would fetch them too; this says so first).
@@ -31,8 +33,6 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$(bash deploy/local/k
 # provider on loopback (mock-oauth2-server from Maven Central).
 bash deploy/local/oidc.sh up
 export BRIDGES_TEST_OIDC_URL="${BRIDGES_TEST_OIDC_URL:-$(bash deploy/local/oidc.sh url)}"
-# The PDFs embed DejaVu Sans for the Welsh letters ŵ and ŷ (tests check the font is embedded).
-[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-dejavu-core)
 # tests/deploy checks deploy/prometheus/alerts.yaml with Prometheus's own rule parser (Go).
 bash deploy/local/promrules.sh >/dev/null
 # Receipts in S3-compatible storage are tested against moto's server (deploy/local/s3.sh).

@@ -106,9 +106,10 @@ def places_in_queue(connection: Connection, claim_ids: Sequence[str]) -> dict[st
     if not claim_ids:
         return {}
     if len(claim_ids) == 1:
+        # Settles it either way: a claim that is not in the queue has no row here, and
+        # ranking its payer's queue would not find it either.
         row = connection.execute(_PLACE_OF_ONE, {"claim_id": claim_ids[0]}).first()
-        if row is not None:
-            return {row.id: (int(row.place), int(row.length))}
+        return {} if row is None else {row.id: (int(row.place), int(row.length))}
     payers = select(claims.c.payer_id).where(claims.c.id.in_(list(claim_ids)))
     ranked = (
         select(

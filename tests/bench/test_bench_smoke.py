@@ -18,15 +18,20 @@ from tests.support.kafka import kafka_bootstrap
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "alert_latency": ["--rates", "4", "--seconds", "1"],
-    "claim_submissions": ["--threads", "1", "--requests", "5", "--rounds", "1", "--workers", "1"],
+    "claim_submissions": ["--seconds", "1", "--connections", "1", "--workers", "1"],
     "notifier_consume": ["--events", "300"],
     "notifier_rebuild": ["--events", "300"],
     "read_costs": ["--sizes", "60", "120", "--tenants", "3", "--repeat", "1"],
     "relay_throughput": ["--events", "200", "--rounds", "1", "--batch-size", "50"],
     "statements": ["--orgs", "2", "--months", "1"],
     "store_appends": ["--events", "40", "--rounds", "1"],
+    "store_concurrency": ["--writers", "1", "2", "--events", "40", "--rounds", "1"],
 }
-TAKES_POSTGRES = {"claim_submissions": "--database-url", "store_appends": "--database-url"}
+TAKES_POSTGRES = {
+    "claim_submissions": "--database-url",
+    "store_appends": "--database-url",
+    "store_concurrency": "--database-url",
+}
 __all__ = ["kafka_bootstrap"]
 
 

@@ -196,6 +196,12 @@ def test_claim_to_payment_journey(
     # The receipt beside its line: the thumbnail loads under the page's CSP.
     thumbnail = approver.locator("img.bridges-receipt-thumbnail")
     thumbnail.wait_for()
+    # Until it has loaded (a loaded machine may still be fetching it); a broken image never is.
+    approver.wait_for_function(
+        "() => { const image = document.querySelector('img.bridges-receipt-thumbnail');"
+        " return image.complete && image.naturalWidth > 0; }",
+        timeout=30_000,
+    )
     assert thumbnail.evaluate("image => image.complete && image.naturalWidth > 0")
     checks.check(approver, "claim-for-approver")
     approver.click(f"text={words['ask']}")

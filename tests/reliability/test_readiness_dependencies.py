@@ -7,6 +7,7 @@ readiness fails with the reason, then recovers. The shared broker is never touch
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -119,12 +120,14 @@ def test_consumer_readiness_follows_kafka_and_its_lag(
 ) -> None:
     upgrade_notifier(empty_sqlite_url)
     settings = kafka_settings
+    # A group of its own: the broker is the session's, and earlier runs' groups stay on it.
+    group = f"readiness-test-{uuid.uuid4().hex[:8]}"
     # As `bridges notifier run` builds it: the connection and the group's own settings.
     config = {
         **kafka_client_config(settings),
         "session_timeout_ms": 10_000,
         "heartbeat_interval_ms": 3_000,
-        "group_instance_id": "readiness-test-0",
+        "group_instance_id": f"{group}-0",
     }
     ensure_topics(kafka_client_config(settings), event_topics(settings, partitions=2))
     _produce(settings, 30)
@@ -134,7 +137,7 @@ def test_consumer_readiness_follows_kafka_and_its_lag(
         topic=settings.events_topic,
         dlq_topic=settings.dlq_topic,
         kafka_config=config,
-        group="readiness-test",
+        group=group,
         clock=RunningClock(),
         max_records=5,
     )
@@ -143,7 +146,7 @@ def test_consumer_readiness_follows_kafka_and_its_lag(
     )
     try:
         consumer.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # joining a group on a loaded machine
         while not consumer.partition_lag and time.monotonic() < deadline:
             consumer._lag_checked = 0  # noqa: SLF001 - measure after every batch, not every 5 s
             consumer.poll_once(timeout_ms=200)  # joins the group, then 5 records a batch
