@@ -127,13 +127,16 @@ _WRITER_QUEUES_LOCK = threading.Lock()
 
 
 def _writer_queue(database: str | None) -> _WriterQueue:
-    """The process's queue for this database file (one per file, shared by its engines)."""
+    """The process's queue for this database file (one per file, shared by its engines).
+    An in-memory database is private to its engine, so it gets a queue of its own."""
     on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
-    key = os.path.abspath(str(database)) if on_disk else f"memory:{id(object())}"
+    if not on_disk:
+        return _WriterQueue(None)
+    key = os.path.abspath(str(database))
     with _WRITER_QUEUES_LOCK:
         queue = _WRITER_QUEUES.get(key)
         if queue is None:
-            queue = _WriterQueue(f"{key}-writer" if on_disk else None)
+            queue = _WriterQueue(f"{key}-writer")
             _WRITER_QUEUES[key] = queue
         return queue
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from services.ledger.store import begin_write, make_engine
+from shared.sql import _writer_queue
 
 
 def test_sqlite_is_configured_for_concurrent_use(sqlite_url: str) -> None:
@@ -46,6 +47,22 @@ def test_sqlite_writers_take_the_write_lock_at_begin_and_readers_do_not(sqlite_u
                 pass
     finally:
         engine.dispose()
+
+
+def test_in_memory_databases_have_writer_queues_of_their_own() -> None:
+    """Two in-memory databases share nothing: a writer holding one does not hold up the other."""
+    first = make_engine("sqlite://", sqlite_busy_timeout_ms=50)
+    second = make_engine("sqlite://", sqlite_busy_timeout_ms=50)
+    try:
+        with begin_write(first) as writer:
+            writer.execute(text("SELECT 1"))
+            with begin_write(second) as other:
+                assert other.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        first.dispose()
+        second.dispose()
+    # Keyed by nothing that can be reused (an id of a freed object was: the same every time).
+    assert _writer_queue(":memory:") is not _writer_queue(":memory:")
 
 
 def test_sqlite_parent_directories_are_created(tmp_path: Path) -> None:
@@ -121,6 +138,7 @@ _OTHER_WRITER = """
 import sys, time
 from sqlalchemy import text
 from services.ledger.store import begin_write, make_engine
+from shared.sql import _writer_queue
 engine = make_engine(sys.argv[1])
 with begin_write(engine) as connection:
     connection.execute(text("SELECT 1"))

@@ -322,7 +322,11 @@ class Relay:
             self._report(0, None)
             return 0
         sent = self._send(batch)
-        self._unpublished = self.store.count_after(self.position)
+        # A short batch is all the feed had: count the rest only while catching up.
+        if len(batch) < self.options.batch_size:
+            self._unpublished = len(batch)
+        else:
+            self._unpublished = self.store.count_after(self.position)
         self._report(self._unpublished, sent.first_occurred_at)
         self._complete(sent, stop)
         return len(batch)

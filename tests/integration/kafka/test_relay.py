@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy import event
 
 from services.ledger.application import Ledger
 from services.ledger.store import EventStore, get_relay_position, make_engine
@@ -94,3 +95,26 @@ def test_two_relays_on_one_database_publish_one_at_a_time(
     print(delivery.summary())
     assert delivery.ok, delivery
     assert delivery.duplicated == 0
+
+
+def test_a_caught_up_relay_does_not_count_the_log_after_each_short_batch(
+    database_url: str, ledger: Ledger, kafka_settings: KafkaSettings, events_topic: str
+) -> None:
+    """A batch shorter than the batch size is all the feed had: the lag is that batch, and
+    counting the rest of the log (a scan up to 100,000 rows) is kept for catching up."""
+    partnerships = build_partnerships(ledger, 2)
+    with running_relay(database_url, kafka_settings, batch_size=500) as relay:
+        relay.wait_caught_up()
+        counts: list[str] = []
+
+        def count_statements(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            if "count(" in statement.lower() and "pg_locks" not in statement:
+                counts.append(statement)
+
+        event.listen(relay.engine, "before_cursor_execute", count_statements)
+        for _ in range(5):
+            submit_claims(ledger, partnerships, 2)
+            relay.wait_caught_up()
+        relay.wait_until(lambda: relay.metric("bridges_relay_lag_events") == 0, 5, "lag is 0")
+        assert relay.published == len(ledger.store.read_feed(0, 100_000))
+    assert counts == []
