@@ -5,7 +5,7 @@
 # Starts the local Kafka broker first (the relay, consumer and alert benchmarks use it).
 # Sizes that fit the 15-minute budget on a shared 2-core machine (override to go bigger):
 #   BENCH_REBUILD_EVENTS (P5, default 10000), BENCH_CONSUME_EVENTS (P3, default 10000),
-#   BENCH_COST_SIZES (P7, claims, default "1000 10000"), BENCH_ALERT_RATES (P4, default
+#   BENCH_COST_SIZES (P7, claims, default "1000 5000"), BENCH_ALERT_RATES (P4, default
 #   "5 10 20 40"), BENCH_SUBMISSIONS_SECONDS (P1, seconds of wrk per server, database and
 #   connection count, default 5), BRIDGES_BENCH_POSTGRES_URL (P7's server). P3 and P5 report
 #   rates (events/s against a bare consumer in the same run) and P5 its peak memory; at 30000
@@ -39,7 +39,7 @@ args_for() {
   case "$(basename "$1" .py)" in
     notifier_rebuild) echo "--events ${BENCH_REBUILD_EVENTS:-10000}" ;;
     notifier_consume) echo "--events ${BENCH_CONSUME_EVENTS:-10000}" ;;
-    read_costs) echo "--sizes ${BENCH_COST_SIZES:-1000 10000}" ;;
+    read_costs) echo "--sizes ${BENCH_COST_SIZES:-1000 5000}" ;;
     alert_latency) echo "--rates ${BENCH_ALERT_RATES:-5 10 20 40}" ;;
     claim_submissions) echo "--seconds ${BENCH_SUBMISSIONS_SECONDS:-5}" ;;
   esac
