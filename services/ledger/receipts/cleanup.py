@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, cast, delete, exists, select
+from sqlalchemy import ColumnElement, Text, cast, delete, exists, select, update
 
 from shared.events.types import ClaimAmended, ClaimSubmitted
 
@@ -49,7 +49,13 @@ def purge_unattached(
     ledger: Ledger, older_than: timedelta, *, dry_run: bool = False
 ) -> list[Unattached]:
     """Delete every upload older than `older_than` that no claim ever carried (its bytes from
-    the storage, then its row); with `dry_run`, only say which. Returns them, oldest first."""
+    the storage, then its row); with `dry_run`, only say which. Returns them, oldest first.
+
+    No transaction is open while the storage deletes (a network call to S3): first a short
+    unit of work marks the uploads erased, which no claim can attach any more; then the bytes
+    go; then a second short one deletes the marked rows. An upload marked by a purge that
+    failed half-way is found again by the next one (an unattached upload is only ever marked
+    erased here)."""
     if older_than <= timedelta(0):
         raise ValueError("older_than must be positive: a receipt just uploaded may be attached yet")
     cutoff = ledger.clock() - older_than
@@ -57,30 +63,39 @@ def purge_unattached(
         events.c.type.in_(_ATTACHING),
         cast(events.c.data, Text).contains(receipts.c.sha256),
     )
+    abandoned = (receipts.c.uploaded_at < cutoff) & ~attached
+    query = select(
+        receipts.c.organisation_id, receipts.c.sha256, receipts.c.size_bytes, receipts.c.uploaded_at
+    ).order_by(receipts.c.uploaded_at, receipts.c.organisation_id, receipts.c.sha256)
+    if dry_run:
+        with ledger.reading() as reading:
+            rows = reading.connection.execute(query.where(abandoned)).all()
+        return [Unattached(r.organisation_id, r.sha256, r.size_bytes, r.uploaded_at) for r in rows]
     with ledger.store.unit_of_work() as uow:
-        rows = uow.connection.execute(
-            select(
-                receipts.c.organisation_id,
-                receipts.c.sha256,
-                receipts.c.size_bytes,
-                receipts.c.uploaded_at,
-            )
-            .where(
-                receipts.c.uploaded_at < cutoff,
-                receipts.c.erased_at.is_(None),
-                ~attached,
-            )
-            .order_by(receipts.c.uploaded_at, receipts.c.organisation_id, receipts.c.sha256)
-        ).all()
+        rows = uow.connection.execute(query.where(abandoned)).all()
         found = [Unattached(r.organisation_id, r.sha256, r.size_bytes, r.uploaded_at) for r in rows]
-        if dry_run:
-            return found
         for receipt in found:
-            ledger.receipt_storage.delete(receipt_key(receipt.organisation_id, receipt.sha256))
+            uow.connection.execute(
+                update(receipts)
+                .where(_receipt(receipt), receipts.c.erased_at.is_(None))
+                .values(erased_at=ledger.clock())
+            )
+    if not found:
+        return found
+    for receipt in found:
+        ledger.receipt_storage.delete(receipt_key(receipt.organisation_id, receipt.sha256))
+    with ledger.store.unit_of_work() as uow:
+        for receipt in found:
+            # Still marked and still old: not uploaded again meanwhile (that resets both).
             uow.connection.execute(
                 delete(receipts).where(
-                    receipts.c.organisation_id == receipt.organisation_id,
-                    receipts.c.sha256 == receipt.sha256,
+                    _receipt(receipt), receipts.c.erased_at.is_not(None), abandoned
                 )
             )
     return found
+
+
+def _receipt(receipt: Unattached) -> ColumnElement[bool]:
+    return (receipts.c.organisation_id == receipt.organisation_id) & (
+        receipts.c.sha256 == receipt.sha256
+    )

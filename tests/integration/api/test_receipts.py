@@ -301,3 +301,90 @@ def test_uploads_never_attached_are_purged_once_old_and_attached_ones_never(
     assert receipt_storage.get(keys[on_claim]) is not None
     with pytest.raises(ValueError, match="positive"):
         purge_unattached(ledger, timedelta(0))
+
+
+class _SubmittingWhileDeleting(LocalReceiptStorage):
+    """Deletes as a directory does, and on each delete has a claim submitted and then looks
+    for its events in the feed, as a reader would while the purge runs."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.during_delete: Any = None
+        self.seen: list[bool] = []
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        if self.during_delete is not None:
+            self.seen.append(self.during_delete())
+
+
+def test_a_purge_holds_back_no_reader_of_the_feed_while_the_storage_deletes(
+    postgres_url: str, clock: MovableClock, tmp_path: Path
+) -> None:
+    """PostgreSQL: the purge deletes the bytes while its transaction has only read, so a claim
+    committed meanwhile is in the feed at once (a transaction that has written holds the
+    feed's horizon until it commits)."""
+    from services.ledger.receipts.cleanup import purge_unattached
+
+    storage = _SubmittingWhileDeleting(tmp_path / "receipts")
+    settings = LedgerSettings(database_url=postgres_url, var_dir=str(tmp_path))
+    app = create_app(settings, clock=clock, testing=True, receipt_storage=storage)
+    world = build_world(
+        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
+    )
+    a = world.a
+    token = a.tokens["vcse_member"]
+    for content in (tiny_pdf(), png_with_text(), jpeg_with_gps()):
+        assert upload(world, token, content).status_code == 201
+    clock.advance(3)
+    ledger = world.ledger
+
+    def submit_and_read() -> bool:
+        before = ledger.store.last_position()
+        claim = world.submit(a, clock.today() - timedelta(days=1))
+        return any(e.stream_id.endswith(claim["id"]) for e in ledger.store.read_feed(before, 50))
+
+    storage.during_delete = submit_and_read
+    assert len(purge_unattached(ledger, timedelta(hours=48))) == 3
+    assert storage.seen == [True, True, True]
+
+
+class _FailingOnce(LocalReceiptStorage):
+    """A storage whose first delete fails (the S3 endpoint away for a moment)."""
+
+    failed = False
+
+    def delete(self, key: str) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("storage unreachable")
+        super().delete(key)
+
+
+def test_a_purge_that_fails_half_way_leaves_the_upload_unattachable_and_is_finished_later(
+    clock: MovableClock, tmp_path: Path, sqlite_url: str
+) -> None:
+    from services.ledger.receipts.cleanup import purge_unattached
+    from services.ledger.store.views import receipts
+
+    storage = _FailingOnce(tmp_path / "receipts")
+    settings = LedgerSettings(database_url=sqlite_url, var_dir=str(tmp_path))
+    app = create_app(settings, clock=clock, testing=True, receipt_storage=storage)
+    world = build_world(
+        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
+    )
+    a = world.a
+    abandoned = upload(world, a.tokens["vcse_member"], tiny_pdf()).get_json()["id"]
+    clock.advance(3)
+    with pytest.raises(ConnectionError):
+        purge_unattached(world.ledger, timedelta(hours=48))
+    assert storage.get(receipt_key(a.payee_id, abandoned)) is not None
+    body = world.claim_body(a, world.ledger.today())
+    body["expenses"][0]["receipts"] = [abandoned]
+    assert world.api.post("/claims", a.tokens["vcse_member"], body).status_code == 422
+
+    purged = purge_unattached(world.ledger, timedelta(hours=48))
+    assert [r.sha256 for r in purged] == [abandoned]
+    assert storage.get(receipt_key(a.payee_id, abandoned)) is None
+    with world.ledger.reading() as uow:
+        assert uow.connection.execute(select(receipts.c.sha256)).all() == []
