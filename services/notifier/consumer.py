@@ -279,6 +279,7 @@ class EventConsumer:
         self.applied_total = 0
         # Records still to apply per partition held, as last measured (every 5 s; readiness).
         self.partition_lag: dict[int, int] = {}
+        self._asked_ends: dict[TopicPartition, int] = {}
 
     # -- assignment --------------------------------------------------------------------------
 
@@ -374,12 +375,22 @@ class EventConsumer:
         self.partition_lag = measured
 
     def lag(self) -> int:
-        """Records still to apply on the partitions this consumer holds."""
+        """Records still to apply on the partitions this consumer holds, against the end
+        offsets the fetch responses carry (no round trip to the broker per call). A partition
+        none has answered for yet (an empty one is answered only after the fetch wait) is
+        asked for once, and that answer stands until a fetch brings a newer one."""
         assigned = list(self._consumer.assignment())
         if not assigned:
             return 0
-        ends = self._consumer.end_offsets(assigned)
-        return sum(max(ends.get(tp, 0) - self._consumer.position(tp), 0) for tp in assigned)
+        ends = {tp: self._consumer.highwater(tp) for tp in assigned}
+        unknown = [tp for tp, end in ends.items() if end is None and tp not in self._asked_ends]
+        if unknown:
+            self._asked_ends.update(self._consumer.end_offsets(unknown))
+        behind = 0
+        for tp, end in ends.items():
+            known_end = end if end is not None else self._asked_ends.get(tp, 0)
+            behind += max(known_end - self._consumer.position(tp), 0)
+        return behind
 
     def start(self) -> None:
         self._consumer.subscribe([self.topic], listener=_SeekToStored(self))

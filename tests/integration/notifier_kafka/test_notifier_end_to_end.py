@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import select
 
 from services.notifier.api.app import create_app as create_notifier
@@ -162,3 +163,34 @@ def test_poison_messages_go_to_the_dead_letter_topic(
         assert len(connection.execute(select(tables.claims.c.id)).all()) == 5
     # Oracle check 4 for the rest: a rebuild from the topic (poison and all) is the live model.
     assert read_model_differences(engine, kafka_settings, tmp_path, sqlite_url) == {}
+
+
+def test_catching_up_reads_the_end_offsets_from_the_fetches_not_a_round_trip_per_poll(
+    consumed: Consumed, kafka_settings: KafkaSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run(until_caught_up=True)` (a rebuild, the benchmarks) checks its lag after every
+    poll: against the high-water marks the fetch responses carry, asking the broker for end
+    offsets only while a partition has had no fetch answered."""
+    asked: list[int] = []
+    polled: list[int] = []
+    end_offsets, poll = KafkaConsumer.end_offsets, KafkaConsumer.poll
+
+    def counted_end_offsets(self: KafkaConsumer, partitions: Any) -> Any:
+        asked.append(len(partitions))
+        return end_offsets(self, partitions)
+
+    def counted_poll(self: KafkaConsumer, *args: Any, **kwargs: Any) -> Any:
+        batches = poll(self, *args, **kwargs)
+        polled.append(sum(len(records) for records in batches.values()))
+        return batches
+
+    monkeypatch.setattr(KafkaConsumer, "end_offsets", counted_end_offsets)
+    monkeypatch.setattr(KafkaConsumer, "poll", counted_poll)
+    engine = consumed.engine
+    live = snapshot(engine)
+    clear_read_model(engine)
+    consume_all(
+        engine, kafka_settings, ledger_url=consumed.ledger_url, group="again", max_records=4
+    )
+    assert snapshot(engine) == live  # caught up: nothing left behind
+    assert len([n for n in polled if n]) > 5 and len(asked) <= 2, (polled, asked)
