@@ -71,13 +71,17 @@ unset BRIDGES_CLOCK_START
 
 log_dir="$root/var/calendar"
 mkdir -p "$log_dir"
+# Tiers run side by side, up to CALENDAR_JOBS at once (default 3: a clock tier is one busy
+# core, a broker tier mostly waits on the broker and its crashes).
+jobs="${CALENDAR_JOBS:-3}"
 results=()
 failed=0
 
-run_tier() { # $1=date $2=tier $3...=command
+run_tier() { # $1=date $2=tier $3...=command; writes its result line to its .result file
   local when="$1" tier="$2"
   shift 2
-  local log="$log_dir/${when//:/}-$tier.log" status=0 started=$SECONDS
+  local base="$log_dir/${when//:/}-$tier"
+  local log="$base.log" status=0 started=$SECONDS
   echo "== calendar $when [$tier]: $*"
   "$@" >"$log" 2>&1 || status=$?
   local summary
@@ -85,26 +89,43 @@ run_tier() { # $1=date $2=tier $3...=command
   summary="${summary# }"
   local took=$((SECONDS - started))
   if [ "$status" -eq 0 ]; then
-    results+=("PASS  $when  $tier  ${summary:-?} (${took}s)")
+    echo "PASS  $when  $tier  ${summary:-?} (${took}s)" >"$base.result"
   else
     [ "$status" -eq 5 ] && summary="pytest collected no tests"
-    results+=("FAIL  $when  $tier  ${summary:-exit $status} (${took}s; log: ${log#"$root"/})")
-    failed=1
+    echo "FAIL  $when  $tier  ${summary:-exit $status} (${took}s; log: ${log#"$root"/})" >"$base.result"
     grep -E '^(FAILED|ERROR) ' "$log" | sed "s/^/  [$when $tier] /" >&2 || true
   fi
-  echo "${results[-1]}"
+  cat "$base.result"
+}
+
+started_tiers=()
+start_tier() { # like run_tier, in the background once fewer than $jobs are running
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  local base="$log_dir/${1//:/}-$2"
+  rm -f "$base.result"
+  started_tiers+=("$base")
+  run_tier "$@" &
 }
 
 pytest=("$root/.venv/bin/pytest" -q -p no:cacheprovider)
 for when in "${dates[@]}"; do
-  run_tier "$when" clock env BRIDGES_TEST_NOW="$when" TZ=UTC \
+  start_tier "$when" clock env BRIDGES_TEST_NOW="$when" TZ=UTC \
     faketime -m "$when" "${pytest[@]}" "${clock_tests[@]}"
   # --quick: the broker tier on the first date only (the first working day of a month, where
   # the crash run once found extra statements); the full sweep runs it on every date.
   if [ "$quick" -eq 0 ] || [ "$when" = "${dates[0]}" ]; then
-    run_tier "$when" broker env BRIDGES_TEST_NOW="$when" BRIDGES_RELIABILITY_CRASHES=8 \
+    start_tier "$when" broker env BRIDGES_TEST_NOW="$when" BRIDGES_RELIABILITY_CRASHES=8 \
       "${pytest[@]}" "${BROKER_TESTS[@]}"
   fi
+done
+wait
+for base in "${started_tiers[@]}"; do
+  if [ -f "$base.result" ]; then
+    results+=("$(cat "$base.result")")
+  else
+    results+=("FAIL  ${base##*/}  (no result: the tier did not finish)")
+  fi
+  case "${results[-1]}" in FAIL*) failed=1 ;; esac
 done
 
 echo

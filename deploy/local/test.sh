@@ -40,9 +40,36 @@ bash deploy/local/s3.sh up
 export BRIDGES_TEST_S3_URL="${BRIDGES_TEST_S3_URL:-$(bash deploy/local/s3.sh url)}"
 
 status=0
-.venv/bin/pytest "$@" || status=$?
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no tests: that is a failure here" >&2
+pytest_status() { # the exit status of one pytest run, with "no tests collected" said
+  if [ "$1" -eq 5 ]; then
+    echo "pytest collected no tests${2:+ in $2}: that is a failure here" >&2
+  fi
+  return "$1"
+}
+if [ "$#" -gt 0 ]; then
+  .venv/bin/pytest "$@" || status=$?
+  pytest_status "$status" || true
+else
+  # Every test, in two pytest processes side by side: the fault runs (tests/reliability),
+  # which mostly wait on outages, kills and restarts of processes of their own, and the rest,
+  # which mostly compute. Their databases and topics are their own; the summary of the fault
+  # runs follows the other's (its whole output: var/test-reliability.log).
+  mkdir -p var
+  reliability_log=var/test-reliability.log
+  .venv/bin/pytest tests/reliability >"$reliability_log" 2>&1 &
+  reliability=$!
+  rest=0
+  .venv/bin/pytest --ignore=tests/reliability || rest=$?
+  faults=0
+  wait "$reliability" || faults=$?
+  echo "== tests/reliability (run alongside; whole output in $reliability_log)"
+  if [ "$faults" -eq 0 ]; then
+    tail -n 1 "$reliability_log"
+  else
+    cat "$reliability_log"
+  fi
+  pytest_status "$rest" || status=$rest
+  pytest_status "$faults" tests/reliability || status=$((status == 0 ? faults : status))
 fi
 # A slice of the calendar sweep (`make test-calendar` runs all of it): the suite must pass on
 # the first working day of a month and on a summer night that is already tomorrow in London.
