@@ -303,6 +303,17 @@ def test_uploads_never_attached_are_purged_once_old_and_attached_ones_never(
         purge_unattached(ledger, timedelta(0))
 
 
+def world_on(
+    database_url: str, storage: ReceiptStorage, clock: MovableClock, tmp_path: Path
+) -> World:
+    """A world on this database whose ledger keeps receipts in `storage`."""
+    settings = LedgerSettings(database_url=database_url, var_dir=str(tmp_path))
+    app = create_app(settings, clock=clock, testing=True, receipt_storage=storage)
+    return build_world(
+        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
+    )
+
+
 class _SubmittingWhileDeleting(LocalReceiptStorage):
     """Deletes as a directory does, and on each delete has a claim submitted and then looks
     for its events in the feed, as a reader would while the purge runs."""
@@ -327,11 +338,7 @@ def test_a_purge_holds_back_no_reader_of_the_feed_while_the_storage_deletes(
     from services.ledger.receipts.cleanup import purge_unattached
 
     storage = _SubmittingWhileDeleting(tmp_path / "receipts")
-    settings = LedgerSettings(database_url=postgres_url, var_dir=str(tmp_path))
-    app = create_app(settings, clock=clock, testing=True, receipt_storage=storage)
-    world = build_world(
-        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
-    )
+    world = world_on(postgres_url, storage, clock, tmp_path)
     a = world.a
     token = a.tokens["vcse_member"]
     for content in (tiny_pdf(), png_with_text(), jpeg_with_gps()):
@@ -368,11 +375,7 @@ def test_a_purge_that_fails_half_way_leaves_the_upload_unattachable_and_is_finis
     from services.ledger.store.views import receipts
 
     storage = _FailingOnce(tmp_path / "receipts")
-    settings = LedgerSettings(database_url=sqlite_url, var_dir=str(tmp_path))
-    app = create_app(settings, clock=clock, testing=True, receipt_storage=storage)
-    world = build_world(
-        ApiClient(app.test_client()), app.extensions["bridges.ledger"], clock.today()
-    )
+    world = world_on(sqlite_url, storage, clock, tmp_path)
     a = world.a
     abandoned = upload(world, a.tokens["vcse_member"], tiny_pdf()).get_json()["id"]
     clock.advance(3)
