@@ -253,8 +253,20 @@ def notifier_send(database_url: str | None) -> None:
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be cleared and replayed; change nothing."
 )
+@click.option(
+    "--batch-size",
+    envvar="BRIDGES_NOTIFIER_REBUILD_BATCH_SIZE",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Most records applied in one transaction while replaying the topic "
+    "(default: services/notifier/rebuild.py REBUILD_BATCH_SIZE, 2,000).",
+)
 def notifier_rebuild(
-    database_url: str | None, group: str, ledger_url: str | None, dry_run: bool
+    database_url: str | None,
+    group: str,
+    ledger_url: str | None,
+    dry_run: bool,
+    batch_size: int | None,
 ) -> None:
     from services.notifier.ops import read_model_counts, rebuild_from_feed
     from services.notifier.rebuild import rebuild
@@ -297,6 +309,7 @@ def notifier_rebuild(
         kafka.dlq_topic,
         group,
         keys=settings.key_ring(),
+        **({"batch_size": batch_size} if batch_size else {}),
     )
     click.echo(f"read model rebuilt from {kafka.events_topic}: {applied} events applied")
 

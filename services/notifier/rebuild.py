@@ -47,6 +47,12 @@ def clear_read_model(engine: Engine) -> None:
             connection.execute(delete(table))
 
 
+# A rebuild reads a backlog, so it takes bigger batches than the live consumer (500): the
+# work per transaction (its statements, its commit) is shared by four times the events. 2,000
+# against 500 made the rebuild about a tenth faster (P5); 5,000 gained no more.
+REBUILD_BATCH_SIZE = 2000
+
+
 def rebuild(
     engine: Engine,
     kafka_config: Mapping[str, Any],
@@ -54,8 +60,10 @@ def rebuild(
     dlq_topic: str,
     group: str,
     keys: KeyRing | None = None,
+    batch_size: int = REBUILD_BATCH_SIZE,
 ) -> int:
-    """Replay the topic into an empty read model; the number of events applied."""
+    """Replay the topic into an empty read model, `batch_size` records a transaction at most;
+    the number of events applied."""
     clear_read_model(engine)
     consumer = EventConsumer(
         engine,
@@ -64,6 +72,7 @@ def rebuild(
         kafka_config=kafka_config,
         group=group,
         keys=keys,
+        max_records=batch_size,
     )
     try:
         consumer.run(until_caught_up=True)

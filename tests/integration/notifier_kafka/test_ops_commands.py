@@ -8,13 +8,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import select
 
 from services.cli import main
 from services.notifier.consumer import EventConsumer, stored_offsets
-from services.notifier.rebuild import clear_read_model
+from services.notifier.rebuild import REBUILD_BATCH_SIZE, clear_read_model
 from services.notifier.store import tables
 from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
@@ -258,3 +259,50 @@ def test_reset_offsets_refuses_while_the_group_runs(
         now = stored_offsets(connection, group, events_topic)
     assert {p: o for p, o in now.items() if o} == {p: o for p, o in caught_up.items() if o}
     assert sum(now.values()) == topic_size(kafka_settings.bootstrap_servers, events_topic)
+
+
+def test_a_rebuild_replays_in_batches_of_its_own_size(
+    sqlite_url: str,
+    notifier_url: str,
+    kafka_settings: KafkaSettings,
+    consumed: Consumed,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rebuild reads a backlog: by default in batches of REBUILD_BATCH_SIZE (bigger than the
+    live consumer's 500), or of `--batch-size`; the read model is the same either way."""
+    assert REBUILD_BATCH_SIZE > 500
+    sizes: list[int] = []
+    created = EventConsumer.__init__
+
+    def recording(self: EventConsumer, *args: Any, **kwargs: Any) -> None:
+        sizes.append(kwargs.get("max_records", 500))
+        created(self, *args, **kwargs)
+
+    monkeypatch.setattr(EventConsumer, "__init__", recording)
+    polled: list[int] = []
+    poll = KafkaConsumer.poll
+
+    def counted_poll(self: KafkaConsumer, *args: Any, **kwargs: Any) -> Any:
+        batches = poll(self, *args, **kwargs)
+        polled.append(sum(len(records) for records in batches.values()))
+        return batches
+
+    monkeypatch.setattr(KafkaConsumer, "poll", counted_poll)
+    live = snapshot(consumed.engine)
+    for extra, group in (([], "by-default"), (["--batch-size", "3"], "in-threes")):
+        polled.clear()
+        done = bridges(
+            kafka_settings,
+            "notifier",
+            "rebuild",
+            "--database-url",
+            notifier_url,
+            "--group",
+            group,
+            *extra,
+            keys_url=sqlite_url,
+        )
+        assert done.exit_code == 0, done.output
+        assert snapshot(consumed.engine) == live
+    assert sizes == [REBUILD_BATCH_SIZE, 3]
+    assert max(polled) <= 3 and len([n for n in polled if n]) > 5, polled
