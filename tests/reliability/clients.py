@@ -89,6 +89,8 @@ def perform(
             status, answer, replayed = call(method, path, token, body, sent)
         except Exception as error:  # noqa: BLE001 - no answer: the outcome is unknown
             op.lost_answer(error)
+            if isinstance(error, requests.ReadTimeout | TimeoutError):
+                op.timed_out_sent_at.append(asked)
         else:
             if not (_in_flight(status, answer) and time.monotonic() < give_up):
                 op.answered(status, answer)
@@ -97,6 +99,7 @@ def perform(
                     op.settled_after = time.monotonic() - first_retry
                 return op
             op.waited_in_flight += time.monotonic() - asked + 0.1
+            op.in_flight_sent_at.append(asked)
         if time.monotonic() >= give_up:
             return op
         first_retry = first_retry or time.monotonic()

@@ -83,6 +83,12 @@ class Operation:
     # the time spent told "in flight" (409) by the ledger: a retried key must not wait.
     settled_after: float | None = None
     waited_in_flight: float = 0.0
+    # When the attempts were sent that the client stopped waiting for (a read timeout: the
+    # server may still be running them), and those that were told "in flight" (409).
+    timed_out_sent_at: list[float] = field(default_factory=list)
+    in_flight_sent_at: list[float] = field(default_factory=list)
+    # When the definite answer came.
+    answered_at: float | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -91,6 +97,7 @@ class Operation:
 
     def answered(self, status: int, body: Any) -> None:
         self.status, self.body = status, body
+        self.answered_at = time.monotonic()
         self.outcome = OK if 200 <= status < 300 else FAIL
 
     def lost_answer(self, error: BaseException | str) -> None:

@@ -142,7 +142,16 @@ def run_outage(
     assert history.count(oracle.FAIL) == 0 and history.count(oracle.UNKNOWN) == 0, [
         (op.op_id, op.outcome, op.status) for op in history.operations if op.outcome != oracle.OK
     ]
-    assert during > 100, "the client kept submitting during the outage"
+    # Submissions kept being answered 2xx throughout: in every 5 s of the outage (how many
+    # depends on the machine's load, so no count is asked for).
+    answered = [op.answered_at for op in history.operations if op.outcome == oracle.OK]
+    windows = [started + 5 * n for n in range(int(outage // 5))]
+    silent = [
+        round(w - started)
+        for w in windows
+        if not any(at is not None and w <= at < w + 5 for at in answered)
+    ]
+    assert during > 0 and not silent, f"no submission answered in the 5 s from {silent} s"
     assert max(lag_seen, default=0) > 0, "events waited in the store while the broker was away"
 
 
