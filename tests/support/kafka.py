@@ -400,3 +400,21 @@ def check_delivery(stored: Sequence[StoredEvent], records: Iterable[Any]) -> Del
     report.lost = [event_id for event_id in by_id if event_id not in seen]
     report.split_keys = [k.decode() for k, parts in partitions_of_key.items() if len(parts) > 1]
     return report
+
+
+# --- watching the real consumer's calls -------------------------------------------------------
+
+
+def records_per_poll(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many records each `KafkaConsumer.poll` returned, while the test runs (the real
+    poll is called; this only counts what it gave)."""
+    polled: list[int] = []
+    poll = KafkaConsumer.poll
+
+    def counted(self: KafkaConsumer, *args: Any, **kwargs: Any) -> Any:
+        batches = poll(self, *args, **kwargs)
+        polled.append(sum(len(records) for records in batches.values()))
+        return batches
+
+    monkeypatch.setattr(KafkaConsumer, "poll", counted)
+    return polled

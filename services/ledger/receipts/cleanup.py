@@ -10,11 +10,12 @@ here: the claim's erasure (`Ledger.erase_receipts_of_claim`) is its only way out
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Text, cast, delete, exists, select, update
+from sqlalchemy import ColumnElement, Row, Text, cast, delete, exists, select, update
 
 from shared.events.types import ClaimAmended, ClaimSubmitted
 
@@ -69,16 +70,15 @@ def purge_unattached(
     ).order_by(receipts.c.uploaded_at, receipts.c.organisation_id, receipts.c.sha256)
     if dry_run:
         with ledger.reading() as reading:
-            rows = reading.connection.execute(query.where(abandoned)).all()
-        return [Unattached(r.organisation_id, r.sha256, r.size_bytes, r.uploaded_at) for r in rows]
+            return _unattached(reading.connection.execute(query.where(abandoned)))
     with ledger.store.unit_of_work() as uow:
-        rows = uow.connection.execute(query.where(abandoned)).all()
-        found = [Unattached(r.organisation_id, r.sha256, r.size_bytes, r.uploaded_at) for r in rows]
+        found = _unattached(uow.connection.execute(query.where(abandoned)))
+        marked_at = ledger.clock()
         for receipt in found:
             uow.connection.execute(
                 update(receipts)
                 .where(_receipt(receipt), receipts.c.erased_at.is_(None))
-                .values(erased_at=ledger.clock())
+                .values(erased_at=marked_at)
             )
     if not found:
         return found
@@ -93,6 +93,10 @@ def purge_unattached(
                 )
             )
     return found
+
+
+def _unattached(rows: Iterable[Row[Any]]) -> list[Unattached]:
+    return [Unattached(r.organisation_id, r.sha256, r.size_bytes, r.uploaded_at) for r in rows]
 
 
 def _receipt(receipt: Unattached) -> ColumnElement[bool]:

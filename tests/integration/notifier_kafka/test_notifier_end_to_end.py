@@ -21,7 +21,7 @@ from shared.sql import make_engine
 from tests.integration.notifier_kafka.conftest import Consumed
 from tests.reliability.oracle import read_model_differences
 from tests.support.clock import TEST_TODAY, RunningClock
-from tests.support.kafka import read_topic
+from tests.support.kafka import read_topic, records_per_poll
 from tests.support.ledger_events import ledger_history
 from tests.support.notifier_run import consume_all, snapshot
 
@@ -172,20 +172,14 @@ def test_catching_up_reads_the_end_offsets_from_the_fetches_not_a_round_trip_per
     poll: against the high-water marks the fetch responses carry, asking the broker for end
     offsets only while a partition has had no fetch answered."""
     asked: list[int] = []
-    polled: list[int] = []
-    end_offsets, poll = KafkaConsumer.end_offsets, KafkaConsumer.poll
+    end_offsets = KafkaConsumer.end_offsets
 
     def counted_end_offsets(self: KafkaConsumer, partitions: Any) -> Any:
         asked.append(len(partitions))
         return end_offsets(self, partitions)
 
-    def counted_poll(self: KafkaConsumer, *args: Any, **kwargs: Any) -> Any:
-        batches = poll(self, *args, **kwargs)
-        polled.append(sum(len(records) for records in batches.values()))
-        return batches
-
     monkeypatch.setattr(KafkaConsumer, "end_offsets", counted_end_offsets)
-    monkeypatch.setattr(KafkaConsumer, "poll", counted_poll)
+    polled = records_per_poll(monkeypatch)
     engine = consumed.engine
     live = snapshot(engine)
     clear_read_model(engine)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from sqlalchemy import select
 
 from services.cli import main
@@ -21,7 +21,7 @@ from shared.settings import KafkaSettings, kafka_client_config
 from shared.sql import make_engine
 from tests.integration.notifier_kafka.conftest import Consumed
 from tests.support.clock import TEST_TODAY, RunningClock
-from tests.support.kafka import read_topic, topic_size
+from tests.support.kafka import read_topic, records_per_poll, topic_size
 from tests.support.ledger_events import ledger_history
 from tests.support.notifier_run import consume_all, snapshot
 
@@ -54,6 +54,23 @@ def test_every_notifier_operations_command_has_help() -> None:
         assert "--dry-run" in CliRunner().invoke(main, [*command, "--help"]).output
     reset = CliRunner().invoke(main, ["notifier", "reset-offsets", "--help"]).output
     assert "--dry-run" in reset and "SKIPS" in reset and "event id" in reset
+
+
+def rebuild_by_command(
+    settings: KafkaSettings, notifier_url: str, group: str, *extra: str, keys_url: str
+) -> Result:
+    """`bridges notifier rebuild` from the topic, as consumer group `group`."""
+    return bridges(
+        settings,
+        "notifier",
+        "rebuild",
+        "--database-url",
+        notifier_url,
+        "--group",
+        group,
+        *extra,
+        keys_url=keys_url,
+    )
 
 
 def test_rebuild_from_the_topic_and_from_the_ledgers_store(
@@ -106,16 +123,7 @@ def test_rebuild_from_the_topic_and_from_the_ledgers_store(
 
     # And from the topic, by the command.
     clear_read_model(engine)
-    done = bridges(
-        kafka_settings,
-        "notifier",
-        "rebuild",
-        "--database-url",
-        notifier_url,
-        "--group",
-        "g2",
-        keys_url=sqlite_url,
-    )
+    done = rebuild_by_command(kafka_settings, notifier_url, "g2", keys_url=sqlite_url)
     assert done.exit_code == 0, done.output
     assert snapshot(engine) == live
 
@@ -279,29 +287,11 @@ def test_a_rebuild_replays_in_batches_of_its_own_size(
         created(self, *args, **kwargs)
 
     monkeypatch.setattr(EventConsumer, "__init__", recording)
-    polled: list[int] = []
-    poll = KafkaConsumer.poll
-
-    def counted_poll(self: KafkaConsumer, *args: Any, **kwargs: Any) -> Any:
-        batches = poll(self, *args, **kwargs)
-        polled.append(sum(len(records) for records in batches.values()))
-        return batches
-
-    monkeypatch.setattr(KafkaConsumer, "poll", counted_poll)
+    polled = records_per_poll(monkeypatch)
     live = snapshot(consumed.engine)
     for extra, group in (([], "by-default"), (["--batch-size", "3"], "in-threes")):
         polled.clear()
-        done = bridges(
-            kafka_settings,
-            "notifier",
-            "rebuild",
-            "--database-url",
-            notifier_url,
-            "--group",
-            group,
-            *extra,
-            keys_url=sqlite_url,
-        )
+        done = rebuild_by_command(kafka_settings, notifier_url, group, *extra, keys_url=sqlite_url)
         assert done.exit_code == 0, done.output
         assert snapshot(consumed.engine) == live
     assert sizes == [REBUILD_BATCH_SIZE, 3]
