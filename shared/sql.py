@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -76,9 +77,35 @@ def make_engine(
         _configure_sqlite(engine, sqlite_busy_timeout_ms, sqlite_synchronous.upper(), queue)
         return engine
     if backend == "postgresql":
-        engine_kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **engine_kwargs)
+        engine = create_engine(parsed, **engine_kwargs)
+        if not engine_kwargs.get("pool_pre_ping"):
+            event.listen(engine, "checkout", _check_out_live_postgresql)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _check_out_live_postgresql(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection is handed out only if nothing says it is dead, without a
+    round trip to ask (what `pool_pre_ping` costs on every checkout).
+
+    An idle connection has nothing to read: a server that ends it (a restart, an
+    administrator's `pg_terminate_backend`, an idle timeout) sends its notice and closes, and
+    its socket becomes readable. So a connection the driver knows is closed or broken, or
+    whose socket has anything to read, is discarded and the pool connects anew (SQLAlchemy's
+    `DisconnectionError` from a checkout hook; the caller never sees it). The services never
+    LISTEN, so nothing else arrives on an idle connection. Not covered, as by a ping either
+    until TCP gives up: a peer that vanished without a word (a cable cut); the first statement
+    then fails and the pool is invalidated as for any lost connection."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise exc.DisconnectionError("the connection was closed")
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        events = poller.poll(0)
+    except (OSError, ValueError) as error:
+        raise exc.DisconnectionError(f"the connection's socket is gone: {error}") from error
+    if events:
+        raise exc.DisconnectionError("the server spoke on an idle connection (it ended it)")
 
 
 class _WriterQueue:
@@ -195,10 +222,10 @@ def _configure_sqlite(
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        if not options.get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN")
-            return
         dbapi = connection.connection.dbapi_connection
+        if not options.get(WRITE_OPTION):
+            _begin(dbapi, "BEGIN")
+            return
         if isinstance(dbapi, _QueuedWriterConnection) and dbapi.writer_queue is None:
             if not queue.acquire(busy_timeout_ms / 1000):
                 busy = sqlite3.OperationalError("database is locked (writer queue)")
@@ -206,11 +233,20 @@ def _configure_sqlite(
                 raise exc.OperationalError("BEGIN IMMEDIATE", None, busy)
             dbapi.writer_queue = queue
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(dbapi, "BEGIN IMMEDIATE")
         except BaseException:
             if isinstance(dbapi, _QueuedWriterConnection):
                 dbapi._leave_queue()
             raise
+
+
+def _begin(dbapi_connection: Any, statement: str) -> None:
+    """Send BEGIN straight to the driver (a statement SQLAlchemy would only pass through, at
+    a cost per transaction), with its errors wrapped as SQLAlchemy's, as they would be."""
+    try:
+        dbapi_connection.execute(statement)
+    except sqlite3.OperationalError as error:
+        raise exc.OperationalError(statement, None, error) from error
 
 
 def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:

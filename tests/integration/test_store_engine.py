@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from services.ledger.store import begin_write, make_engine
@@ -76,12 +76,35 @@ def test_sqlite_parent_directories_are_created(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_postgresql_engines_pre_ping(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
+def test_postgresql_connections_the_server_ended_are_replaced_at_checkout(
+    postgres_url: str,
+) -> None:
+    """No ping per checkout (a round trip each time), yet a pooled connection the server ended
+    (a restart, pg_terminate_backend) is never handed out: the next use just works."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    executed: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: executed.append(args[2]))
     try:
-        assert engine.pool._pre_ping
+        assert not engine.pool._pre_ping
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT 1")).scalar() == 1
+            first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as connection:  # the same pooled connection, not pinged
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+        assert executed == ["SELECT pg_backend_pid()"] * 2
+        other = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with other.connect() as admin:
+            assert admin.execute(text(f"SELECT pg_terminate_backend({int(first)})")).scalar()
+            for _ in range(100):  # until the backend has gone
+                gone = admin.execute(
+                    text(f"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = {int(first)}")
+                ).scalar()
+                if gone:
+                    break
+                admin.execute(text("SELECT pg_sleep(0.02)"))
+        other.dispose()
+        with engine.connect() as connection:
+            again = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert again != first
     finally:
         engine.dispose()
 
@@ -136,7 +159,7 @@ def test_sqlite_writers_queue_and_begin_as_soon_as_the_lock_is_free(sqlite_url: 
 
 _OTHER_WRITER = """
 import sys, time
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 from services.ledger.store import begin_write, make_engine
 from shared.sql import _writer_queue
 engine = make_engine(sys.argv[1])

@@ -266,27 +266,14 @@ class UnitOfWork:
         # (exactly what a reader will get back).
         texts = [json.dumps(dict(event.data)) for event in new_events]
         insert = _append_statement(connection.dialect, len(new_events))
-        stored_when = insert.when(when)
-        parameters: list[Any] = []
-        for version, (event, text) in enumerate(
-            zip(new_events, texts, strict=True), start=expected_version + 1
-        ):
-            parameters += (
-                str(event.event_id),
-                stream_id,
-                version,
-                event.type,
-                event.schema_version,
-                partition_key,
-                stored_when,
-                actor,
-                correlation_id,
-                causation_id,
-                text,
-            )
-        parameters += (stream_id, expected_version, *(str(i) for i in event_ids))
+        parameters = insert.parameters(
+            new_events,
+            texts,
+            (stream_id, partition_key, insert.when(when), actor, correlation_id, causation_id),
+            expected_version,
+        )
         try:
-            rows = connection.exec_driver_sql(insert.sql, tuple(parameters)).all()
+            rows = connection.exec_driver_sql(insert.sql, parameters).all()
         except IntegrityError as error:
             # Only a writer racing for the stream without holding its lock gets here (see the
             # module docstring). On PostgreSQL the transaction is now aborted: the unit of work
@@ -629,12 +616,58 @@ def _explain_integrity_error(
 
 @dataclasses.dataclass(frozen=True)
 class _AppendStatement:
-    """One INSERT of a command's events (per dialect and number of events), with its checks:
-    it inserts nothing unless the stream is at the expected version and no event id is stored.
-    Positions follow versions (ORDER BY), so the feed has a stream's events in version order."""
+    """One INSERT of a command's events, with its checks: it inserts nothing unless the stream
+    is at the expected version and no event id is stored. Positions follow versions (ORDER BY),
+    so the feed has a stream's events in version order.
+
+    PostgreSQL: one statement for any number of events, so the driver parses it once and the
+    server prepares it once: what the events share as scalars, their ids, types and schema
+    versions as arrays (`unnest`), their data as one JSON array (element n is event n's data,
+    parsed once). SQLite: a row of placeholders per event (its driver caches each shape)."""
 
     sql: str
     when: Callable[[datetime], Any]
+    arrays: bool
+
+    def parameters(
+        self,
+        new_events: Sequence[NewEvent],
+        texts: Sequence[str],
+        shared: tuple[Any, ...],
+        expected_version: int,
+    ) -> tuple[Any, ...]:
+        """The statement's parameters; `shared` is what every event of the append has in
+        common: (stream id, partition key, stored instant, actor, correlation, causation)."""
+        ids = [str(event.event_id) for event in new_events]
+        if self.arrays:
+            return (
+                *shared,
+                expected_version,
+                f"[{', '.join(texts)}]",
+                ids,
+                [event.type for event in new_events],
+                [event.schema_version for event in new_events],
+                ids,
+            )
+        stream, partition_key, when, actor, correlation, causation = shared
+        parameters: list[Any] = []
+        for version, (event_id, event, text) in enumerate(
+            zip(ids, new_events, texts, strict=True), start=expected_version + 1
+        ):
+            parameters += (
+                event_id,
+                stream,
+                version,
+                event.type,
+                event.schema_version,
+                partition_key,
+                when,
+                actor,
+                correlation,
+                causation,
+                text,
+            )
+        return (*parameters, stream, expected_version, *ids)
 
 
 _COLUMNS = (
@@ -651,39 +684,45 @@ _COLUMNS = (
     "data",
 )
 
+# Placeholders and our own column names only: every value is a bound parameter.
+_POSTGRESQL_APPEND = """INSERT INTO events (event_id, stream_id, stream_version, type,
+    schema_version, partition_key, occurred_at, actor, correlation_id, causation_id, data)
+SELECT new.event_id, one.stream_id, one.expected + new.n::integer, new.type,
+    new.schema_version, one.partition_key, one.occurred_at, one.actor, one.correlation_id,
+    one.causation_id, one.bodies -> (new.n::integer - 1)
+FROM (SELECT %s::varchar AS stream_id, %s::varchar AS partition_key,
+        %s::timestamptz AS occurred_at, %s::varchar AS actor, %s::varchar AS correlation_id,
+        %s::varchar AS causation_id, %s::integer AS expected, %s::jsonb AS bodies) AS one
+CROSS JOIN unnest(%s::varchar[], %s::varchar[], %s::integer[])
+    WITH ORDINALITY AS new (event_id, type, schema_version, n)
+WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = one.stream_id)
+    = one.expected
+AND NOT EXISTS (SELECT 1 FROM events WHERE event_id = ANY(%s::varchar[]))
+ORDER BY new.n RETURNING global_position, stream_version"""
+
 
 @functools.lru_cache(maxsize=256)
 def _append_statement(dialect: Dialect, count: int) -> _AppendStatement:
-    postgresql = dialect.name == "postgresql"
-    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
-    if postgresql:
-        casts = ["varchar", "varchar", "integer", "varchar", "integer", "varchar", "timestamptz"]
-        row = ", ".join(
-            [*(f"{mark}::{cast}" for cast in casts), *[f"{mark}::varchar"] * 3, f"{mark}::jsonb"]
-        )
-        names = ", ".join(_COLUMNS)
-        values = f"(VALUES {', '.join([f'({row})'] * count)}) AS new ({names})"
-        picked, version = names, "new.stream_version"
-    else:
-        row = ", ".join([mark] * len(_COLUMNS))
-        values = f"(VALUES {', '.join([f'({row})'] * count)})"
-        picked = ", ".join(f"column{n}" for n in range(1, len(_COLUMNS) + 1))
-        version = "column3"
-    ids = ", ".join([mark] * count)
-    # Placeholders and our own column names only: every value is a bound parameter.
-    version_is = f"(SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = {mark})"  # noqa: S608  # nosec B608: placeholders only
-    new_ids = f"NOT EXISTS (SELECT 1 FROM events WHERE event_id IN ({ids}))"  # noqa: S608  # nosec B608: placeholders only
-    check = f"{version_is} = {mark} AND {new_ids}"
-    columns = ", ".join(_COLUMNS)
-    sql = " ".join(
-        [
-            f"INSERT INTO events ({columns}) SELECT {picked} FROM {values}",  # noqa: S608  # nosec B608: placeholders only
-            f"WHERE {check} ORDER BY {version} RETURNING global_position, stream_version",
-        ]
-    )
     # The column type's own conversion (UTC; SQLite's text form), as a bound value would get.
     bind = events.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return _AppendStatement(sql, bind if bind is not None else (lambda value: value))
+    when = bind if bind is not None else (lambda value: value)
+    if dialect.name == "postgresql":
+        return _AppendStatement(_POSTGRESQL_APPEND, when, arrays=True)
+    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+    row = ", ".join([mark] * len(_COLUMNS))
+    values = f"(VALUES {', '.join([f'({row})'] * count)})"
+    picked = ", ".join(f"column{n}" for n in range(1, len(_COLUMNS) + 1))
+    ids = ", ".join([mark] * count)
+    version_is = f"(SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = {mark})"  # noqa: S608  # nosec B608: placeholders only
+    new_ids = f"NOT EXISTS (SELECT 1 FROM events WHERE event_id IN ({ids}))"  # noqa: S608  # nosec B608: placeholders only
+    sql = " ".join(
+        [
+            f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {picked} FROM {values}",  # noqa: S608  # nosec B608: placeholders only
+            f"WHERE {version_is} = {mark} AND {new_ids}",
+            "ORDER BY column3 RETURNING global_position, stream_version",
+        ]
+    )
+    return _AppendStatement(sql, when, arrays=False)
 
 
 def _writer_busy_or(error: OperationalError) -> Exception:
