@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load
 
 from .envelope import NewEvent, StoredEvent
+from .reader import NotPlain, Reader, reader_for
 from .types import (
     ALL_EVENT_CLASSES,
     ActivityRates,
@@ -445,6 +446,15 @@ CURRENT_VERSIONS: dict[str, int] = {cls.event_type: cls.schema_version for cls i
 EVENT_TYPES: tuple[str, ...] = tuple(CURRENT_VERSIONS)
 #: (type, from_version) → a function turning that version's data into the next version's.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+#: Schema → its fast reader of plainly well-formed data, or None (see reader.py). Keyed by
+#: the schema object, so a schema put in SCHEMAS later (a test's) gets its own.
+_READERS: dict[Schema, Reader | None] = {}
+
+
+def _reader(schema: Schema) -> Reader | None:
+    if schema not in _READERS:
+        _READERS[schema] = reader_for(schema)
+    return _READERS[schema]
 
 
 def to_data(event: Event) -> tuple[str, int, dict[str, Any]]:
@@ -481,8 +491,16 @@ def from_data(event_type: str, schema_version: int, data: Mapping[str, Any]) -> 
         except (KeyError, TypeError, ValueError) as error:
             raise MalformedEvent(event_type, schema_version, f"cannot upcast: {error}") from error
         version += 1
+    schema = SCHEMAS[(event_type, current)]
+    read = _reader(schema)
+    if read is not None:
+        try:
+            plain: Event = read(payload)
+            return plain
+        except NotPlain:
+            pass  # the schema decides: it accepts, or refuses with the precise reason
     try:
-        event: Event = SCHEMAS[(event_type, current)].load(payload)
+        event: Event = schema.load(payload)
     except ValidationError as error:
         raise MalformedEvent(event_type, schema_version, _describe(error.messages)) from error
     return event
