@@ -103,6 +103,29 @@ def displayable(value: str) -> str:
     return _UNDISPLAYABLE.sub(REPLACEMENT, value)
 
 
+# The bytes of a JSON text (UTF-8) that decode to characters `displayable` leaves alone: the
+# printable ASCII characters it accepts, and the escapes after a backslash that stand for one.
+_DISPLAYABLE_ASCII = bytes(
+    c for c in range(0x20, 0x7F) if c != ord("\\") and _UNDISPLAYABLE.search(chr(c)) is None
+)
+_DISPLAYABLE_ESCAPES = bytes(
+    c
+    for c, char in zip(b'"\\/bfnrt', '"\\/\b\f\n\r\t', strict=True)
+    if _UNDISPLAYABLE.search(char) is None
+)
+_DISPLAYABLE_ESCAPE = re.compile(b"\\\\[" + re.escape(_DISPLAYABLE_ESCAPES) + b"]")
+
+
+def displayable_json(body: bytes) -> bool:
+    """True when every string the JSON text `body` can decode to is already displayable, so
+    `displayable_all` of what it decodes to changes nothing: printable ASCII only, with no
+    escape of another character (``\\u…``, ``\\b``). False says nothing (look at the values)."""
+    if body.translate(None, _DISPLAYABLE_ASCII).strip(b"\\"):
+        return False
+    # Escapes read left to right, as JSON reads them: a backslash left is another escape.
+    return b"\\" not in body or b"\\" not in _DISPLAYABLE_ESCAPE.sub(b"", body)
+
+
 def displayable_all(value: Any) -> Any:
     """`displayable` applied to every string inside lists, tuples and dict values and keys."""
     if isinstance(value, str):

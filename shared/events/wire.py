@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..text import displayable_all
+from ..text import displayable_all, displayable_json
 from .catalogue import EventDecodeError, from_data
 from .envelope import StoredEvent
 from .types import Event
@@ -154,10 +154,15 @@ def from_record(
     if not isinstance(data, dict):
         raise MalformedRecord("the body is not a JSON object")
     # Text stored before the text rules (a lone surrogate, a NUL) is read as displayable, so
-    # the read model can store it (PostgreSQL refuses NUL) and show it (shared/text.py).
+    # the read model can store it (PostgreSQL refuses NUL) and show it (shared/text.py). A
+    # body that cannot hold such text (the common case) needs no walk through its values.
+    plain = displayable_json(value)
     if opener is not None:
-        data = opener(event_type, data)
-    data = displayable_all(data)
+        opened = opener(event_type, data)
+        plain = plain and opened == data
+        data = opened
+    if not plain:
+        data = displayable_all(data)
     event = from_data(event_type, schema_version, data)
     partition_key = attributes.get("ce_partitionkey") or (key or b"").decode("utf-8", "replace")
     envelope = StoredEvent(

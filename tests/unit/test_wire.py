@@ -105,3 +105,30 @@ def test_a_truncated_body_is_malformed() -> None:
     with pytest.raises(MalformedRecord):
         from_record(key, value[: len(value) // 2], headers)
     assert json.loads(value)  # the untruncated body was fine
+
+
+REJECTION = {"claim_id": "c1", "rejected_by": "u2", "rejected_on": "2026-04-02"}
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["Out of scope", "line one\nline two", "NUL \u0000 here", "lone \ud800", "bidi \u202e42"],
+)
+@pytest.mark.parametrize("opened", [False, True])
+def test_received_text_is_displayable_whether_the_body_or_the_opener_brought_it(
+    reason: str, opened: bool
+) -> None:
+    """Text from before the text rules reads as displayable (U+FFFD), as shared/text.py shows it,
+    whether it came in the body or out of a sealed field the opener opened."""
+    record = to_record(stored(SAMPLES[15]))  # a ClaimRejected
+    sent = {**REJECTION, "reason": "sealed" if opened else reason}
+    body = json.dumps(sent).encode("utf-8", "surrogatepass")
+
+    def opener(_type: str, data: Any) -> dict[str, Any]:
+        return {**data, "reason": reason}
+
+    received = from_record(record.key, body, record.headers, opener=opener if opened else None)
+    shown = reason.replace("\u0000", "\ufffd").replace("\ud800", "\ufffd")
+    shown = shown.replace("\u202e", "\ufffd")
+    assert received.event.reason == shown  # type: ignore[attr-defined]
+    assert received.envelope.data["reason"] == shown
