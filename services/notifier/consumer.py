@@ -36,6 +36,7 @@ from shared.sql import begin_write, insert_for
 from . import faults, telemetry
 from .keys import KeyRing
 from .projection import Projection, claim_ids_of
+from .store.read_model import claims_just_written
 from .store.tables import consumer_offsets, processed_events
 
 log = get_logger("notifier.consumer")
@@ -160,7 +161,10 @@ def apply_batch(
         dead_letter(poison)  # acknowledged by the broker before the offsets move past them
         result.dead_lettered = len(poison)
     if after_batch is not None and result.changed_claims:
-        with telemetry.batch_correlations(correlations):
+        with (
+            telemetry.batch_correlations(correlations),
+            claims_just_written(projection.written()),
+        ):
             after_batch(connection, result.changed_claims, london_date(now), now)
     if next_offsets:
         connection.execute(

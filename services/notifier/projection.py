@@ -302,6 +302,12 @@ class Projection:
             changed.append(claim_id)
         return changed
 
+    def written(self) -> dict[str, ClaimTimeline]:
+        """After `flush`: the claims this projection holds, as their rows now read (loaded
+        from them, or written from them; an erasure's scrub drops what it held before)."""
+        assert not self._dirty, "flush first"
+        return {claim_id: known[0] for claim_id, known in self._loaded.items() if known}
+
     def flush(self) -> None:
         """Write everything buffered since the last flush: one statement per table."""
         connection = self.connection

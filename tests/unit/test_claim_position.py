@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +15,8 @@ from services.notifier.model import ClaimTimeline
 from shared.claim_position import (
     ClaimTerms,
     Fact,
+    fact_from_json,
+    fact_to_json,
     on_time,
     position_as_at,
     settlement_status,
@@ -149,3 +152,24 @@ def test_on_time_needs_something_owed() -> None:
     paid = position_as_at(TERMS, [*approved(), pay(date(2026, 3, 3), 10_000, "p")], SUBMITTED)
     assert paid is not None and paid.status == "submitted"
     assert position_as_at(TERMS, approved(), SUBMITTED - timedelta(days=1)) is None
+
+
+FACTS = st.builds(
+    Fact,
+    kind=st.sampled_from(["submitted", "amended", "queried", "answered", "approved", "paid"]),
+    on=st.dates(),
+    amount_pence=st.integers(min_value=-(10**12), max_value=10**12),
+    payment_id=st.none() | st.text(max_size=8),
+    text=st.none() | st.text(max_size=8),
+    hours=st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=2),
+)
+
+
+@given(FACTS)
+def test_a_fact_reads_back_as_it_was_written(fact: Fact) -> None:
+    """The read views keep facts as JSON; the notifier's alert rules use the facts it holds in
+    memory for the rows it just wrote, so reading a row back must give the same facts."""
+    written = json.loads(json.dumps(fact_to_json(fact)))
+    read = fact_from_json(written)
+    assert read == fact
+    assert repr(read) == repr(fact)

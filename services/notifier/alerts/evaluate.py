@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, case, func, select, union
 
-from services.notifier.model import APPROVED, UNDECIDED, ClaimTimeline
+from services.notifier.model import APPROVED, UNDECIDED
 from services.notifier.rules import (
     AlertCandidate,
     assess_partnership,
@@ -33,6 +33,7 @@ from services.notifier.store.read_model import (
     AgreementTerms,
     load_agreements,
     load_claims,
+    load_claims_by_id,
     organisation_names,
 )
 from services.notifier.store.tables import agreements, alerts, claims
@@ -42,7 +43,6 @@ from .records import UNRESOLVED, Alert, RaisedAlert
 from .store import raise_candidates, reopen_all, resolve, unresolved_alerts
 
 CLAIM_RULE_KINDS = RULE_KINDS - {BUDGET_THRESHOLD, "equity_breach"}
-_CHUNK = 500
 
 
 @dataclass
@@ -92,7 +92,7 @@ def assess(
     if not wanted:
         return evaluation
     # Only what these claims need, a query or so per table whatever the partnerships hold.
-    timelines = _load_claims(connection, wanted)
+    timelines = load_claims_by_id(connection, wanted)
     terms = load_agreements(connection, agreement_ids={t.agreement_id for t in timelines})
     names = organisation_names(
         connection,
@@ -148,13 +148,6 @@ def _partnerships(connection: Connection) -> list[str]:
         ),
     )
     return sorted(connection.execute(query).scalars())
-
-
-def _load_claims(connection: Connection, claim_ids: list[str]) -> list[ClaimTimeline]:
-    found: list[ClaimTimeline] = []
-    for start in range(0, len(claim_ids), _CHUNK):
-        found.extend(load_claims(connection, claim_ids=claim_ids[start : start + _CHUNK]))
-    return found
 
 
 def _committed(connection: Connection, budgeted: list[AgreementTerms]) -> dict[str, int]:

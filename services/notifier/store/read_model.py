@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -94,6 +96,36 @@ def load_claims(
         query = query.where(claims.c.id.in_(list(claim_ids)))
     rows = connection.execute(query.order_by(claims.c.submitted_on, claims.c.id)).all()
     return [timeline_from_row(row) for row in rows]
+
+
+# The timelines the consumer's batch has just written, while its after-batch hook runs.
+_just_written: ContextVar[Mapping[str, ClaimTimeline] | None] = ContextVar(
+    "bridges_claims_just_written", default=None
+)
+
+
+@contextmanager
+def claims_just_written(timelines: Mapping[str, ClaimTimeline]) -> Iterator[None]:
+    """While the consumer raises a batch's alerts, in the batch's transaction: these claims'
+    rows were just written from these timelines (nothing has changed them since), so the
+    rules read them here instead of reading the rows back."""
+    token = _just_written.set(timelines)
+    try:
+        yield
+    finally:
+        _just_written.reset(token)
+
+
+def load_claims_by_id(connection: Connection, claim_ids: Sequence[str]) -> list[ClaimTimeline]:
+    """The stored claims among these (500 ids a query), those just written from memory."""
+    known = _just_written.get() or {}
+    found = [known[c] for c in claim_ids if c in known]
+    unknown = [c for c in claim_ids if c not in known]
+    for start in range(0, len(unknown), 500):
+        found.extend(load_claims(connection, claim_ids=unknown[start : start + 500]))
+    if known:
+        found.sort(key=lambda t: (t.submitted_on, t.claim_id))
+    return found
 
 
 def agreement_from_row(row: Any) -> AgreementTerms:

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event, select
 
+from services.ledger.people import erase_person
 from services.notifier.consumer import DeadLetter, apply_batch, stored_offsets
 from services.notifier.runner import raise_alerts_for
-from services.notifier.store.read_model import load_claims
+from services.notifier.store.read_model import load_claims, load_claims_by_id
 from services.notifier.store.tables import (
     agreements,
     alerts,
@@ -285,3 +286,43 @@ def test_a_batch_costs_a_few_statements_whatever_its_size(notifier_engine: Engin
         )
     assert counts[100] == counts[20], counts
     assert counts[100] <= 25, counts
+
+
+def test_the_alert_rules_see_the_claims_as_their_rows_now_read(
+    notifier_engine: Engine, sqlite_url: str
+) -> None:
+    """The after-batch hook reads the batch's claims from the projection's memory
+    (load_claims_by_id): exactly what reading the rows back in that transaction gives,
+    including claims an erasure in the same batch scrubbed after they changed."""
+    history = ledger_history(sqlite_url, START)
+    records = fake_records(history.records())
+    erase_person(history.world.ledger, None, history.world.a.person_ids["vcse_member"])
+    history.refresh()
+    erasure = fake_records(history.records())[-1]
+    assert history.events[-1].type == "PersonalDataErased"
+    # The erasure inside the batch, with one claim event after it.
+    batch = [
+        *records[:-1],
+        FakeRecord("t", 0, 10_000, erasure.key, erasure.value, erasure.headers),
+        records[-1],
+    ]
+    checked: list[str] = []
+
+    def compare(connection: Any, claim_ids: list[str], as_of: date, now: datetime) -> None:
+        from_memory = load_claims_by_id(connection, claim_ids)
+        assert from_memory  # the batch's claims were held in memory, not read back
+        from_rows = load_claims(connection, claim_ids=claim_ids)
+        assert {t.claim_id: t for t in from_memory} == {t.claim_id: t for t in from_rows}
+        checked.extend(claim_ids)
+        raise_alerts_for(connection, claim_ids, as_of, now)
+
+    with begin_write(notifier_engine) as connection:
+        apply_batch(
+            connection,
+            batch,
+            group="notifier",
+            now=NOW,
+            dead_letter=lambda batch: None,
+            after_batch=compare,
+        )
+    assert checked
