@@ -68,15 +68,13 @@ def reader_for(schema: Schema, build_hook: str = "_build") -> Reader | None:
     names = frozenset(name for name, *_ in readers)
 
     def read(data: Any) -> Any:
-        if type(data) is not dict:
-            raise NotPlain
-        for key in data:
-            if key not in names:
-                raise NotPlain  # an unknown key: the schema names it in its error
+        if type(data) is not dict or not names.issuperset(data):
+            raise NotPlain  # not an object, or an unknown key: the schema names it
         values: dict[str, Any] = {}
         for name, value_reader, required, default in readers:
-            if name in data:
-                values[name] = value_reader(data[name])
+            value = data.get(name, missing)
+            if value is not missing:
+                values[name] = value_reader(value)
             elif required:
                 raise NotPlain
             elif default is not missing:
@@ -122,23 +120,13 @@ def _value_reader(field: fields.Field[Any]) -> Reader | None:
             return None
     else:
         return None  # a field of the project's own (the activities' rates): the schema reads it
-    if field.allow_none:
-        return _or_none(inner)
-    return _not_none(inner)
+    # None is none of the types the readers take, so only a field that allows it needs a test.
+    return _or_none(inner) if field.allow_none else inner
 
 
 def _or_none(inner: Reader) -> Reader:
     def read(value: Any) -> Any:
         return None if value is None else inner(value)
-
-    return read
-
-
-def _not_none(inner: Reader) -> Reader:
-    def read(value: Any) -> Any:
-        if value is None:
-            raise NotPlain
-        return inner(value)
 
     return read
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.ledger.domain.clocks import approval_due, payment_due
 from shared.calendar import (
@@ -115,3 +117,23 @@ def test_london_date_of_an_instant() -> None:
     assert london_date(datetime(2026, 1, 1, 20, 0, tzinfo=new_york)) == date(2026, 1, 2)
     with pytest.raises(ValueError, match="timezone-aware"):
         london_date(datetime(2026, 1, 1, 12, 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
+    st.integers(min_value=-800, max_value=800),
+    st.sampled_from(NATIONS),
+)
+def test_working_days_between_is_the_count_of_working_days_one_by_one(
+    start: date, days: int, nation: str
+) -> None:
+    """Counted from the weeks and the bank holidays: the same as walking the days."""
+    end = start + timedelta(days=days)
+    low, high = min(start, end), max(start, end)
+    walked = sum(
+        1
+        for offset in range(1, (high - low).days + 1)
+        if is_working_day(low + timedelta(days=offset), nation)
+    )
+    assert working_days_between(start, end, nation) == (walked if end >= start else -walked)
