@@ -23,6 +23,12 @@ generator costs the servers little CPU; it still shares the machine with them.
 
     .venv/bin/python bench/claim_submissions.py
     .venv/bin/python bench/claim_submissions.py --seconds 3 --connections 16 --databases sqlite
+    .venv/bin/python bench/claim_submissions.py --py-spy /tmp/p1-profiles   # and profile it
+
+With `--py-spy DIR`, py-spy (PyPI; `make bench` installs it) samples the ledger's gunicorn
+workers through each timed ledger run (`py-spy record --subprocesses --nonblocking --format raw`),
+writes DIR/<database>-c<connections>.txt (collapsed stacks, for flame graph tools) and prints the
+functions most often on the stack: where a submission's time goes, on the same run it measures.
 
 `wrk` comes from Debian's packages (`apt-get install wrk`); `make bench` installs it if missing.
 """
@@ -315,11 +321,72 @@ def wrk(base: str, script: Path, connections: int, seconds: float, label: str) -
     return figures
 
 
+@contextmanager
+def sampled(server: Server, output: Path | None, seconds: float) -> Iterator[None]:
+    """py-spy samples the server's workers while the block runs (nothing if `output` is None)."""
+    if output is None:
+        yield
+        return
+    assert server.process is not None
+    spy = shutil.which("py-spy", path=str(VENV_BIN)) or shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    argv = [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--nonblocking"]
+    argv += ["--format", "raw", "--rate", "250", "--duration", str(int(seconds) + 1)]
+    argv += ["--output", str(output)]
+    recorder = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.5)  # attached before the load starts
+    try:
+        yield
+    finally:
+        _, errors = recorder.communicate(timeout=seconds + 60)
+        if recorder.returncode != 0 or not output.exists():
+            print(f"      py-spy failed ({recorder.returncode}): {errors.decode()[-500:]}")
+        else:
+            print(profile_summary(output))
+
+
+def profile_summary(path: Path, top: int = 18) -> str:
+    """The functions most often on the sampled stacks (inclusive) and on top of them (self),
+    as shares of the samples of request threads (stacks through gunicorn's request handling;
+    idle threads waiting for work are left out)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if "handle_request" not in stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [re.sub(r" \(.*/(site-packages|work/[^/]+)/", " (", f) for f in stack.split(";")]
+        total += count
+        for frame in dict.fromkeys(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return f"      {path.name}: no samples of request handling"
+    lines = [f"      {path.name}: {total} samples of request handling; on the stack / on top:"]
+    for frame, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"      {100 * count / total:5.1f}%  {frame[:110]}")
+    lines.append("      ...on top (self):")
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[: top // 2]:
+        lines.append(f"      {100 * count / total:5.1f}%  {frame[:110]}")
+    return "\n".join(lines)
+
+
 def measure(
-    db: Database, server: Server, script: Path, connections: int, seconds: float, label: str
+    db: Database,
+    server: Server,
+    script: Path,
+    connections: int,
+    seconds: float,
+    label: str,
+    profile: Path | None = None,
 ) -> Run:
     before = db.rows(server.name)
-    figures = wrk(server.base, script, connections, seconds, label)
+    with sampled(server, profile, seconds):
+        figures = wrk(server.base, script, connections, seconds, label)
     stored, deadline = db.rows(server.name), time.monotonic() + 10
     while time.monotonic() < deadline:  # requests wrk left in flight finish (or not) first
         time.sleep(0.3)
@@ -443,8 +510,17 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[tuple[int, Run, 
                     order = ["bare", "ledger"] if number % 2 == 0 else ["ledger", "bare"]
                     runs: dict[str, Run] = {}
                     for name in order:
+                        profile = None
+                        if args.py_spy is not None and name == "ledger":
+                            profile = Path(args.py_spy) / f"{kind}-c{connections}.txt"
                         runs[name] = measure(
-                            db, servers[name], script, connections, args.seconds, f"{name}{number}"
+                            db,
+                            servers[name],
+                            script,
+                            connections,
+                            args.seconds,
+                            f"{name}{number}",
+                            profile,
                         )
                     for name in ("ledger", "bare"):
                         print(f"  {connections:2} connections  {name:6} {runs[name].describe()}")
@@ -479,6 +555,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (both)")
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL server (default: postgres.sh url)"
+    )
+    parser.add_argument(
+        "--py-spy",
+        metavar="DIR",
+        default=None,
+        help="sample the ledger's workers with py-spy in each run; profiles go to DIR",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:

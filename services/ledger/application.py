@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, insert, literal, null, or_, select, union_all, update
-from sqlalchemy import event as sqlalchemy_event
 
 from shared import clock as product_clock
 from shared.calendar import london_date
@@ -147,9 +146,7 @@ class Ledger:
             occurred_at=when,
         )
         projections.project(uow.connection, stored, uow.data_keys)
-        sqlalchemy_event.listen(
-            uow.connection, "commit", lambda _connection: self.appended(stored), once=True
-        )
+        uow.after_commit(lambda: self.appended(stored))
         return stored
 
     @staticmethod

@@ -165,6 +165,9 @@ def _agreement_amended(connection: Connection, event: StoredEvent, data: Mapping
     )
 
 
+_INSERT_CLAIM = insert(claims)
+
+
 @projects("ClaimSubmitted")
 def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[str, Any]) -> None:
     facts = [_fact(data["claim_id"], event)]
@@ -179,24 +182,25 @@ def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[s
     )
     settled_on, fixed = settlement(terms, facts)
     connection.execute(
-        insert(claims).values(
-            id=data["claim_id"],
-            created_position=event.global_position,
-            partnership_id=data["partnership_id"],
-            agreement_id=data["agreement_id"],
-            payer_id=data["payer_id"],
-            payee_id=data["payee_id"],
-            status="submitted",
-            version=event.stream_version,
-            submitted_on=terms.submitted_on,
-            amount_pence=data["amount_pence"],
-            approved_pence=0,
-            paid_pence=0,
-            approval_due=terms.approval_due,
-            base_payment_due=terms.base_payment_due,
-            facts=facts,
-            settled_on=settled_on,
-        )
+        _INSERT_CLAIM,  # one statement, its values as parameters: compiled once
+        {
+            "id": data["claim_id"],
+            "created_position": event.global_position,
+            "partnership_id": data["partnership_id"],
+            "agreement_id": data["agreement_id"],
+            "payer_id": data["payer_id"],
+            "payee_id": data["payee_id"],
+            "status": "submitted",
+            "version": event.stream_version,
+            "submitted_on": terms.submitted_on,
+            "amount_pence": data["amount_pence"],
+            "approved_pence": 0,
+            "paid_pence": 0,
+            "approval_due": terms.approval_due,
+            "base_payment_due": terms.base_payment_due,
+            "facts": facts,
+            "settled_on": settled_on,
+        },
     )
     if fixed is not None:
         add_to_totals(connection, {data["agreement_id"]: fixed})

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
 
 from shared.calendar import working_days_between
 from shared.claim_position import UNDECIDED, Position
@@ -78,15 +78,9 @@ def _place_of_one() -> Any:
     mine = claims.alias("mine")
     queue = claims.alias("queue")
     in_queue = and_(queue.c.payer_id == mine.c.payer_id, queue.c.status == IN_QUEUE)
-    before = or_(
-        queue.c.approval_due < mine.c.approval_due,
-        and_(
-            queue.c.approval_due == mine.c.approval_due,
-            or_(
-                queue.c.submitted_on < mine.c.submitted_on,
-                and_(queue.c.submitted_on == mine.c.submitted_on, queue.c.id <= mine.c.id),
-            ),
-        ),
+    # A row-value comparison: both databases scan it as one range of the queue index.
+    before = tuple_(queue.c.approval_due, queue.c.submitted_on, queue.c.id) <= tuple_(
+        mine.c.approval_due, mine.c.submitted_on, mine.c.id
     )
     place = select(func.count()).select_from(queue).where(in_queue, before).scalar_subquery()
     length = select(func.count()).select_from(queue).where(in_queue).scalar_subquery()

@@ -30,6 +30,9 @@ class SubjectErased(Exception):
         self.subject = subject
 
 
+_INSERT_KEY = insert(data_keys)
+
+
 class DataKeys:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -67,7 +70,7 @@ class DataKeys:
         if subject in self._known:
             raise SubjectErased(subject)
         key = personal.new_key()
-        self._connection.execute(insert(data_keys).values(subject=subject, key=key, created_at=now))
+        self._connection.execute(_INSERT_KEY, {"subject": subject, "key": key, "created_at": now})
         self._keys[subject] = key
         self._known.add(subject)
         return key

@@ -84,6 +84,7 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -166,6 +167,7 @@ class UnitOfWork:
         self._exclusive = False
         self._touched = False
         self._data_keys: DataKeys | None = None
+        self._after_commit: list[Callable[[], object]] = []
 
     @property
     def connection(self) -> Connection:
@@ -189,6 +191,10 @@ class UnitOfWork:
         if self._data_keys is None:
             self._data_keys = DataKeys(self.connection)
         return self._data_keys
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once this unit of work has committed (not if it rolls back)."""
+        self._after_commit.append(callback)
 
     def lock(self, *names: str) -> None:
         """Take this command's locks: exclusive locks on the named aggregates (sorted, so two
@@ -346,6 +352,7 @@ class EventStore:
                     yield unit
                     if not unit._locked and not unit._touched:
                         unit._take(None)  # an empty unit of work still waits its turn
+                    transaction.commit()
                 except OperationalError as error:
                     # `lock_timeout` also bounds waits on row locks (claim_totals, ...): any
                     # statement's lock timeout is the same "busy, retry later".
@@ -355,6 +362,8 @@ class EventStore:
                     raise busy from error
                 finally:
                     unit._close()
+            for callback in unit._after_commit:
+                callback()
 
     def _lock(self, connection: Connection, names: Sequence[str] | None) -> None:
         """PostgreSQL: the locks in one round trip (every value in it is an integer of ours).
@@ -557,11 +566,13 @@ def _read_by_partition_key(
     return [to_stored(row) for row in connection.execute(query)]
 
 
+_STREAM_VERSION = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+    events.c.stream_id == bindparam("stream_id")
+)
+
+
 def _stream_version(connection: Connection, stream_id: str) -> int:
-    query = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-        events.c.stream_id == stream_id
-    )
-    return int(connection.execute(query).scalar_one())
+    return int(connection.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one())
 
 
 def to_stored(row: Row[Any]) -> StoredEvent:

@@ -129,8 +129,9 @@ claims = Table(
     Index("ix_claims_payer", "payer_id", "created_position"),
     Index("ix_claims_partnership", "partnership_id", "created_position"),
     Index("ix_claims_agreement", "agreement_id"),
-    # A payer's approval queue: its undecided claims in approval-due order.
-    Index("ix_claims_payer_queue", "payer_id", "status", "approval_due"),
+    # A payer's approval queue: its undecided claims in queue order (`queue.queue_key`), the
+    # whole key in the index so a claim's place is counted along it (migration 0011).
+    Index("ix_claims_payer_queue", "payer_id", "status", "approval_due", "submitted_on", "id"),
     # Balances: a partnership's claims still open, or settled after the date asked for.
     Index("ix_claims_partnership_settled", "partnership_id", "settled_on"),
 )
