@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,13 +61,17 @@ def working_days_between(start: date, end: date, nation: str) -> int:
         return -working_days_between(end, start, nation)
     # Counted, not walked day by day (the alert rules ask for every claim of every batch):
     # the weekdays in the interval, less its bank holidays that fall on a weekday.
-    holidays_on_weekdays = sum(
-        1
-        for year in range(start.year, end.year + 1)
-        for holiday in bank_holidays(nation, year)
-        if start < holiday <= end and holiday.weekday() < 5
-    )
+    holidays_on_weekdays = 0
+    for year in range(start.year, end.year + 1):
+        days_off = _weekday_holidays(nation, year)
+        holidays_on_weekdays += bisect_right(days_off, end) - bisect_right(days_off, start)
     return _weekdays_up_to(end) - _weekdays_up_to(start) - holidays_on_weekdays
+
+
+@functools.cache
+def _weekday_holidays(nation: str, year: int) -> tuple[date, ...]:
+    """The bank holidays of that year that fall Monday to Friday, in order."""
+    return tuple(sorted(day for day in bank_holidays(nation, year) if day.weekday() < 5))
 
 
 def _weekdays_up_to(day: date) -> int:
