@@ -13,6 +13,10 @@ anything it reads or writes:
   alone, as every command did before narrow locks existed (the safe default). The hot commands
   (submit, the claim actions, record payment, which locks EVERY claim it allocates to, so two
   payments can never both see a claim unpaid) take narrow locks (services/ledger/application.py).
+  The lock statements go in one psycopg pipeline (after its BEGIN, which psycopg waits for):
+  when the first use is an append, its INSERT goes in the same pipeline, one round trip. The
+  server runs them in order, so the INSERT runs only once every lock is granted, and after a
+  refused lock (lock_timeout: `WriterBusy`) it runs nothing more.
 
   Decisions stay consistent: whatever a narrow command reads and decides on is an aggregate it
   has locked (its claim's stream and view row, the claims it pays) or something only exclusive
@@ -25,6 +29,8 @@ anything it reads or writes:
   transaction usable (nothing failed). `UNIQUE(stream_id, stream_version)` and
   `UNIQUE(event_id)` back it up for a writer that raced without its lock; on PostgreSQL that
   error aborts the transaction, so the unit of work must end (nothing in the ledger does this).
+  It runs on the driver's cursor (not through SQLAlchemy's result machinery, a cost per
+  append); its errors are wrapped as SQLAlchemy's own, as `exec_driver_sql` would.
 
 The feed's order. Global positions (an identity) are drawn as rows are inserted, and on
 PostgreSQL transactions with concurrent writers commit out of position order: a reader that
@@ -145,8 +151,12 @@ def lock_key(name: str) -> int:
 
 
 # Takes a unit of work's locks on its connection: the named ones (with the writers' lock
-# shared), or None for the writers' lock alone, exclusive.
-_Locker = Callable[[Connection, "Sequence[str] | None"], None]
+# shared), or None for the writers' lock alone, exclusive; then runs `then` (a statement and
+# its parameters, or None) and returns its rows (PostgreSQL sends both in one round trip).
+_Locker = Callable[
+    [Connection, "Sequence[str] | None", "tuple[str, Sequence[Any]] | None"],
+    "list[tuple[Any, ...]] | None",
+]
 
 
 class UnitOfWork:
@@ -211,10 +221,12 @@ class UnitOfWork:
             raise RuntimeError("a unit of work takes its locks once, before anything else")
         self._take(sorted(set(names)) if names else None)
 
-    def _take(self, names: Sequence[str] | None) -> None:
+    def _take(
+        self, names: Sequence[str] | None, then: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]] | None:
         assert self._locker is not None
         self._locked, self._exclusive = True, names is None
-        self._locker(self._connection, names)
+        return self._locker(self._connection, names, then)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         """The stream's events in version order (empty if it does not exist)."""
@@ -256,10 +268,11 @@ class UnitOfWork:
         `DuplicateEvent` if an event id is already stored. The events are only written when the
         unit of work commits; after either error the transaction is still usable.
         """
-        connection = self.connection
+        self._check_open()
         if expected_version < 0:
             raise ValueError(f"expected_version must be >= 0, got {expected_version}")
         if not new_events:
+            connection = self.connection
             actual = _stream_version(connection, stream_id)
             if actual != expected_version:
                 raise ConcurrencyConflict(stream_id, expected_version, actual)
@@ -271,6 +284,7 @@ class UnitOfWork:
         # Serialised once: the text is what is stored, and what it parses to is what we return
         # (exactly what a reader will get back).
         texts = [json.dumps(dict(event.data)) for event in new_events]
+        connection = self._connection
         insert = _append_statement(connection.dialect, len(new_events))
         parameters = insert.parameters(
             new_events,
@@ -279,7 +293,11 @@ class UnitOfWork:
             expected_version,
         )
         try:
-            rows = connection.exec_driver_sql(insert.sql, parameters).all()
+            if self._locked:
+                rows: list[tuple[Any, ...]] | None = _execute(connection, insert.sql, parameters)
+            else:  # the first use: the writers' lock, then the insert (one round trip)
+                rows = self._take(None, (insert.sql, parameters))
+            assert rows is not None
         except IntegrityError as error:
             # Only a writer racing for the stream without holding its lock gets here (see the
             # module docstring). On PostgreSQL the transaction is now aborted: the unit of work
@@ -325,6 +343,8 @@ class EventStore:
 
     def __init__(self, engine: Engine, *, lock_timeout_seconds: float = 30.0) -> None:
         self._engine = engine
+        # Its connections begin as writers (the option set once, not per unit of work).
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._lock_timeout_ms = int(lock_timeout_seconds * 1000)
 
     @property
@@ -339,8 +359,7 @@ class EventStore:
         Raises `WriterBusy` if a lock is not granted within the lock timeout (the locks of
         `lock`, or a row lock any statement of the unit of work waited for).
         """
-        with self._engine.connect() as connection:
-            connection.execution_options(**{WRITE_OPTION: True})
+        with self._writer.connect() as connection:
             try:
                 transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE, may wait
             except OperationalError as error:
@@ -365,10 +384,18 @@ class EventStore:
             for callback in unit._after_commit:
                 callback()
 
-    def _lock(self, connection: Connection, names: Sequence[str] | None) -> None:
-        """PostgreSQL: the locks in one round trip (every value in it is an integer of ours).
-        First it checks that the transaction has no id yet: its id, which orders its events in
-        the feed, must be drawn after the locks are granted."""
+    def _lock(
+        self,
+        connection: Connection,
+        names: Sequence[str] | None,
+        then: tuple[str, Sequence[Any]] | None = None,
+    ) -> list[tuple[Any, ...]] | None:
+        """PostgreSQL: the locks, and then `then` if given, in one round trip: psycopg's
+        pipeline sends the transaction's BEGIN, each lock statement (every value in them is an
+        integer of ours) and `then` together, and the server runs them in order, so `then`
+        runs only once the locks are granted (after an error it runs nothing more). First it
+        checks that the transaction has no id yet: its id, which orders its events in the
+        feed, must be drawn after the locks are granted."""
         if names is None:
             locks = [f"SELECT pg_advisory_xact_lock({int(WRITER_LOCK_KEY)})"]
         else:
@@ -381,12 +408,32 @@ class EventStore:
             f"SET LOCAL lock_timeout = '{int(self._lock_timeout_ms)}ms'",
             *locks,
         ]
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        cursors = [dbapi_connection.cursor() for _ in range(2)]
+        statement: str | None = None
         try:
-            fresh = connection.exec_driver_sql("; ".join(statements)).scalar_one()
-        except OperationalError as error:
-            raise _writer_busy_or(error) from error
+            with dbapi_connection.pipeline():
+                cursors[0].execute(statements[0])
+                for statement in statements[1:]:
+                    cursors[1].execute(statement)
+                if then is not None:
+                    statement = then[0]
+                    cursors[1].execute(*then)
+            fresh = cursors[0].fetchone()[0]
+            rows = cursors[1].fetchall() if then is not None else None
+        except connection.dialect.loaded_dbapi.Error as error:
+            # SQLAlchemy's own handling, as for its own statements: wrapped, and a lost
+            # connection invalidated.
+            try:
+                connection._handle_dbapi_exception(error, statement, then and then[1], None, None)
+            except OperationalError as wrapped:
+                raise _writer_busy_or(wrapped) from error
+        finally:
+            for cursor in cursors:
+                cursor.close()
         if not fresh:
             raise RuntimeError("locks taken after the transaction wrote: take them first")
+        return rows
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         """The stream's events in version order (empty if it does not exist)."""
@@ -475,8 +522,30 @@ def _select_events() -> Select[Any]:
     return select(events)
 
 
-def _single_writer(connection: Connection, names: Sequence[str] | None) -> None:
+def _single_writer(
+    connection: Connection,
+    names: Sequence[str] | None,
+    then: tuple[str, Sequence[Any]] | None = None,
+) -> list[tuple[Any, ...]] | None:
     """SQLite: `BEGIN IMMEDIATE` already made this transaction the only writer."""
+    return None if then is None else _execute(connection, *then)
+
+
+def _execute(connection: Connection, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one statement of ours run on the driver's cursor: what
+    `exec_driver_sql(...).all()` does, without the result machinery around it (a cost per
+    append). Errors are SQLAlchemy's, as from `exec_driver_sql` (a lost connection is
+    invalidated)."""
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return list(cursor.fetchall())
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        raise  # not reached: the line above raises
+    finally:
+        cursor.close()
 
 
 # The feed's horizon on PostgreSQL: every event of a transaction below it is visible to this
