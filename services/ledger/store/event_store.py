@@ -60,7 +60,9 @@ The cursor stays an integer: `read_feed(after=N)` means after the event at globa
 the start. An N that is no stored event's position raises `UnknownPosition` (`GET /events`
 answers 422): there is no telling where it would fall in the feed's order. SQLite keeps the
 position order (one writer: positions become visible strictly in order) and leaves
-transaction_id NULL. Positions are increasing but not contiguous (a rolled-back insert on
+transaction_id 0; its positions are the rowid, without AUTOINCREMENT (migration 0012: nothing
+deletes events, so the highest position only grows and none is given out twice). Positions
+are increasing but not contiguous (a rolled-back insert on
 PostgreSQL burns its value), and on PostgreSQL the feed's last event need not have the highest
 position: `count_after` says how far a reader is behind, not `last_position()` − N.
 
@@ -536,6 +538,10 @@ def _execute(connection: Connection, sql: str, parameters: Sequence[Any]) -> lis
     `exec_driver_sql(...).all()` does, without the result machinery around it (a cost per
     append). Errors are SQLAlchemy's, as from `exec_driver_sql` (a lost connection is
     invalidated)."""
+    dispatch = connection.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        # Someone watches statements (tracing, the statement-count tests): SQLAlchemy's path.
+        return [tuple(row) for row in connection.exec_driver_sql(sql, tuple(parameters))]
     dbapi_connection: Any = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:

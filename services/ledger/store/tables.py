@@ -36,12 +36,14 @@ class Xid8(UserDefinedType[int]):
 postgresql_types.ischema_names["xid8"] = Xid8
 
 
-# SQLite only turns INTEGER (not BIGINT) PRIMARY KEY into the rowid, which AUTOINCREMENT needs.
+# SQLite only turns INTEGER (not BIGINT) PRIMARY KEY into the rowid.
 _Position = BigInteger().with_variant(Integer(), "sqlite")
 
 events = Table(
     "events",
     metadata,
+    # SQLite: the rowid, without AUTOINCREMENT (migration 0012): nothing deletes events, so a new
+    # row's position (the highest stored plus one) was never given out before.
     Column("global_position", _Position, Identity(), primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False),
     Column("stream_id", String, nullable=False),
@@ -63,7 +65,6 @@ events = Table(
     UniqueConstraint("stream_id", "stream_version"),
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
     Index("ix_events_partition_key_global_position", "partition_key", "global_position"),
-    Index("ix_events_type", "type"),
     # The feed's order on PostgreSQL; empty on SQLite (NULLs), where it would only cost writes.
     Index(
         "ix_events_feed",
@@ -71,8 +72,6 @@ events = Table(
         "global_position",
         sqlite_where=text("transaction_id > 0"),
     ),
-    # Positions are never reused, even after the newest event's row would be deleted.
-    sqlite_autoincrement=True,
 )
 
 IDEMPOTENCY_IN_FLIGHT = "in_flight"
