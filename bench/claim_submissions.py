@@ -25,10 +25,11 @@ generator costs the servers little CPU; it still shares the machine with them.
     .venv/bin/python bench/claim_submissions.py --seconds 3 --connections 16 --databases sqlite
     .venv/bin/python bench/claim_submissions.py --py-spy /tmp/p1-profiles   # and profile it
 
-With `--py-spy DIR`, py-spy (PyPI; `make bench` installs it) samples the ledger's gunicorn
-workers through each timed ledger run (`py-spy record --subprocesses --nonblocking --format raw`),
-writes DIR/<database>-c<connections>.txt (collapsed stacks, for flame graph tools) and prints the
-functions most often on the stack: where a submission's time goes, on the same run it measures.
+With `--py-spy DIR`, py-spy (PyPI: `.venv/bin/pip install py-spy`) samples the ledger's
+gunicorn workers through each timed ledger run (`py-spy record --subprocesses --nonblocking
+--format raw`), writes DIR/<database>-c<connections>.txt (collapsed stacks, for flame graph
+tools) and prints the functions most often on the stack: where a submission's time goes, on
+the same run it measures (sampling slows the ledger: read its figures from a run without it).
 
 `wrk` comes from Debian's packages (`apt-get install wrk`); `make bench` installs it if missing.
 """

@@ -12,10 +12,16 @@ Writers queue before `BEGIN IMMEDIATE` instead of inside SQLite's busy handler. 
 polls: a waiting writer sleeps 1, 2, 5, ... up to 100 ms between attempts, so under contention
 it wakes long after the lock is free, and which waiter gets the lock is luck (at 16 concurrent
 writers the p99 of a claim submission was over a second). So a writer first takes its process's
-lock for the database file (a `threading.Lock`: the threads of a gunicorn worker queue there and
-are woken at once) and then an exclusive `flock` on a file beside the database (`<db>-writer`:
-the workers of one host queue there, polled every millisecond by at most one thread per
-process), and only then sends `BEGIN IMMEDIATE`, which normally finds the lock free. Both are
+lock for the database file (first come, first served: the threads of a gunicorn worker queue
+there in order and the oldest is handed the lock at once) and then an exclusive `flock` on a
+file beside the database (`<db>-writer`: the workers of one host queue there, polled every
+quarter millisecond by at most one thread per process), and only then sends `BEGIN IMMEDIATE`,
+which normally finds the lock free. A process that waits for the `flock` says so with a shared
+`flock` on `<db>-writer-waiting`; a writer that lets go while another process waits makes its
+own process's next writer hold back for half a millisecond, so the other gets its turn
+(otherwise a busy worker passes the lock from thread to thread while the others poll: measured
+with 3 processes of 4 writing threads, the p99 wait fell from 150–195 ms to 65–100 ms and the
+longest from 300–380 ms to about 100–140 ms, at the same throughput). Both are
 released right after COMMIT or ROLLBACK. Waits stay bounded by the busy timeout (a writer that
 cannot get the queue in time fails as SQLITE_BUSY would), and the busy handler still covers
 writers that do not queue (another program, another host sharing the file is not supported by
@@ -24,6 +30,7 @@ SQLite's WAL anyway).
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import os
 import select
@@ -108,27 +115,75 @@ def _check_out_live_postgresql(dbapi_connection: Any, _record: Any, _proxy: Any)
         raise exc.DisconnectionError("the server spoke on an idle connection (it ended it)")
 
 
+class _FifoLock:
+    """A lock its waiters get in the order they asked (`threading.Lock` wakes any of them, and
+    a newcomer can take it before all of them): released, it is handed to the oldest waiter."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            mine = threading.Lock()
+            mine.acquire()
+            self._waiters.append(mine)
+        if mine.acquire(timeout=max(timeout, 0)):
+            return True  # handed over by `release`
+        with self._mutex:
+            try:
+                self._waiters.remove(mine)
+            except ValueError:
+                return True  # handed over just as the wait ran out: it is ours
+        return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by the oldest waiter
+            else:
+                self._held = False
+
+
 class _WriterQueue:
     """The writers of one SQLite database file in this process (see the module docstring)."""
 
     def __init__(self, lock_path: str | None) -> None:
-        self.lock = threading.Lock()
+        self.lock = _FifoLock()
         self._lock_path = lock_path
         self._fd: int | None = None
+        self._waiting_fd: int | None = None
         self._pid = os.getpid()
+        self._yield_until = 0.0
+
+    def _open(self) -> None:
+        assert self._lock_path is not None
+        if self._fd is None:
+            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._waiting_fd is None:
+            self._waiting_fd = os.open(f"{self._lock_path}-waiting", os.O_RDWR | os.O_CREAT, 0o600)
 
     def acquire(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         if self._pid != os.getpid():
             # A forked child: the parent's open file (and its flock) are not this process's.
-            self.lock, self._fd, self._pid = threading.Lock(), None, os.getpid()
-        if not self.lock.acquire(timeout=max(timeout_s, 0)):
+            self.lock, self._fd, self._waiting_fd = _FifoLock(), None, None
+            self._pid, self._yield_until = os.getpid(), 0.0
+        if not self.lock.acquire(timeout_s):
             return False
         if self._lock_path is None:
             return True
+        waiting = False
         try:
-            if self._fd is None:
-                self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._open()
+            assert self._fd is not None and self._waiting_fd is not None
+            pause = self._yield_until - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # another process was waiting when ours last let go
             while True:
                 try:
                     fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -136,17 +191,42 @@ class _WriterQueue:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         break
-                    time.sleep(0.001)
+                    if not waiting:
+                        try:
+                            fcntl.flock(self._waiting_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                            waiting = True
+                        except BlockingIOError:
+                            pass
+                    time.sleep(_POLL_SECONDS)
         except BaseException:
             self.lock.release()
             raise
+        finally:
+            if waiting and self._waiting_fd is not None:
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
         self.lock.release()
         return False
 
     def release(self) -> None:
         if self._fd is not None:
+            self._yield_until = 0.0
+            if self._waiting_fd is not None and self._others_wait(self._waiting_fd):
+                self._yield_until = time.monotonic() + _YIELD_SECONDS
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self.lock.release()
+
+    @staticmethod
+    def _others_wait(waiting_fd: int) -> bool:
+        try:
+            fcntl.flock(waiting_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(waiting_fd, fcntl.LOCK_UN)
+        return False
+
+
+_POLL_SECONDS = 0.00025
+_YIELD_SECONDS = 0.0005
 
 
 _WRITER_QUEUES: dict[str, _WriterQueue] = {}

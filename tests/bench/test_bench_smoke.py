@@ -26,6 +26,7 @@ TINY = {
     "statements": ["--orgs", "2", "--months", "1"],
     "store_appends": ["--events", "40", "--rounds", "1"],
     "store_concurrency": ["--writers", "1", "2", "--events", "40", "--rounds", "1"],
+    "writer_queue": ["--processes", "2", "--threads", "2", "--transactions", "5", "--rounds", "1"],
 }
 TAKES_POSTGRES = {
     "claim_submissions": "--database-url",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import statistics
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from services.ledger.store import begin_write, make_engine
-from shared.sql import _writer_queue
+from shared.sql import _FifoLock, _writer_queue
 
 
 def test_sqlite_is_configured_for_concurrent_use(sqlite_url: str) -> None:
@@ -213,3 +215,92 @@ def test_sqlite_writers_of_other_processes_queue_too_within_the_busy_timeout(
             impatient.dispose()
     finally:
         engine.dispose()
+
+
+def _until(condition: Any, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.002)
+
+
+def test_a_process_writers_get_the_lock_in_the_order_they_asked() -> None:
+    """Within a process the writer lock is first come, first served: released, it goes to
+    the oldest waiter, never to a later one (a `threading.Lock` wakes any)."""
+    lock = _FifoLock()
+    assert lock.acquire(1)
+    order: list[int] = []
+
+    def writer(number: int) -> None:
+        assert lock.acquire(10)
+        order.append(number)
+        lock.release()
+
+    threads = []
+    for number in range(8):
+        thread = threading.Thread(target=writer, args=(number,))
+        thread.start()
+        threads.append(thread)
+        _until(lambda n=number: len(lock._waiters) == n + 1)  # queued before the next asks
+    lock.release()
+    for thread in threads:
+        thread.join()
+    assert order == list(range(8))
+
+
+def test_a_writer_that_gives_up_leaves_the_queue_and_the_lock_goes_on() -> None:
+    lock = _FifoLock()
+    assert lock.acquire(1)
+    assert not lock.acquire(0.05)  # timed out: not left queued
+    assert not lock._waiters
+    lock.release()
+    assert lock.acquire(0)  # free again
+    lock.release()
+
+
+def test_a_writer_letting_go_while_another_process_waits_holds_its_own_next_back(
+    sqlite_url: str,
+) -> None:
+    """A process that waits for the database's `flock` says so (a shared lock on
+    `<db>-writer-waiting`); the process letting go then holds its own next writer back, so the
+    waiting one gets its turn instead of a worker passing the lock among its threads."""
+    database = sqlite_url.removeprefix("sqlite:///")
+    queue = _writer_queue(database)
+    other = os.open(f"{os.path.abspath(database)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # Another process holds the lock: our writer polls, and says it waits.
+        fcntl.flock(other, fcntl.LOCK_EX)
+        got: list[bool] = []
+        thread = threading.Thread(target=lambda: got.append(queue.acquire(10)))
+        thread.start()
+        waiting = os.open(
+            f"{os.path.abspath(database)}-writer-waiting", os.O_RDWR | os.O_CREAT, 0o600
+        )
+        try:
+
+            def marked() -> bool:
+                try:
+                    fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(waiting, fcntl.LOCK_UN)
+                return False
+
+            _until(marked)
+            fcntl.flock(other, fcntl.LOCK_UN)
+            thread.join()
+            assert got == [True]
+            assert not marked()  # no longer waiting once it has the lock
+            queue.release()
+            assert queue._yield_until == 0.0  # nobody else waited: the next goes at once
+
+            # Now another process waits while ours lets go: our next writer holds back.
+            assert queue.acquire(1)
+            fcntl.flock(waiting, fcntl.LOCK_SH)
+            queue.release()
+            assert queue._yield_until > time.monotonic() - 1
+            fcntl.flock(waiting, fcntl.LOCK_UN)
+        finally:
+            os.close(waiting)
+    finally:
+        os.close(other)
