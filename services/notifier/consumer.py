@@ -106,21 +106,21 @@ def apply_batch(
             raw.append(record)
         except EventDecodeError as error:
             poison.append(DeadLetter(record, str(error)))
-    seen = _processed(connection, [str(r.envelope.event_id) for r in decoded])
+    event_ids = [str(r.envelope.event_id) for r in decoded]  # each written once, as text
+    seen = _processed(connection, event_ids)
     projection = Projection(connection)
     # The stored claims the batch touches, in one query (not one per event).
     projection.preload(
         claim_id
-        for r in decoded
-        if str(r.envelope.event_id) not in seen
+        for r, event_id in zip(decoded, event_ids, strict=True)
+        if event_id not in seen
         for claim_id in claim_ids_of(r.event)
     )
     processed: list[dict[str, Any]] = []
     changed_claims: dict[str, None] = {}
     correlations: dict[str, str] = {}  # claim → the request id of the event that last changed it
     erased: set[str] = set()  # the subjects erased so far in this batch
-    for record, received in zip(raw, decoded, strict=True):
-        event_id = str(received.envelope.event_id)
+    for record, received, event_id in zip(raw, decoded, event_ids, strict=True):
         if event_id in seen:
             result.duplicates += 1
             continue
