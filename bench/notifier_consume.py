@@ -9,6 +9,9 @@ run reads the whole topic from offset 0 with a new consumer group.
 
     .venv/bin/python bench/notifier_consume.py                   # 30,000 events
     .venv/bin/python bench/notifier_consume.py --events 6000 --database-url postgresql+psycopg://…
+
+On PostgreSQL each run has a schema of its own, made for it and dropped after it: a run that
+found the previous run's processed events would skip them all as duplicates.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kafka import KafkaConsumer, KafkaProducer  # noqa: E402
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
 
 from services.notifier.consumer import EventConsumer  # noqa: E402
 from services.notifier.runner import raise_alerts_for, settle_collector  # noqa: E402
@@ -164,6 +170,25 @@ def notifier(bootstrap: str, topic: str, url: str, with_alerts: bool) -> float:
     return elapsed
 
 
+@contextmanager
+def fresh_database(url: str | None, folder: str, name: str) -> Iterator[str]:
+    """A database no run has written: a new SQLite file, or a new schema on PostgreSQL."""
+    if url is None:
+        yield f"sqlite:///{folder}/{name}.db"
+        return
+    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=30_000)
@@ -184,13 +209,11 @@ def main() -> None:
     # The collector as `bridges notifier run` leaves it once started, for both consumers.
     settle_collector()
     with tempfile.TemporaryDirectory() as tmp:
-
-        def url(name: str) -> str:
-            return args.database_url or f"sqlite:///{tmp}/{name}.db"
-
         baseline = bare(args.bootstrap, topic, total)
-        projection = notifier(args.bootstrap, topic, url("projection"), with_alerts=False)
-        with_alerts = notifier(args.bootstrap, topic, url("alerts"), with_alerts=True)
+        with fresh_database(args.database_url, tmp, "projection") as url:
+            projection = notifier(args.bootstrap, topic, url, with_alerts=False)
+        with fresh_database(args.database_url, tmp, "alerts") as url:
+            with_alerts = notifier(args.bootstrap, topic, url, with_alerts=True)
         baseline_again = bare(args.bootstrap, topic, total)
     admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
     admin.delete_topics([topic, f"{topic}.dlq"])  # a broker restarts slower with every topic
