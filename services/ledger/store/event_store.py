@@ -415,11 +415,14 @@ class EventStore:
         statement: str | None = None
         try:
             with dbapi_connection.pipeline():
+                _told(connection, cursors[0], statements[0], ())
                 cursors[0].execute(statements[0])
                 for statement in statements[1:]:
+                    _told(connection, cursors[1], statement, ())
                     cursors[1].execute(statement)
                 if then is not None:
                     statement = then[0]
+                    _told(connection, cursors[1], *then)
                     cursors[1].execute(*then)
             fresh = cursors[0].fetchone()[0]
             rows = cursors[1].fetchall() if then is not None else None
@@ -537,14 +540,12 @@ def _execute(connection: Connection, sql: str, parameters: Sequence[Any]) -> lis
     """The rows of one statement of ours run on the driver's cursor: what
     `exec_driver_sql(...).all()` does, without the result machinery around it (a cost per
     append). Errors are SQLAlchemy's, as from `exec_driver_sql` (a lost connection is
-    invalidated)."""
-    dispatch = connection.dispatch
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-        # Someone watches statements (tracing, the statement-count tests): SQLAlchemy's path.
-        return [tuple(row) for row in connection.exec_driver_sql(sql, tuple(parameters))]
+    invalidated), and whoever listens for statements on the engine is told of it as of any
+    (`_told`: tracing, the statement-count tests)."""
     dbapi_connection: Any = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:
+        _told(connection, cursor, sql, parameters)
         cursor.execute(sql, parameters)
         return list(cursor.fetchall())
     except connection.dialect.loaded_dbapi.Error as error:
@@ -552,6 +553,13 @@ def _execute(connection: Connection, sql: str, parameters: Sequence[Any]) -> lis
         raise  # not reached: the line above raises
     finally:
         cursor.close()
+
+
+def _told(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
+    """Tell the engine's `before_cursor_execute` listeners of a statement sent on the driver's
+    cursor, as SQLAlchemy does for its own (no execution context: there is none)."""
+    if connection.dispatch.before_cursor_execute:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
 
 
 # The feed's horizon on PostgreSQL: every event of a transaction below it is visible to this
