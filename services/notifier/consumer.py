@@ -13,6 +13,7 @@ original topic, partition and offset, before the batch commits, so it is never l
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -120,6 +121,7 @@ def apply_batch(
     changed_claims: dict[str, None] = {}
     correlations: dict[str, str] = {}  # claim → the request id of the event that last changed it
     erased: set[str] = set()  # the subjects erased so far in this batch
+    debugging = log.is_enabled_for(logging.DEBUG)  # asked once a batch, not once an event
     for record, received, event_id in zip(raw, decoded, event_ids, strict=True):
         if event_id in seen:
             result.duplicates += 1
@@ -137,13 +139,14 @@ def apply_batch(
         if keys is not None and isinstance(received.event, PersonalDataErased):
             keys.erased(received.event.subjects)
             erased.update(received.event.subjects)
-        log.debug(
-            "event applied",
-            event_id=event_id,
-            type=received.envelope.type,
-            global_position=received.envelope.global_position,
-            correlation_id=correlation_id,
-        )
+        if debugging:
+            log.debug(
+                "event applied",
+                event_id=event_id,
+                type=received.envelope.type,
+                global_position=received.envelope.global_position,
+                correlation_id=correlation_id,
+            )
         processed.append(
             {
                 "event_id": event_id,

@@ -9,7 +9,7 @@ facts. Pure: the ledger decides; the notifier reads what was decided, so nothing
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from shared.claim_position import (
@@ -105,7 +105,20 @@ class ClaimTimeline:
         fact = fact_of(self.claim_id, event)
         if fact is None or fact.kind == SUBMITTED:
             return self
-        return replace(self, facts=(*self.facts, fact))
+        # The constructor, not dataclasses.replace (which looks every field up again): the
+        # consumer calls this for most events it applies.
+        return ClaimTimeline(
+            claim_id=self.claim_id,
+            partnership_id=self.partnership_id,
+            agreement_id=self.agreement_id,
+            payer_id=self.payer_id,
+            payee_id=self.payee_id,
+            submitted_by=self.submitted_by,
+            submitted_on=self.submitted_on,
+            approval_due=self.approval_due,
+            base_payment_due=self.base_payment_due,
+            facts=(*self.facts, fact),
+        )
 
     def known_on(self, day: date) -> list[Fact]:
         """The facts dated on or before ``day``, in the order they take effect."""

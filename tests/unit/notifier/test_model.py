@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -154,3 +155,26 @@ def test_claims_of_folds_a_stream_and_ignores_other_claims_payments() -> None:
     assert set(timelines) == {"c1", "c2"}
     assert len(timelines["c1"].facts) == 1
     assert len(timelines["c2"].facts) == 2
+
+
+def test_a_fact_added_keeps_every_other_field_of_the_timeline() -> None:
+    # `apply` builds the new timeline field by field (faster than dataclasses.replace): a
+    # field added to ClaimTimeline and not carried over there fails here.
+    timeline = ClaimTimeline.submitted(submitted())
+    after = timeline.apply(ClaimApproved("c1", "approver", date(2026, 3, 4), 10_000, 10_000, None))
+    assert len(after.facts) == 2
+    assert after == replace(timeline, facts=after.facts)
+    # The fields `apply` carries over: a new one (with a default, so the constructor call
+    # still type-checks without it) must be added there too, and here.
+    assert [f.name for f in fields(ClaimTimeline)] == [
+        "claim_id",
+        "partnership_id",
+        "agreement_id",
+        "payer_id",
+        "payee_id",
+        "submitted_by",
+        "submitted_on",
+        "approval_due",
+        "base_payment_due",
+        "facts",
+    ]
