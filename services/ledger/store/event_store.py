@@ -23,9 +23,14 @@ anything it reads or writes:
   commands change (agreements, organisations, receipts); whatever it writes is keyed by what
   it locked (a claim's events, data key and view row) or new (a payment's stream).
 
-  Appending is ONE statement: INSERT ... SELECT FROM (VALUES ...) that inserts nothing unless
-  the stream is at the expected version (a gap is refused like a stale version) and no event id
-  is already stored, ordered by version, so positions follow versions. A refusal leaves the
+  Appending is ONE statement: INSERT ... SELECT that inserts nothing unless the stream is at
+  the expected version (a gap is refused like a stale version) and no event id is already
+  stored, ordered by version, so positions follow versions. On SQLite it selects FROM (VALUES
+  ...), a row of placeholders per event; on PostgreSQL it is the same text for any number of
+  events (their ids, types and versions as arrays through `unnest`, their data as one JSON
+  array), so the driver parses it once and the server prepares it once. Event ids are UUID
+  version 7 (time-ordered, `shared.events.envelope.new_event_id`), so the unique index on them
+  takes each new id beside the last. A refusal leaves the
   transaction usable (nothing failed). `UNIQUE(stream_id, stream_version)` and
   `UNIQUE(event_id)` back it up for a writer that raced without its lock; on PostgreSQL that
   error aborts the transaction, so the unit of work must end (nothing in the ledger does this).
