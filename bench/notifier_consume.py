@@ -36,8 +36,9 @@ from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 
 from services.notifier.consumer import EventConsumer  # noqa: E402
-from services.notifier.runner import raise_alerts_for, settle_collector  # noqa: E402
+from services.notifier.runner import raise_alerts_for  # noqa: E402
 from services.notifier.store.migrate import upgrade  # noqa: E402
+from shared.collector import settle_collector  # noqa: E402
 from shared.events.catalogue import to_data  # noqa: E402
 from shared.events.envelope import StoredEvent  # noqa: E402
 from shared.events.types import (  # noqa: E402

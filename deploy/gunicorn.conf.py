@@ -59,12 +59,8 @@ def on_exit(server):  # noqa: ARG001 - gunicorn's hook signature
 
 
 def post_worker_init(worker):  # noqa: ARG001 - gunicorn's hook signature
-    # The app is built: its schemas, tables, compiled statements and translations live as
-    # long as the worker. `gc.freeze()` moves them out of the collector's generations, so a
-    # full collection no longer walks them all (measured: one took about 100 ms in a worker,
-    # a pause every request in flight on it waited out). Startup's garbage is collected first;
-    # cycles made later are still found.
-    import gc
+    # The app is built: what it built to last leaves the collector's generations
+    # (shared/collector.py: a full collection had walked it all, a 100 ms pause).
+    from shared.collector import settle_collector
 
-    gc.collect()
-    gc.freeze()
+    settle_collector()

@@ -7,7 +7,6 @@ produces the monthly statements on the first working day of a month.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import threading
@@ -21,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from shared import clock as product_clock
 from shared.calendar import london_date
+from shared.collector import settle_collector
 from shared.logging import get_logger
 from shared.ops_server import serve_ops
 from shared.readiness import NotReady
@@ -32,17 +32,6 @@ from .readiness import consumer_readiness
 
 log = get_logger("notifier.runner")
 Clock = Callable[[], datetime]
-
-
-def settle_collector() -> None:
-    """Once the process has started: what it built to last (modules, schemas, tables, compiled
-    statements, the consumer) leaves the garbage collector's generations, as in a gunicorn
-    worker (deploy/gunicorn.conf.py). A batch keeps its hundreds of decoded events alive while
-    it is applied, so collections follow one another, and each full one walked everything the
-    process had built (about 14 µs an event of the consumer's time, measured). Startup's
-    garbage is collected first; cycles made later are still found."""
-    gc.collect()
-    gc.freeze()
 
 
 def raise_alerts_for(

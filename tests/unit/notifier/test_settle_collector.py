@@ -1,13 +1,14 @@
-"""`bridges notifier run`, once started, moves what the process built out of the garbage
-collector's generations (`gc.freeze`), so the full collections a batch's decoded events bring
-on no longer walk the modules, schemas and compiled statements every time."""
+"""`bridges notifier run` and each gunicorn worker, once started, move what the process built
+out of the garbage collector's generations (`gc.freeze`, shared/collector.py), so the full
+collections a batch's decoded events bring on no longer walk the modules, schemas and compiled
+statements every time."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from services.notifier.runner import settle_collector
+from shared.collector import settle_collector
 
 
 def test_what_the_process_built_is_frozen_and_its_garbage_collected_first() -> None:
