@@ -174,6 +174,22 @@ def test_the_unit_of_work_stays_usable_after_a_refused_append(event_store: Event
     assert event_store.read_stream("other") == []
 
 
+def test_an_append_refused_part_way_leaves_nothing_in_a_unit_of_work_that_commits(
+    event_store: EventStore,
+) -> None:
+    """One event of two already stored: the append is refused whole, in a unit of work that goes
+    on and commits (PostgreSQL's insert skips the stored id and the store takes back the rest)."""
+    event = submitted()
+    append(event_store, "s", 0, event)
+    with event_store.unit_of_work() as uow:
+        with pytest.raises(DuplicateEvent) as raised:
+            uow.append("other", 0, [submitted(2), event, submitted(3)], partition_key="p-1")
+        uow.append("s", 1, [submitted(4)], partition_key="p-1")
+    assert raised.value.event_ids == (event.event_id,)
+    assert event_store.read_stream("other") == []
+    assert [e.data["n"] for e in event_store.read_stream("s")] == [1, 4]
+
+
 def test_the_unique_constraints_back_the_version_check(engine: Engine) -> None:
     row = {
         "event_id": str(uuid.uuid4()),

@@ -93,3 +93,36 @@ def test_an_error_on_the_drivers_cursor_is_sqlalchemys_as_from_exec_driver_sql(
             assert _execute(connection, "SELECT count(*) FROM events", ()) == [(0,)]
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_append_prepared_on_an_empty_table_never_searches_the_log_row_by_row(
+    postgres_url: str,
+) -> None:
+    """The server keeps one generic plan of a prepared statement. Made while the log was
+    small, the former search for stored ids (`event_id = ANY($n)`) was a sequential scan of
+    `events`, kept as the log grew: every append then read the whole log. The plan of the
+    statement, forced generic on an empty table, touches `events` only through indexes."""
+    from sqlalchemy import text
+
+    from services.ledger.store.event_store import _POSTGRESQL_APPEND
+
+    numbered = _POSTGRESQL_APPEND
+    for number in range(1, numbered.count("%s") + 1):
+        numbered = numbered.replace("%s", f"${number}", 1)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(f"PREPARE bridges_append AS {numbered}")
+            # Shared values, then the arrays; any further parameter is an array of ids.
+            values = "'s', 'p', now(), NULL, NULL, NULL, 0, '[{}]', ARRAY['e'], ARRAY['T']"
+            values += ", ARRAY[1]" + ", ARRAY['e']" * (numbered.count("$") - 11)
+            cursor.execute(f"EXPLAIN EXECUTE bridges_append({values})")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            connection.rollback()
+    finally:
+        engine.dispose()
+    assert "Seq Scan on events" not in plan, plan
+    assert "Conflict Arbiter Indexes: uq_events_event_id" in plan, plan

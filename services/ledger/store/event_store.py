@@ -25,7 +25,8 @@ anything it reads or writes:
 
   Appending is ONE statement: INSERT ... SELECT that inserts nothing unless the stream is at
   the expected version (a gap is refused like a stale version) and no event id is already
-  stored, ordered by version, so positions follow versions. On SQLite it selects FROM (VALUES
+  stored (on PostgreSQL the unique index skips a stored id and the append takes back the rest
+  of what it wrote), ordered by version, so positions follow versions. On SQLite it selects FROM (VALUES
   ...), a row of placeholders per event; on PostgreSQL it is the same text for any number of
   events (their ids, types and versions as arrays through `unnest`, their data as one JSON
   array), so the driver parses it once and the server prepares it once. Event ids are UUID
@@ -312,6 +313,11 @@ class UnitOfWork:
             raise _explain_integrity_error(error, stream_id, expected_version, event_ids) from error
         if not rows:  # the statement's own checks refused it: nothing was written
             raise _explain_refusal(connection, stream_id, expected_version, event_ids)
+        if len(rows) != len(new_events):
+            # PostgreSQL skips an event whose id is stored (ON CONFLICT DO NOTHING): take back
+            # the others (never committed, seen by no one) and refuse the append as a whole.
+            _take_back(connection, [int(position) for position, _ in rows])
+            raise _explain_refusal(connection, stream_id, expected_version, event_ids)
         positions = {int(version): int(position) for position, version in rows}
         return [
             StoredEvent(
@@ -560,6 +566,12 @@ def _execute(connection: Connection, sql: str, parameters: Sequence[Any]) -> lis
         cursor.close()
 
 
+def _take_back(connection: Connection, positions: list[int]) -> None:
+    """Delete the rows this transaction has just inserted at `positions` (an append refused
+    after some of its events were written: only this transaction ever saw them)."""
+    connection.execute(events.delete().where(events.c.global_position.in_(positions)))
+
+
 def _told(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
     """Tell the engine's `before_cursor_execute` listeners of a statement sent on the driver's
     cursor, as SQLAlchemy does for its own (no execution context: there is none)."""
@@ -722,7 +734,11 @@ class _AppendStatement:
     PostgreSQL: one statement for any number of events, so the driver parses it once and the
     server prepares it once: what the events share as scalars, their ids, types and schema
     versions as arrays (`unnest`), their data as one JSON array (element n is event n's data,
-    parsed once). SQLite: a row of placeholders per event (its driver caches each shape)."""
+    parsed once). A stored event id is caught by the unique index itself (`ON CONFLICT
+    (event_id) DO NOTHING`: the event is skipped, and `append` takes back the others and
+    refuses), not by searching for the ids first: the server keeps one generic plan of a
+    prepared statement, and one made while the table was small searched it row by row.
+    SQLite: a row of placeholders per event (its driver caches each shape)."""
 
     sql: str
     when: Callable[[datetime], Any]
@@ -746,7 +762,6 @@ class _AppendStatement:
                 ids,
                 [event.type for event in new_events],
                 [event.schema_version for event in new_events],
-                ids,
             )
         stream, partition_key, when, actor, correlation, causation = shared
         parameters: list[Any] = []
@@ -796,8 +811,9 @@ CROSS JOIN unnest(%s::varchar[], %s::varchar[], %s::integer[])
     WITH ORDINALITY AS new (event_id, type, schema_version, n)
 WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = one.stream_id)
     = one.expected
-AND NOT EXISTS (SELECT 1 FROM events WHERE event_id = ANY(%s::varchar[]))
-ORDER BY new.n RETURNING global_position, stream_version"""
+ORDER BY new.n
+ON CONFLICT (event_id) DO NOTHING
+RETURNING global_position, stream_version"""
 
 
 @functools.lru_cache(maxsize=256)
