@@ -26,15 +26,15 @@ anything it reads or writes:
   Appending is ONE statement: INSERT ... SELECT that inserts nothing unless the stream is at
   the expected version (a gap is refused like a stale version) and no event id is already
   stored (on PostgreSQL the unique index skips a stored id and the append takes back the rest
-  of what it wrote), ordered by version, so positions follow versions. On SQLite it selects FROM (VALUES
-  ...), a row of placeholders per event; on PostgreSQL it is the same text for any number of
-  events (their ids, types and versions as arrays through `unnest`, their data as one JSON
-  array), so the driver parses it once and the server prepares it once. Event ids are UUID
-  version 7 (time-ordered, `shared.events.envelope.new_event_id`), so the unique index on them
-  takes each new id beside the last. A refusal leaves the
-  transaction usable (nothing failed). `UNIQUE(stream_id, stream_version)` and
-  `UNIQUE(event_id)` back it up for a writer that raced without its lock; on PostgreSQL that
-  error aborts the transaction, so the unit of work must end (nothing in the ledger does this).
+  of what it wrote), ordered by version, so positions follow versions. On SQLite it selects
+  FROM (VALUES ...), a row of placeholders per event; on PostgreSQL it is the same text for
+  any number of events (their ids, types and versions as arrays through `unnest`, their data
+  as one JSON array), so the driver parses it once and the server prepares it once. Event ids
+  are UUID version 7 (time-ordered, `shared.events.envelope.new_event_id`), so the unique
+  index on them takes each new id beside the last. A refusal leaves the transaction usable
+  (nothing failed). `UNIQUE(stream_id, stream_version)` and `UNIQUE(event_id)` back it up
+  for a writer that raced without its lock; on PostgreSQL that error aborts the transaction,
+  so the unit of work must end (nothing in the ledger does this).
   It runs on the driver's cursor (not through SQLAlchemy's result machinery, a cost per
   append); its errors are wrapped as SQLAlchemy's own, as `exec_driver_sql` would.
 
