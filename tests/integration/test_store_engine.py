@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from services.ledger.store import begin_write, make_engine
-from shared.sql import _FifoLock, _writer_queue
+from shared.sql import _FifoLock, _writer_queue, _WriterQueue
 
 
 def test_sqlite_is_configured_for_concurrent_use(sqlite_url: str) -> None:
@@ -278,13 +278,8 @@ def test_a_writer_letting_go_while_another_process_waits_holds_its_own_next_back
         )
         try:
 
-            def marked() -> bool:
-                try:
-                    fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return True
-                fcntl.flock(waiting, fcntl.LOCK_UN)
-                return False
+            def marked() -> bool:  # the queue's own test of whether a process waits
+                return _WriterQueue._others_wait(waiting)
 
             _until(marked)
             fcntl.flock(other, fcntl.LOCK_UN)
