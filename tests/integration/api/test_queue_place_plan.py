@@ -1,6 +1,6 @@
 """A claim's place in its payer's approval queue (what every submission answers) is counted
-along the queue index alone, up to the claim: no row of the queue is looked up, so the answer
-does not cost more as the payer's queue grows. Before: the index held (payer, status, approval
+along the queue index, up to the claim (on SQLite from the index alone): the answer does not
+cost more as the payer's queue grows. Before: the index held (payer, status, approval
 due) only, and the count looked up every queued claim's row to compare submitted-on and id.
 The plan of the statement the ledger sends is read on each database (with sequential scans
 off on PostgreSQL, so the check does not depend on the size of the test's tables)."""
@@ -40,9 +40,12 @@ def test_a_place_in_the_queue_is_counted_along_the_queue_index_alone(database_ur
             assert "USING COVERING INDEX ix_claims_payer_queue" in line, text
         assert any("(approval_due,submitted_on" in line for line in queue_scans), text
         return
-    scans = [n for n, line in enumerate(plan) if "on claims queue" in line]
-    assert len(scans) == 2, text
-    for number in scans:
-        assert "Index Only Scan using ix_claims_payer_queue" in plan[number], text
-    place_condition = plan[scans[0] + 1]
-    assert "Index Cond" in place_condition and "ROW(approval_due" in place_condition, text
+    # PostgreSQL: along the queue index, the place's range in its condition. Whether the scan
+    # is index-only or a bitmap scan of the index depends on the table's visibility map (a
+    # reused test database has dead rows); either way it reads the range, not the queue.
+    assert "Seq Scan on claims" not in text, text
+    uses = [n for n, line in enumerate(plan) if "ix_claims_payer_queue" in line]
+    assert len(uses) == 2, text  # the place and the queue's length
+    conditions = [plan[n + 1] for n in uses]
+    assert all("Index Cond" in line for line in conditions), text
+    assert any("ROW(approval_due" in line for line in conditions), text
