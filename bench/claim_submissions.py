@@ -348,10 +348,16 @@ def sampled(server: Server, output: Path | None, seconds: float) -> Iterator[Non
             print(profile_summary(output))
 
 
+def _short(frame: str) -> str:
+    """A sampled frame with its file named from the checkout or the installed packages."""
+    frame = frame.replace(f"{ROOT}/", "")
+    return re.sub(r" \(\S*/site-packages/", " (", frame)
+
+
 def profile_summary(path: Path, top: int = 18) -> str:
-    """The functions most often on the sampled stacks (inclusive) and on top of them (self),
-    as shares of the samples of request threads (stacks through gunicorn's request handling;
-    idle threads waiting for work are left out)."""
+    """The project's functions most often on the sampled stacks (inclusive) and any function
+    most often on top of them (self), as shares of the samples of request threads (stacks
+    through gunicorn's request handling; idle threads waiting for work are left out)."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
     total = 0
@@ -360,14 +366,15 @@ def profile_summary(path: Path, top: int = 18) -> str:
         if "handle_request" not in stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [re.sub(r" \(.*/(site-packages|work/[^/]+)/", " (", f) for f in stack.split(";")]
+        frames = [_short(frame) for frame in stack.split(";")]
         total += count
         for frame in dict.fromkeys(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + count
+            if frame.partition(" (")[2].startswith(("services/", "shared/")):
+                inclusive[frame] = inclusive.get(frame, 0) + count
         own[frames[-1]] = own.get(frames[-1], 0) + count
     if not total:
         return f"      {path.name}: no samples of request handling"
-    lines = [f"      {path.name}: {total} samples of request handling; on the stack / on top:"]
+    lines = [f"      {path.name}: {total} samples of request handling; ours on the stack:"]
     for frame, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
         lines.append(f"      {100 * count / total:5.1f}%  {frame[:110]}")
     lines.append("      ...on top (self):")

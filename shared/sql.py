@@ -20,8 +20,8 @@ which normally finds the lock free. A process that waits for the `flock` says so
 `flock` on `<db>-writer-waiting`; a writer that lets go while another process waits makes its
 own process's next writer hold back for half a millisecond, so the other gets its turn
 (otherwise a busy worker passes the lock from thread to thread while the others poll: measured
-with 3 processes of 4 writing threads, the p99 wait fell from 150–195 ms to 65–100 ms and the
-longest from 300–380 ms to about 100–140 ms, at the same throughput). Both are
+with 3 processes of 4 writing threads, the p99 wait fell from 135–195 ms to 63–101 ms and the
+longest from 220–380 ms to 95–140 ms, at the same throughput). Both are
 released right after COMMIT or ROLLBACK. Waits stay bounded by the busy timeout (a writer that
 cannot get the queue in time fails as SQLITE_BUSY would), and the busy handler still covers
 writers that do not queue (another program, another host sharing the file is not supported by

@@ -11,13 +11,16 @@ from datetime import datetime
 from typing import Any
 
 
-def new_event_id() -> uuid.UUID:
+def new_event_id(unix_milliseconds: int | None = None) -> uuid.UUID:
     """A fresh event id: a UUID version 7 (RFC 9562 §5.7), 48 bits of Unix time in
-    milliseconds then 74 random bits. Ids made close in time sort close together, so each
-    store's unique index on event ids takes a new id near the last one instead of on a
-    random page (fewer pages written per commit). Nothing orders or decides by the time in
-    it: the feed's order is the store's, and an event's instant is its `occurred_at`."""
-    milliseconds = (time.time_ns() // 1_000_000) & _BITS_48
+    milliseconds (now, unless given) then 74 random bits. Ids made close in time sort close
+    together, so each store's unique index on event ids takes a new id near the last one
+    instead of on a random page (fewer pages written per commit). Nothing orders or decides
+    by the time in it: the feed's order is the store's, and an event's instant is its
+    `occurred_at`."""
+    if unix_milliseconds is None:
+        unix_milliseconds = time.time_ns() // 1_000_000
+    milliseconds = unix_milliseconds & _BITS_48
     rand_a = int.from_bytes(os.urandom(2), "big") & 0xFFF  # 12 bits
     rand_b = int.from_bytes(os.urandom(8), "big") & _BITS_62  # 62 bits
     return uuid.UUID(
