@@ -468,6 +468,7 @@ class EventStore:
         if after < 0 or limit < 1:
             raise ValueError(f"need after >= 0 and limit >= 1, got after={after} limit={limit}")
         with self._engine.connect() as connection:
+            _note_running_transactions(connection)
             rows = connection.execute(_feed_query(connection, after, limit)).all()
             if not rows and after > 0 and not _is_stored(connection, after):
                 raise UnknownPosition(after)
@@ -477,6 +478,7 @@ class EventStore:
         """How many events the feed has after `after` (counted up to `cap`): what a reader at
         `after` has still to read. Raises `UnknownPosition` like `read_feed`."""
         with self._engine.connect() as connection:
+            _note_running_transactions(connection)
             if after > 0 and not _is_stored(connection, after):
                 raise UnknownPosition(after)
             page = _feed_query(connection, after, cap).with_only_columns(literal(1)).subquery()
@@ -586,6 +588,9 @@ def _told(connection: Connection, cursor: Any, sql: str, parameters: Any) -> Non
 # except those known to belong to another database (a backend never changes database, so that
 # holds whenever it was seen; where pg_stat_activity hides it, it is counted, which is safe:
 # prepared transactions, which no backend shows, are all counted, ours and other databases').
+# Which database a transaction is in comes from a reading of pg_stat_activity taken before
+# the statement's snapshot (`_note_running_transactions`), or a transaction that ends in
+# between would count as ours.
 # A reader whose own transaction has an id is held below it too (the snapshot does not list
 # its own transaction, whose uncommitted events it sees): `pg_current_xact_id_if_assigned()`
 # is NULL when it has none, and least() ignores NULLs.
@@ -596,6 +601,28 @@ _HORIZON = """(SELECT least(pg_snapshot_xmax(snap), pg_current_xact_id_if_assign
         WHERE other.backend_xid = xid(running)
         AND other.datname IS DISTINCT FROM current_database())))
   FROM pg_current_snapshot() AS snap)"""
+
+
+def _note_running_transactions(connection: Connection) -> None:
+    """On PostgreSQL, have the server read which transactions run in which database before
+    the feed's statement takes its snapshot (see `_HORIZON`); nothing on SQLite.
+
+    The server reads pg_stat_activity once per transaction, at its first use, and answers
+    from that reading until the transaction ends. Read inside the feed's own statement, it
+    comes AFTER the statement's snapshot: a transaction of another database that the snapshot
+    saw running and that ends in between is shown nowhere, so it counts as this database's,
+    and the horizon stays below everything committed since it began (seen: a reader right
+    after 40 commits, with other databases busy, given none of them). Read first, every
+    transaction the snapshot sees running was either seen by this reading (its database
+    known) or began after it, so has an id above every transaction that had committed when
+    the read began. The feed's statement needs a snapshot of its own for this: the ledger
+    reads at READ COMMITTED (PostgreSQL's default); at REPEATABLE READ the first statement's
+    snapshot would serve, and the horizon would only be lower (safe, not as fresh)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_RUNNING_TRANSACTIONS)
+
+
+_RUNNING_TRANSACTIONS = "SELECT count(*) FROM pg_stat_activity"
 
 
 def _feed_query(connection: Connection, after: int, limit: int) -> Select[Any]:
