@@ -20,6 +20,7 @@ from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 from shared.events.personal import claim_subject
 from shared.events.types import ApiTokensRevoked, ReceiptRef
+from shared.ids import time_ordered_uuid
 from shared.settings import LedgerSettings
 from shared.tokens import hash_token, issue_token, token_key
 
@@ -494,7 +495,9 @@ class Ledger:
         if not principal.roles & {"vcse_member", "vcse_admin"}:
             # A role that never submits is refused as such, whatever the body names (S3).
             raise Forbidden("only the VCSE organisation's own people may submit its claims")
-        claim_id = str(uuid.uuid4())
+        # Time-ordered: within a day of its payer's queue a claim goes after those made before
+        # it, and its place counts only the few made after it (`queue.places_in_queue`).
+        claim_id = str(time_ordered_uuid())
         # A new stream: nothing else writes it. What it reads (the agreement, the receipts)
         # changes only under the exclusive writers' lock, which waits for this one.
         uow.lock(claim_lock(claim_id))

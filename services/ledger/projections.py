@@ -25,6 +25,7 @@ from shared.events import catalogue
 from shared.events.envelope import StoredEvent
 
 from .domain.balances import SUMMED, fixed_contribution
+from .queue import count_in_queue
 from .store.data_keys import DataKeys
 from .store.views import (
     agreements,
@@ -202,6 +203,7 @@ def _claim_submitted(connection: Connection, event: StoredEvent, data: Mapping[s
             "settled_on": settled_on,
         },
     )
+    count_in_queue(connection, terms, None, "submitted")
     if fixed is not None:
         add_to_totals(connection, {data["agreement_id"]: fixed})
 
@@ -254,6 +256,7 @@ _CLAIM_ROW = (
     claims.c.agreement_id,
     claims.c.payer_id,
     claims.c.payee_id,
+    claims.c.status,
     claims.c.submitted_on,
     claims.c.approval_due,
     claims.c.base_payment_due,
@@ -280,8 +283,9 @@ def claim_terms(row: Any) -> ClaimTerms:
 def _write_claim(
     connection: Connection, row: Any, fact: dict[str, Any], **values: Any
 ) -> tuple[str, dict[str, int]]:
-    """Append `fact` to the claim's row with `values`; returns (its agreement, what its fixed
-    contribution to `claim_totals` changed by)."""
+    """Append `fact` to the claim's row with `values` (a new status moves it in or out of its
+    payer's queue count); returns (its agreement, what its fixed contribution to
+    `claim_totals` changed by)."""
     terms = claim_terms(row)
     before: Mapping[str, int] = {}
     if row.settled_on is not None:
@@ -293,6 +297,8 @@ def _write_claim(
         .where(claims.c.id == row.id)
         .values(facts=facts, settled_on=settled_on, **values)
     )
+    if "status" in values:
+        count_in_queue(connection, row, row.status, values["status"])
     delta = {name: (after or {}).get(name, 0) - before.get(name, 0) for name in SUMMED}
     return row.agreement_id, delta
 

@@ -3,7 +3,10 @@ how long each clock has left. The VCSE organisation and the payer see the same n
 
 - **The approval queue** of a payer is its claims waiting for a decision (status `submitted`),
   most urgent first: approval due, then receipt, then id (`queue_key`, the order of the
-  approvals page too). A queried claim is out of the queue while it waits on the VCSE side.
+  approvals page too; claim ids are time-ordered, so within a day the first made goes first).
+  A queried claim is out of the queue while it waits on the VCSE side. A claim's place is
+  counted from the payer's claims per day (`queue_days`, kept by the projections with
+  `count_in_queue`), so it costs the same however long the queue is.
 - **Working days left on the approval SLA**: working days (the agreement's nation's calendar,
   `shared.calendar`) from today to approval due; 0 on the day it is due, negative once late.
   Only while the claim is undecided (a query does not pause it).
@@ -14,17 +17,19 @@ how long each clock has left. The VCSE organisation and the payer see the same n
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.calendar import working_days_between
 from shared.claim_position import UNDECIDED, Position
 
-from .store.views import agreements, claims
+from .store.views import agreements, claims, queue_days
 
 IN_QUEUE = "submitted"
 
@@ -70,59 +75,106 @@ def standing(
     )
 
 
-def _place_of_one() -> Any:
-    """(place, length) of one claim by counting, not ranking: the claims of its payer's queue
-    before it in `queue_key` order (approval due, submitted on, id; all NOT NULL for a claim in
-    the queue), along the payer's queue index. A submission asks this for the claim it just
-    made, so it must not sort the payer's whole queue (a cost that grew with the queue)."""
+def _places() -> Any:
+    """(place, length) of each claim in `claim_ids` that is in its payer's queue, from the
+    payer's day counts (`queue_days`): the claims of every day up to the claim's own (approval
+    due, submitted on), less those of its own day after it in `queue_key` order (counted along
+    the queue index), and the sum of all the payer's days. It reads a row per day of the
+    payer's queue and its own day's claims behind it, never the claims ahead: claims made
+    since migration 0013 have time-ordered ids, so the one just submitted has none behind it
+    (0 to a few made in the same millisecond)."""
     mine = claims.alias("mine")
-    queue = claims.alias("queue")
-    in_queue = and_(queue.c.payer_id == mine.c.payer_id, queue.c.status == IN_QUEUE)
-    # A row-value comparison: both databases scan it as one range of the queue index.
-    before = tuple_(queue.c.approval_due, queue.c.submitted_on, queue.c.id) <= tuple_(
-        mine.c.approval_due, mine.c.submitted_on, mine.c.id
+    day = queue_days.alias("day")
+    same_day = claims.alias("same_day")
+    of_payer = day.c.payer_id == mine.c.payer_id
+    up_to_my_day = (
+        select(func.coalesce(func.sum(day.c.claims), 0))
+        .where(
+            of_payer,
+            tuple_(day.c.approval_due, day.c.submitted_on)
+            <= tuple_(mine.c.approval_due, mine.c.submitted_on),
+        )
+        .scalar_subquery()
     )
-    place = select(func.count()).select_from(queue).where(in_queue, before).scalar_subquery()
-    length = select(func.count()).select_from(queue).where(in_queue).scalar_subquery()
-    return select(mine.c.id, place.label("place"), length.label("length")).where(
-        mine.c.id == bindparam("claim_id"),
+    behind_me = (
+        select(func.count())
+        .select_from(same_day)
+        .where(
+            same_day.c.payer_id == mine.c.payer_id,
+            same_day.c.status == IN_QUEUE,
+            same_day.c.approval_due == mine.c.approval_due,
+            same_day.c.submitted_on == mine.c.submitted_on,
+            same_day.c.id > mine.c.id,
+        )
+        .scalar_subquery()
+    )
+    length = select(func.coalesce(func.sum(day.c.claims), 0)).where(of_payer).scalar_subquery()
+    return select(
+        mine.c.id, (up_to_my_day - behind_me).label("place"), length.label("length")
+    ).where(
+        mine.c.id.in_(bindparam("claim_ids", expanding=True)),
         mine.c.status == IN_QUEUE,
         mine.c.approval_due.is_not(None),
     )
 
 
-_PLACE_OF_ONE = _place_of_one()
+_PLACES = _places()
 
 
 def places_in_queue(connection: Connection, claim_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
     """(place, queue length) of each claim among `claim_ids` that is in its payer's queue, in
-    one query whatever the number of claims."""
+    one query whatever the number of claims (a claim not in the queue has no entry)."""
     if not claim_ids:
         return {}
-    if len(claim_ids) == 1:
-        # Settles it either way: a claim that is not in the queue has no row here, and
-        # ranking its payer's queue would not find it either.
-        row = connection.execute(_PLACE_OF_ONE, {"claim_id": claim_ids[0]}).first()
-        return {} if row is None else {row.id: (int(row.place), int(row.length))}
-    payers = select(claims.c.payer_id).where(claims.c.id.in_(list(claim_ids)))
-    ranked = (
-        select(
-            claims.c.id,
-            func.row_number()
-            .over(
-                partition_by=claims.c.payer_id,
-                order_by=(claims.c.approval_due, claims.c.submitted_on, claims.c.id),
-            )
-            .label("place"),
-            func.count().over(partition_by=claims.c.payer_id).label("length"),
-        )
-        .where(claims.c.status == IN_QUEUE, claims.c.payer_id.in_(payers))
-        .subquery()
-    )
-    rows = connection.execute(
-        select(ranked.c.id, ranked.c.place, ranked.c.length).where(ranked.c.id.in_(list(claim_ids)))
-    ).all()
+    rows = connection.execute(_PLACES, {"claim_ids": list(claim_ids)}).all()
     return {row.id: (int(row.place), int(row.length)) for row in rows}
+
+
+def count_in_queue(connection: Connection, claim: Any, before: str | None, after: str) -> None:
+    """Keep the claim's day count in its payer's queue (`queue_days`) as its status goes from
+    `before` (None: a new claim) to `after`: one more when it enters the queue, one fewer
+    when it leaves (its day's row goes at 0). `claim` has the view row's payer_id,
+    approval_due and submitted_on. In the projection's transaction, after the claim's own
+    row (the view's lock order: claims, then queue days, then totals)."""
+    entering, leaving = after == IN_QUEUE, before == IN_QUEUE
+    if entering == leaving or claim.approval_due is None:
+        return
+    day = {"payer": claim.payer_id, "due": claim.approval_due, "on": claim.submitted_on}
+    if entering:
+        connection.execute(_enter_statement(connection.dialect.name), day)
+        return
+    if connection.execute(_LEAVE, day).rowcount != 1:  # the counts would be wrong from here
+        raise RuntimeError(f"queue_days has no row for {day!r} to count a claim out of")
+    connection.execute(_EMPTIED, day)
+
+
+_DAY = (
+    (queue_days.c.payer_id == bindparam("payer"))
+    & (queue_days.c.approval_due == bindparam("due"))
+    & (queue_days.c.submitted_on == bindparam("on"))
+)
+_LEAVE = update(queue_days).where(_DAY).values(claims=queue_days.c.claims - 1)
+_EMPTIED = delete(queue_days).where(_DAY, queue_days.c.claims == 0)
+
+
+@functools.cache
+def _enter_statement(dialect: str) -> Any:
+    """INSERT the day with 1 claim, or add 1 to it: one statement (each dialect's upsert)."""
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = build(queue_days).values(
+        payer_id=bindparam("payer"),
+        approval_due=bindparam("due"),
+        submitted_on=bindparam("on"),
+        claims=1,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[
+            queue_days.c.payer_id,
+            queue_days.c.approval_due,
+            queue_days.c.submitted_on,
+        ],
+        set_={"claims": queue_days.c.claims + 1},
+    )
 
 
 def nations_of(connection: Connection, agreement_ids: Sequence[str]) -> dict[str, str | None]:

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.ids import time_ordered_uuid
+
 
 def new_event_id(unix_milliseconds: int | None = None) -> uuid.UUID:
-    """A fresh event id: a UUID version 7 (RFC 9562 §5.7), 48 bits of Unix time in
-    milliseconds (now, unless given) then 74 random bits. Ids made close in time sort close
-    together, so each store's unique index on event ids takes a new id near the last one
-    instead of on a random page (fewer pages written per commit). Nothing orders or decides
-    by the time in it: the feed's order is the store's, and an event's instant is its
-    `occurred_at`."""
-    if unix_milliseconds is None:
-        unix_milliseconds = time.time_ns() // 1_000_000
-    milliseconds = unix_milliseconds & _BITS_48
-    rand_a = int.from_bytes(os.urandom(2), "big") & 0xFFF  # 12 bits
-    rand_b = int.from_bytes(os.urandom(8), "big") & _BITS_62  # 62 bits
-    return uuid.UUID(
-        int=(milliseconds << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
-    )
-
-
-_BITS_48 = (1 << 48) - 1
-_BITS_62 = (1 << 62) - 1
+    """A fresh event id: time-ordered (`shared.ids.time_ordered_uuid`), so each store's unique
+    index on event ids takes a new id near the last one instead of on a random page (fewer
+    pages written per commit). Nothing orders or decides by the time in it: the feed's order
+    is the store's, and an event's instant is its `occurred_at`."""
+    return time_ordered_uuid(unix_milliseconds)
 
 
 @dataclass(frozen=True)

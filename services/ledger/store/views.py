@@ -129,8 +129,8 @@ claims = Table(
     Index("ix_claims_payer", "payer_id", "created_position"),
     Index("ix_claims_partnership", "partnership_id", "created_position"),
     Index("ix_claims_agreement", "agreement_id"),
-    # A payer's approval queue: its undecided claims in queue order (`queue.queue_key`), the
-    # whole key in the index so a claim's place is counted along it (migration 0011).
+    # A payer's approval queue: its undecided claims in queue order (`queue.queue_key`), so a
+    # claim's place counts, along it, only the claims of its own day behind it (0011, 0013).
     Index("ix_claims_payer_queue", "payer_id", "status", "approval_due", "submitted_on", "id"),
     # Balances: a partnership's claims still open, or settled after the date asked for.
     Index("ix_claims_partnership_settled", "partnership_id", "settled_on"),
@@ -154,6 +154,20 @@ claim_totals = Table(
     Column("outstanding_pence", BigInteger, nullable=False),
     Column("awaiting_approval_pence", BigInteger, nullable=False),
     Index("ix_claim_totals_partnership", "partnership_id"),
+)
+
+# A payer's approval queue counted by day: how many of its claims in the queue (status
+# `submitted`) fall on each (approval due, submitted on), kept by the projections in the
+# transaction that moves a claim in or out (a day's row goes when its count reaches 0). A
+# claim's place sums the counts of the days up to its own, less its own day's claims behind
+# it (`queue.places_in_queue`): a few rows per payer, not its whole queue (migration 0013).
+queue_days = Table(
+    "queue_days",
+    metadata,
+    Column("payer_id", String(36), primary_key=True),
+    Column("approval_due", Date, primary_key=True),
+    Column("submitted_on", Date, primary_key=True),
+    Column("claims", BigInteger, nullable=False),
 )
 
 payments = Table(

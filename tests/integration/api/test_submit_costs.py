@@ -25,8 +25,9 @@ from tests.support.world import ApiClient, World, build_world
 
 # The token check; the unit of work's BEGIN (SQLite) or writer lock (PostgreSQL); the key's lock
 # (PostgreSQL) and record; the agreement; the data key; the event (the store's version check,
-# savepoint and INSERT); the claims view; the claim's place in its payer's queue; the response.
-MOST_STATEMENTS = {"sqlite": 13, "postgresql": 13}
+# savepoint and INSERT); the claims view and its queue day count; the claim's place in its
+# payer's queue; the response.
+MOST_STATEMENTS = {"sqlite": 14, "postgresql": 14}
 
 
 @dataclass
@@ -88,7 +89,8 @@ def test_a_submission_with_a_key_is_one_transaction_of_few_statements(
     writes = {c for c, s in trace.statements if s.split()[0].upper() in ("INSERT", "UPDATE")}
     assert len(writes) == 1, listing  # every write on one connection...
     assert trace.commits == list(writes), listing  # ...committed once: one transaction
-    assert statements.count("INSERT") == 4, listing  # data key, event, claims view, response
+    # The data key, the event, the claims view, the queue's day count (an upsert), the response.
+    assert statements.count("INSERT") == 5, listing
 
     # And the key works: the same request again is the saved answer, with no new event.
     replay = _submit(world, clock, "counted")
