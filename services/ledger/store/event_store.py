@@ -45,10 +45,10 @@ its transaction's id (`transaction_id xid8 DEFAULT pg_current_xact_id()`, migrat
 the feed is ordered by (transaction_id, global_position), and a reader is served only events
 of transactions below the statement snapshot's horizon: its xmax, lowered to every
 transaction the snapshot saw still running except those known to be in another database of
-the server (`_HORIZON`; plain `pg_snapshot_xmin` would let a long transaction in another
-service's database stall this feed). Every transaction below the horizon has finished, and
-every later one gets a higher id, so nothing can ever appear behind what a reader was given:
-the feed is gap-free, in the order transactions took their ids.
+the server or to be autovacuum's (`_HORIZON`; plain `pg_snapshot_xmin` would let a long
+transaction in another service's database stall this feed). Every transaction below the
+horizon has finished, and every later one gets a higher id, so nothing can ever appear behind
+what a reader was given: the feed is gap-free, in the order transactions took their ids.
 
 Per-stream order follows from the locks: a transaction's id is drawn at its first write, AFTER
 its locks were granted (`UnitOfWork.lock` checks `pg_current_xact_id_if_assigned() IS NULL`),
@@ -590,7 +590,8 @@ def _told(connection: Connection, cursor: Any, sql: str, parameters: Any) -> Non
 # prepared transactions, which no backend shows, are all counted, ours and other databases').
 # Which database a transaction is in comes from a reading of pg_stat_activity taken before
 # the statement's snapshot (`_note_running_transactions`), or a transaction that ends in
-# between would count as ours.
+# between would count as ours. An autovacuum worker's transaction is left out too, in this
+# database as well: it only ever writes statistics (an ANALYZE takes an id), never events.
 # A reader whose own transaction has an id is held below it too (the snapshot does not list
 # its own transaction, whose uncommitted events it sees): `pg_current_xact_id_if_assigned()`
 # is NULL when it has none, and least() ignores NULLs.
@@ -599,7 +600,8 @@ _HORIZON = """(SELECT least(pg_snapshot_xmax(snap), pg_current_xact_id_if_assign
     WHERE NOT EXISTS (
         SELECT 1 FROM pg_stat_activity AS other
         WHERE other.backend_xid = xid(running)
-        AND other.datname IS DISTINCT FROM current_database())))
+        AND (other.datname IS DISTINCT FROM current_database()
+             OR other.backend_type = 'autovacuum worker'))))
   FROM pg_current_snapshot() AS snap)"""
 
 
