@@ -11,12 +11,10 @@ backfill rebuilds the same maintained state from the claims view."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,25 +24,16 @@ from sqlalchemy import delete, select, update
 from services.ledger.api.app import create_app
 from services.ledger.domain.balances import organisation_balance
 from services.ledger.domain.claim import Claim
-from services.ledger.store.migrate import MIGRATIONS_DIR
 from services.ledger.store.views import claim_totals, claims
 from shared.claim_position import CLAIM_STATUSES
 from shared.settings import LedgerSettings
 from tests.support.clock import MovableClock
+from tests.support.migrations import ledger_migration
 from tests.support.world import ApiClient, Tenant, World, build_world
 
 START = date(2026, 12, 14)  # a Monday: Christmas, Boxing Day and the new year ahead
 DAYS = 75  # to the end of February 2027
 SEEDS = (1, 2)
-
-
-def _migration() -> ModuleType:
-    path = MIGRATIONS_DIR / "versions" / "0010_claim_totals.py"
-    spec = importlib.util.spec_from_file_location("ledger_migration_0010", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -241,7 +230,7 @@ def test_maintained_balances_match_replaying_every_claim_on_every_day(
         kept_settled = sorted(connection.execute(select(claims.c.id, claims.c.settled_on)).all())
         connection.execute(delete(claim_totals))
         connection.execute(update(claims).values(settled_on=None))
-        _migration().backfill(connection)
+        ledger_migration("0010_claim_totals.py").backfill(connection)
         assert sorted(connection.execute(select(claim_totals)).all()) == kept_totals
         assert (
             sorted(connection.execute(select(claims.c.id, claims.c.settled_on)).all())

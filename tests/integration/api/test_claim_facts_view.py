@@ -3,27 +3,16 @@ migration 0004 backfills them from the log for databases that predate it."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import timedelta
-from types import ModuleType
 
 from sqlalchemy import select, update
 
-from services.ledger.store.migrate import MIGRATIONS_DIR
 from services.ledger.store.views import claims
 from shared.claim_position import fact_to_json, facts_of
 from shared.events.personal import claim_subject, is_sealed, open_value
 from tests.support.clock import MovableClock
+from tests.support.migrations import ledger_migration
 from tests.support.world import World
-
-
-def _migration() -> ModuleType:
-    path = MIGRATIONS_DIR / "versions" / "0004_claim_facts.py"
-    spec = importlib.util.spec_from_file_location("ledger_migration_0004", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _history(world: World, clock: MovableClock) -> list[str]:
@@ -76,7 +65,7 @@ def test_the_migration_backfills_facts_from_the_log(world: World, clock: Movable
         connection.execute(
             update(claims).values(facts=None, approval_due=None, base_payment_due=None)
         )
-        _migration()._backfill(connection)
+        ledger_migration("0004_claim_facts.py")._backfill(connection)
         after_rows = {row.id: row for row in connection.execute(select(claims)).all()}
     assert after_rows == kept
     after = [world.api.ok("GET", f"{path}?as_at={d}", a.tokens["finance"]) for d in days]

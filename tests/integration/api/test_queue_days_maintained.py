@@ -6,31 +6,20 @@ is its rank in `queue_key` order; and migration 0013's backfill counts the same.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from datetime import timedelta
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
 from services.ledger.queue import places_in_queue, queue_key
-from services.ledger.store.migrate import MIGRATIONS_DIR
 from services.ledger.store.views import claims, queue_days
 from tests.integration.api.test_balances_maintained import History, history_world
 from tests.support.clock import MovableClock
+from tests.support.migrations import ledger_migration
 from tests.support.world import World
 
 __all__ = ["history_world"]
-
-
-def _migration() -> ModuleType:
-    path = MIGRATIONS_DIR / "versions" / "0013_queue_days.py"
-    spec = importlib.util.spec_from_file_location("ledger_migration_0013", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _kept(connection: Connection) -> list[tuple[Any, ...]]:
@@ -88,5 +77,5 @@ def test_day_counts_and_places_follow_every_move_in_and_out_of_the_queue(
     with world.ledger.store.engine.begin() as connection:
         kept = _kept(connection)
         connection.execute(delete(queue_days))
-        _migration().backfill(connection)
+        ledger_migration("0013_queue_days.py").backfill(connection)
         assert _kept(connection) == kept
