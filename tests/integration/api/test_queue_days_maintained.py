@@ -6,7 +6,9 @@ is its rank in `queue_key` order; and migration 0013's backfill counts the same.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from services.ledger.store.views import claims, queue_days
 from tests.integration.api.test_balances_maintained import History, history_world
 from tests.support.clock import MovableClock
 from tests.support.migrations import ledger_migration
-from tests.support.world import World
+from tests.support.world import ApiClient, World
 
 __all__ = ["history_world"]
 
@@ -79,3 +81,41 @@ def test_day_counts_and_places_follow_every_move_in_and_out_of_the_queue(
         connection.execute(delete(queue_days))
         ledger_migration("0013_queue_days.py").backfill(connection)
         assert _kept(connection) == kept
+
+
+def test_commands_at_once_on_one_day_of_one_queue_keep_its_count(history_world: World) -> None:
+    """Submissions at once into one payer's day (each adding to the same `queue_days` row), then
+    decisions at once taking claims out of it, down to the row's removal: no count is lost."""
+    world = history_world
+    a = world.a
+    clock: MovableClock = world.clock  # type: ignore[attr-defined]
+    app = world.api.client.application
+
+    def at_once(calls: list[tuple[str, str, Any, dict[str, str]]]) -> list[Any]:
+        barrier = threading.Barrier(len(calls))
+
+        def one(call: tuple[str, str, Any, dict[str, str]]) -> Any:
+            path, role, body, headers = call
+            api = ApiClient(app.test_client())
+            barrier.wait()
+            return api.ok("POST", path, a.tokens[role], body, headers=headers)
+
+        with ThreadPoolExecutor(len(calls)) as pool:
+            return list(pool.map(one, calls))
+
+    body = world.claim_body(a, clock.today())
+    made = at_once([("/claims", "vcse_member", body, {}) for _ in range(12)])
+    assert _check(world) == 12
+    decisions = [
+        (f"/claims/{c['id']}/{action}", "approver", data, {"If-Match": f'"{c["version"]}"'})
+        for c, (action, data) in zip(
+            made,
+            [("approve", {}), ("reject", {"reason": "Not in scope"}), ("query", {"question": "?"})]
+            * 4,
+            strict=True,
+        )
+    ]
+    at_once(decisions)
+    assert _check(world) == 0
+    with world.ledger.reading() as uow:
+        assert _kept(uow.connection) == []
