@@ -17,17 +17,16 @@ how long each clock has left. The VCSE organisation and the payer see the same n
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.calendar import working_days_between
 from shared.claim_position import UNDECIDED, Position
+from shared.sql import insert_for
 
 from .store.views import agreements, claims, queue_days
 
@@ -141,7 +140,7 @@ def count_in_queue(connection: Connection, claim: Any, before: str | None, after
         return
     day = {"payer": claim.payer_id, "due": claim.approval_due, "on": claim.submitted_on}
     if entering:
-        connection.execute(_enter_statement(connection.dialect.name), day)
+        connection.execute(_enter_statement(connection), day)
         return
     if connection.execute(_LEAVE, day).rowcount != 1:  # the counts would be wrong from here
         raise RuntimeError(f"queue_days has no row for {day!r} to count a claim out of")
@@ -157,24 +156,26 @@ _LEAVE = update(queue_days).where(_DAY).values(claims=queue_days.c.claims - 1)
 _EMPTIED = delete(queue_days).where(_DAY, queue_days.c.claims == 0)
 
 
-@functools.cache
-def _enter_statement(dialect: str) -> Any:
-    """INSERT the day with 1 claim, or add 1 to it: one statement (each dialect's upsert)."""
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = build(queue_days).values(
-        payer_id=bindparam("payer"),
-        approval_due=bindparam("due"),
-        submitted_on=bindparam("on"),
-        claims=1,
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[
-            queue_days.c.payer_id,
-            queue_days.c.approval_due,
-            queue_days.c.submitted_on,
-        ],
-        set_={"claims": queue_days.c.claims + 1},
-    )
+def _enter_statement(connection: Connection) -> Any:
+    """INSERT the day with 1 claim, or add 1 to it: one statement (the dialect's upsert, from
+    `shared.sql.insert_for`), built once per dialect."""
+    name = connection.dialect.name
+    statement = _ENTER.get(name)
+    if statement is None:
+        insert = insert_for(connection, queue_days).values(
+            payer_id=bindparam("payer"),
+            approval_due=bindparam("due"),
+            submitted_on=bindparam("on"),
+            claims=1,
+        )
+        statement = _ENTER[name] = insert.on_conflict_do_update(
+            index_elements=["payer_id", "approval_due", "submitted_on"],
+            set_={"claims": queue_days.c.claims + 1},
+        )
+    return statement
+
+
+_ENTER: dict[str, Any] = {}
 
 
 def nations_of(connection: Connection, agreement_ids: Sequence[str]) -> dict[str, str | None]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from services.ledger.store import EventStore, WriterBusy, make_engine
 from services.ledger.store.event_store import _execute
 from shared.events.envelope import NewEvent
+from tests.support.clock import TEST_NOW
 
 
 def event(n: int) -> NewEvent:
@@ -117,7 +118,8 @@ def test_the_append_prepared_on_an_empty_table_never_searches_the_log_row_by_row
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
             cursor.execute(f"PREPARE bridges_append AS {numbered}")
             # Shared values, then the arrays; any further parameter is an array of ids.
-            values = "'s', 'p', now(), NULL, NULL, NULL, 0, '[{}]', ARRAY['e'], ARRAY['T']"
+            at = TEST_NOW.isoformat()  # an instant from the test, not the server's clock
+            values = f"'s', 'p', '{at}', NULL, NULL, NULL, 0, '[{{}}]', ARRAY['e'], ARRAY['T']"
             values += ", ARRAY[1]" + ", ARRAY['e']" * (numbered.count("$") - 11)
             cursor.execute(f"EXPLAIN EXECUTE bridges_append({values})")
             plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
@@ -50,13 +51,9 @@ def _queue(connection: Connection, start: int, count: int) -> list[str]:
             "settled_on": None,
         }
         connection.execute(insert(claims).values(row))
-        count_in_queue(connection, _Day(), None, "submitted")
+        count_in_queue(connection, SimpleNamespace(**row), None, "submitted")
         made.append(claim_id)
     return made
-
-
-class _Day:
-    payer_id, approval_due, submitted_on = "icb", DUE, SUBMITTED_ON
 
 
 def _work(engine: Engine, connection: Connection, claim_id: str) -> int:
